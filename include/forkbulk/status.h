@@ -1,0 +1,35 @@
+/*
+ * status.h
+ *    Exit codes of forkbulk: a stable contract with wrapper scripts.
+ *
+ * The values are those of <sysexits.h>, plus the shell's 128+signal
+ * convention for interruption.  They are documented in the README and in
+ * --help; never renumber one.
+ */
+#ifndef FORKBULK_STATUS_H
+#define FORKBULK_STATUS_H
+
+enum fb_exit {
+    FB_EXIT_OK = 0,           /* every record loaded */
+    FB_EXIT_USAGE = 64,       /* bad command line */
+    FB_EXIT_DATAERR = 65,     /* some records rejected */
+    FB_EXIT_NOINPUT = 66,     /* input missing or unreadable */
+    FB_EXIT_UNAVAILABLE = 69, /* Elasticsearch/PostgreSQL unreachable */
+    FB_EXIT_SOFTWARE = 70,    /* internal error; a range kept killing workers */
+    FB_EXIT_OSERR = 71,       /* fork or pipe failure */
+    FB_EXIT_CANTCREAT = 73,   /* reject file cannot be created */
+    FB_EXIT_IOERR = 74,       /* I/O error */
+    FB_EXIT_TEMPFAIL = 75,    /* temporary failure, worth retrying later */
+    FB_EXIT_CONFIG = 78,      /* bad configuration */
+    FB_EXIT_SIGINT = 130,     /* interrupted by SIGINT */
+    FB_EXIT_SIGTERM = 143,    /* interrupted by SIGTERM */
+};
+
+/* Rank of an exit code: when several things went wrong, the run reports
+ * the most severe. */
+int fb_exit_severity(int code);
+
+/* The more severe of two exit codes. */
+int fb_exit_worse(int a, int b);
+
+#endif
