@@ -90,7 +90,7 @@ fb_log(enum fb_log_level level, const char *fmt, ...)
     va_end(ap);
     if (n > 0)
         len += (size_t)n < sizeof(line) - len - 1 ? (size_t)n
-                                                   : sizeof(line) - len - 2;
+                                                  : sizeof(line) - len - 2;
     line[len++] = '\n';
 
     /* One write: the line arrives whole or not at all. */

@@ -1,0 +1,26 @@
+/*
+ * jsonout.h
+ *    Writing JSON text into bounded buffers, without building a tree.
+ *
+ * The hot path of a worker renders records straight into its batch buffer;
+ * these helpers never allocate and never write past the capacity given.
+ */
+#ifndef FORKBULK_JSONOUT_H
+#define FORKBULK_JSONOUT_H
+
+#include <stddef.h>
+
+/*
+ * Appends s[0..len) as a JSON string literal (with the quotes) to
+ * out[*pos..cap), advancing *pos.  Control characters are escaped as JSON
+ * requires; bytes >= 0x80 are copied as they are (the caller has checked
+ * UTF-8 where it matters).  Returns 0, or -1 if it does not fit, in which
+ * case *pos is unchanged.
+ */
+int fb_json_escape(char *out, size_t cap, size_t *pos, const char *s,
+                   size_t len);
+
+/* Appends raw bytes; 0, or -1 (and *pos unchanged) if they do not fit. */
+int fb_json_raw(char *out, size_t cap, size_t *pos, const char *s, size_t len);
+
+#endif
