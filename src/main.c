@@ -1,20 +1,69 @@
 /*
  * main.c
- *    forkbulk entry point.
+ *    forkbulk entry point: options, logging, the run, the summary.
  */
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "forkbulk/log.h"
+#include "forkbulk/options.h"
 #include "forkbulk/status.h"
-#include "forkbulk/version.h"
+#include "forkbulk/summary.h"
+#include "forkbulk/supervisor.h"
+
+/*
+ * Under cron, fds 0-2 may be closed; a file opened later would then become
+ * "stderr" and receive log lines.  Occupy them with /dev/null first.
+ */
+static void
+ensure_std_fds(void)
+{
+    for (int fd = 0; fd <= 2; fd++) {
+        if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
+            int null = open("/dev/null", O_RDWR);
+
+            if (null > 2)
+                close(null);
+        }
+    }
+}
 
 int
 main(int argc, char **argv)
 {
-    if (argc > 1 && strcmp(argv[1], "--version") == 0) {
-        printf("forkbulk %s\n", FB_VERSION);
-        return FB_EXIT_OK;
+    struct fb_options opts;
+    struct fb_summary summary;
+    int rc;
+
+    ensure_std_fds();
+    rc = fb_options_parse(&opts, argc, argv);
+    if (rc != 0) {
+        fb_options_free(&opts);
+        return rc == FB_OPTIONS_DONE ? FB_EXIT_OK : rc;
     }
-    fprintf(stderr, "usage: forkbulk --version\n");
-    return FB_EXIT_USAGE;
+    fb_log_set_level(opts.verbosity <= 0   ? FB_LOG_WARN
+                     : opts.verbosity == 1 ? FB_LOG_INFO
+                                           : FB_LOG_DEBUG);
+
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        fb_error("cannot initialise libcurl");
+        fb_options_free(&opts);
+        return FB_EXIT_SOFTWARE;
+    }
+    rc = fb_supervisor_run(&opts, &summary);
+    if (opts.verbosity > 0 || rc != FB_EXIT_OK)
+        fb_summary_print(&summary, &opts, stderr);
+    if (opts.summary_json != NULL &&
+        fb_summary_write_json(&summary, &opts, opts.summary_json) < 0) {
+        fb_error("cannot write summary %s: %s", opts.summary_json,
+                 strerror(errno));
+        rc = fb_exit_worse(rc, FB_EXIT_IOERR);
+    }
+    curl_global_cleanup();
+    fb_options_free(&opts);
+    return rc;
 }

@@ -1,0 +1,62 @@
+/*
+ * es.h
+ *    One worker's (or the parent's) HTTP connection to the cluster.
+ *
+ * One libcurl easy handle, created after fork and reused for every request
+ * so the connection stays alive.  Request bodies are sent as they are, or
+ * gzipped into a buffer allocated once (--compress).  Responses are kept in
+ * a buffer with a hard bound, because a broken or hostile server must not
+ * make a worker grow without limit.
+ */
+#ifndef FORKBULK_ES_H
+#define FORKBULK_ES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "forkbulk/options.h"
+
+/* Largest response body accepted; a bulk response with every item failed
+ * at the default 5000 docs is well under this. */
+#define FB_ES_MAX_RESPONSE (64u * 1024u * 1024u)
+
+struct fb_es;
+
+struct fb_http_result {
+    long status;      /* HTTP status; 0 if no response arrived */
+    bool transport;   /* connection/timeout failure (no usable response) */
+    const char *body; /* NUL-terminated, owned by the handle; valid until
+                       * the next request */
+    size_t body_len;
+    long retry_after_s; /* Retry-After header in seconds, or -1 */
+    char error[256];    /* curl's message for transport failures */
+};
+
+/*
+ * Creates the handle.  Credentials come from the environment
+ * (FORKBULK_ES_API_KEY, or FORKBULK_ES_USER and FORKBULK_ES_PASSWORD),
+ * never from the command line.  NULL on allocation failure.
+ */
+struct fb_es *fb_es_new(const struct fb_options *opts);
+
+void fb_es_free(struct fb_es *es);
+
+/*
+ * GET / and check that a cluster answers and is Elasticsearch or
+ * OpenSearch.  Returns 0 and a description ("Elasticsearch 8.13.1") in
+ * desc, or an exit code (FB_EXIT_UNAVAILABLE) after logging why.
+ */
+int fb_es_check(struct fb_es *es, char *desc, size_t desclen);
+
+/* POST body to /{index}/_bulk.  Returns 0 when a response (any status)
+ * arrived, -1 on a transport failure; res is filled either way. */
+int fb_es_bulk(struct fb_es *es, const char *body, size_t len,
+               struct fb_http_result *res);
+
+/* POST /{index}/_refresh; 0 or -1 (logged). */
+int fb_es_refresh(struct fb_es *es);
+
+/* The URL bulk requests go to, for messages. */
+const char *fb_es_bulk_url(const struct fb_es *es);
+
+#endif

@@ -1,0 +1,71 @@
+/*
+ * proto.h
+ *    The pipe protocol between the supervisor and its workers.
+ *
+ * A message is one fixed-size frame, smaller than PIPE_BUF, so every write
+ * is atomic and a reader never sees half a message from a live writer.
+ * Frames carry ranges and counters, never records: the data itself is read
+ * by each worker from the source.
+ *
+ *   parent -> worker   JOB(job_id, lo, hi)       load this range
+ *   worker -> parent   DONE(job_id, counters)    range finished
+ *                      PROGRESS(job_id)          a batch went out (liveness)
+ *
+ * Closing the parent's end of the command pipe means "no more work"; EOF
+ * on a result pipe before DONE means the worker died holding its range.
+ */
+#ifndef FORKBULK_PROTO_H
+#define FORKBULK_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FB_PROTO_VERSION 1
+
+enum fb_msg_type {
+    FB_MSG_JOB = 1,
+    FB_MSG_DONE = 2,
+    FB_MSG_PROGRESS = 3,
+};
+
+/* Counters of one range, reported in DONE. */
+struct fb_counts {
+    uint64_t read;       /* records read from the source */
+    uint64_t loaded;     /* accepted by the cluster (created or updated) */
+    uint64_t rejected;   /* written to the reject file */
+    uint64_t conflicts;  /* 409 on --op create: already loaded */
+    uint64_t retried;    /* items or requests sent again */
+    uint64_t bytes_sent; /* request body bytes put on the wire */
+    uint64_t requests;   /* _bulk requests sent */
+};
+
+struct fb_msg {
+    uint8_t type; /* enum fb_msg_type */
+    uint32_t job_id;
+    uint64_t lo, hi; /* JOB: the range */
+    int32_t status;  /* DONE: exit code of the range (status.h) */
+    struct fb_counts counts;
+};
+
+/* Encoded frame: version, type, 2 spare, job_id, lo, hi, status, 7 counters.
+ */
+#define FB_MSG_SIZE (1 + 1 + 2 + 4 + 8 + 8 + 4 + 7 * 8)
+
+void fb_msg_encode(const struct fb_msg *msg, unsigned char frame[FB_MSG_SIZE]);
+
+/* Returns 0, or -1 if the frame is of another version or an unknown type. */
+int fb_msg_decode(const unsigned char frame[FB_MSG_SIZE], struct fb_msg *msg);
+
+/*
+ * Writes one message; loops on EINTR.  Returns 0, or -1 with errno set
+ * (EPIPE when the reader is gone).
+ */
+int fb_msg_send(int fd, const struct fb_msg *msg);
+
+/*
+ * Reads one message.  Returns 1 with *msg filled, 0 on EOF at a frame
+ * boundary, -1 on error (errno set; EPROTO for a bad or truncated frame).
+ */
+int fb_msg_recv(int fd, struct fb_msg *msg);
+
+#endif

@@ -1,0 +1,39 @@
+/*
+ * summary.h
+ *    What a run did, for people (stderr) and for wrapper scripts (JSON).
+ */
+#ifndef FORKBULK_SUMMARY_H
+#define FORKBULK_SUMMARY_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "forkbulk/options.h"
+#include "forkbulk/proto.h"
+
+struct fb_summary {
+    struct fb_counts counts;
+    uint64_t ranges;        /* planned */
+    uint64_t ranges_done;   /* loaded to the end */
+    uint64_t ranges_failed; /* given up (crashes, cluster failure) */
+    uint64_t worker_deaths; /* workers that died holding a range */
+    double seconds;
+    long parent_rss_kb;
+    long worker_rss_kb; /* largest worker */
+    char cluster[64];   /* "Elasticsearch 8.13.1" */
+    int exit_code;
+};
+
+/* Human-readable summary, a few lines. */
+void fb_summary_print(const struct fb_summary *s, const struct fb_options *opts,
+                      FILE *out);
+
+/* The same as one JSON object in path (written to path.tmp, renamed).
+ * 0, or -1 with errno set. */
+int fb_summary_write_json(const struct fb_summary *s,
+                          const struct fb_options *opts, const char *path);
+
+/* One-line meaning of an exit code, as in --help. */
+const char *fb_exit_meaning(int code);
+
+#endif

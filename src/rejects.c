@@ -1,0 +1,178 @@
+/*
+ * rejects.c
+ *    Writing rejected records, one line per write(2).
+ */
+#include "forkbulk/rejects.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "forkbulk/jsonout.h"
+#include "forkbulk/log.h"
+
+/* Room for everything in a line but the record. */
+#define REJECT_OVERHEAD 4096
+
+struct fb_rejects {
+    char *path;
+    char *source;
+    int fd;     /* opened on the first reject */
+    char *line; /* one line, allocated once */
+    size_t cap;
+    size_t max_record; /* record bytes kept in the file */
+};
+
+int
+fb_rejects_create(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+
+    if (fd < 0)
+        return -1;
+    close(fd);
+    return 0;
+}
+
+struct fb_rejects *
+fb_rejects_open(const char *path, const char *source, size_t max_record)
+{
+    struct fb_rejects *rj = calloc(1, sizeof(*rj));
+
+    if (rj == NULL)
+        return NULL;
+    rj->fd = -1;
+    rj->max_record = max_record;
+    rj->source = strdup(source);
+    if (rj->source == NULL)
+        goto fail;
+    if (path != NULL) {
+        rj->path = strdup(path);
+        if (rj->path == NULL)
+            goto fail;
+    }
+    return rj;
+fail:
+    fb_rejects_close(rj);
+    return NULL;
+}
+
+void
+fb_rejects_close(struct fb_rejects *rj)
+{
+    if (rj == NULL)
+        return;
+    if (rj->fd >= 0)
+        close(rj->fd);
+    free(rj->line);
+    free(rj->path);
+    free(rj->source);
+    free(rj);
+}
+
+static void
+log_reject(const struct fb_rejects *rj, const struct fb_reject *r)
+{
+    if (r->status != 0)
+        fb_warn("rejected: %s line %" PRIu64 " (offset %" PRIu64
+                "): HTTP %d %s: %s",
+                rj->source, r->line, r->offset, r->status, r->type, r->reason);
+    else
+        fb_warn("rejected: %s line %" PRIu64 " (offset %" PRIu64 "): %s: %s",
+                rj->source, r->line, r->offset, r->type, r->reason);
+}
+
+static int
+put_str(struct fb_rejects *rj, size_t *pos, const char *s)
+{
+    return fb_json_raw(rj->line, rj->cap, pos, s, strlen(s));
+}
+
+static int
+put_uint(struct fb_rejects *rj, size_t *pos, uint64_t v)
+{
+    char num[24];
+    int n = snprintf(num, sizeof(num), "%" PRIu64, v);
+
+    return fb_json_raw(rj->line, rj->cap, pos, num, (size_t)n);
+}
+
+int
+fb_rejects_write(struct fb_rejects *rj, const struct fb_reject *r)
+{
+    size_t pos = 0;
+    size_t keep = r->record_len;
+    bool cut = false;
+    const char *reason = r->reason != NULL ? r->reason : "";
+    ssize_t n;
+
+    if (rj->path == NULL) {
+        log_reject(rj, r);
+        return 0;
+    }
+    if (rj->line == NULL) {
+        /* Escaping can grow a byte to six ("\u0001"). */
+        rj->cap = rj->max_record * 6 + REJECT_OVERHEAD;
+        rj->line = malloc(rj->cap);
+        if (rj->line == NULL)
+            return -1;
+    }
+    if (rj->fd < 0) {
+        rj->fd =
+            open(rj->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+        if (rj->fd < 0) {
+            fb_error("cannot open reject file %s: %s", rj->path,
+                     strerror(errno));
+            return -1;
+        }
+    }
+    if (keep > rj->max_record) {
+        keep = rj->max_record;
+        cut = true;
+    }
+    if (strlen(reason) > 1024)
+        reason = "(reason longer than 1024 bytes)";
+
+    if (put_str(rj, &pos, "{\"file\":") < 0 ||
+        fb_json_escape(rj->line, rj->cap, &pos, rj->source,
+                       strlen(rj->source)) < 0 ||
+        put_str(rj, &pos, ",\"line\":") < 0 || put_uint(rj, &pos, r->line) ||
+        put_str(rj, &pos, ",\"offset\":") < 0 ||
+        put_uint(rj, &pos, r->offset) < 0)
+        goto overflow;
+    if (r->status != 0 && (put_str(rj, &pos, ",\"status\":") < 0 ||
+                           put_uint(rj, &pos, (uint64_t)r->status) < 0))
+        goto overflow;
+    if (put_str(rj, &pos, ",\"error\":{\"type\":") < 0 ||
+        fb_json_escape(rj->line, rj->cap, &pos, r->type, strlen(r->type)) < 0 ||
+        put_str(rj, &pos, ",\"reason\":") < 0 ||
+        fb_json_escape(rj->line, rj->cap, &pos, reason, strlen(reason)) < 0 ||
+        put_str(rj, &pos, "},\"record\":") < 0 ||
+        fb_json_escape(rj->line, rj->cap, &pos, r->record, keep) < 0)
+        goto overflow;
+    if (cut && put_str(rj, &pos, ",\"record_truncated\":true") < 0)
+        goto overflow;
+    if (put_str(rj, &pos, "}\n") < 0)
+        goto overflow;
+
+    do {
+        n = write(rj->fd, rj->line, pos);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0 || (size_t)n != pos) {
+        fb_error("cannot write reject file %s: %s", rj->path,
+                 n < 0 ? strerror(errno) : "short write");
+        return -1;
+    }
+    return 0;
+overflow:
+    /* Cannot happen with the capacity above; refuse rather than cut. */
+    errno = EOVERFLOW;
+    fb_error("reject line for %s offset %" PRIu64 " does not fit", rj->source,
+             r->offset);
+    return -1;
+}

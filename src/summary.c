@@ -1,0 +1,129 @@
+/*
+ * summary.c
+ *    The end-of-run summary.
+ */
+#include "forkbulk/summary.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "forkbulk/status.h"
+
+const char *
+fb_exit_meaning(int code)
+{
+    switch (code) {
+    case FB_EXIT_OK:
+        return "every record loaded";
+    case FB_EXIT_USAGE:
+        return "usage error";
+    case FB_EXIT_DATAERR:
+        return "some records rejected";
+    case FB_EXIT_NOINPUT:
+        return "input missing or unreadable";
+    case FB_EXIT_UNAVAILABLE:
+        return "cluster unreachable or failing";
+    case FB_EXIT_SOFTWARE:
+        return "internal error";
+    case FB_EXIT_OSERR:
+        return "fork or pipe failure";
+    case FB_EXIT_CANTCREAT:
+        return "reject file cannot be created";
+    case FB_EXIT_IOERR:
+        return "I/O error";
+    case FB_EXIT_TEMPFAIL:
+        return "temporary failure";
+    case FB_EXIT_CONFIG:
+        return "bad configuration";
+    case FB_EXIT_SIGINT:
+        return "interrupted by SIGINT";
+    case FB_EXIT_SIGTERM:
+        return "interrupted by SIGTERM";
+    default:
+        return "unknown";
+    }
+}
+
+static double
+docs_per_second(const struct fb_summary *s)
+{
+    return s->seconds > 0 ? (double)s->counts.loaded / s->seconds : 0.0;
+}
+
+void
+fb_summary_print(const struct fb_summary *s, const struct fb_options *opts,
+                 FILE *out)
+{
+    const struct fb_counts *c = &s->counts;
+
+    fprintf(out,
+            "forkbulk summary: %s -> %s (%s)\n"
+            "  records read   %llu\n"
+            "  loaded         %llu\n"
+            "  rejected       %llu%s%s%s\n"
+            "  conflicts      %llu (409 on create: already present)\n"
+            "  retried        %llu\n"
+            "  requests       %llu, %.1f MB sent\n"
+            "  ranges         %llu planned, %llu loaded, %llu failed, %llu "
+            "worker deaths\n"
+            "  time           %.2f s, %.0f docs/s\n"
+            "  peak RSS       parent %.1f MB, largest worker %.1f MB\n"
+            "  exit           %d (%s)\n",
+            opts->input, opts->index, s->cluster[0] ? s->cluster : "no cluster",
+            (unsigned long long)c->read, (unsigned long long)c->loaded,
+            (unsigned long long)c->rejected,
+            c->rejected && opts->reject_file ? " (see " : "",
+            c->rejected && opts->reject_file ? opts->reject_file : "",
+            c->rejected && opts->reject_file ? ")" : "",
+            (unsigned long long)c->conflicts, (unsigned long long)c->retried,
+            (unsigned long long)c->requests, (double)c->bytes_sent / 1e6,
+            (unsigned long long)s->ranges, (unsigned long long)s->ranges_done,
+            (unsigned long long)s->ranges_failed,
+            (unsigned long long)s->worker_deaths, s->seconds,
+            docs_per_second(s), (double)s->parent_rss_kb / 1024.0,
+            (double)s->worker_rss_kb / 1024.0, s->exit_code,
+            fb_exit_meaning(s->exit_code));
+}
+
+int
+fb_summary_write_json(const struct fb_summary *s, const struct fb_options *opts,
+                      const char *path)
+{
+    const struct fb_counts *c = &s->counts;
+    char tmp[4096];
+    json_t *o;
+    int rc;
+
+    o = json_pack(
+        "{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+        "s:I, s:f, s:f, s:I, s:I, s:i, s:s}",
+        "input", opts->input, "index", opts->index, "cluster", s->cluster,
+        "read", (json_int_t)c->read, "loaded", (json_int_t)c->loaded,
+        "rejected", (json_int_t)c->rejected, "conflicts",
+        (json_int_t)c->conflicts, "retried", (json_int_t)c->retried, "requests",
+        (json_int_t)c->requests, "bytes_sent", (json_int_t)c->bytes_sent,
+        "ranges", (json_int_t)s->ranges, "ranges_done",
+        (json_int_t)s->ranges_done, "ranges_failed",
+        (json_int_t)s->ranges_failed, "worker_deaths",
+        (json_int_t)s->worker_deaths, "seconds", s->seconds, "docs_per_second",
+        docs_per_second(s), "parent_rss_kb", (json_int_t)s->parent_rss_kb,
+        "worker_rss_kb", (json_int_t)s->worker_rss_kb, "exit_code",
+        s->exit_code, "exit_meaning", fb_exit_meaning(s->exit_code));
+    if (o == NULL) {
+        errno = ENOMEM;
+        return -1;
+    }
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    rc = json_dump_file(o, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    if (rc < 0) {
+        errno = EIO;
+        return -1;
+    }
+    /* Readers of the summary never see half a file. */
+    if (rename(tmp, path) < 0)
+        return -1;
+    return 0;
+}

@@ -1,0 +1,689 @@
+/*
+ * supervisor.c
+ *    Forking, dispatching and supervising workers (see supervisor.h).
+ *
+ * The parent waits in poll() on every worker's result pipe plus a
+ * self-pipe that the signal handlers write to, so signals are handled in
+ * the main loop and the handlers do nothing but write one byte.
+ */
+/* pipe2(2) */
+#define _GNU_SOURCE
+#include "forkbulk/supervisor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "forkbulk/es.h"
+#include "forkbulk/log.h"
+#include "forkbulk/plan.h"
+#include "forkbulk/rejects.h"
+#include "forkbulk/status.h"
+#include "forkbulk/worker.h"
+
+enum job_state {
+    JOB_PENDING,
+    JOB_RUNNING,
+    JOB_DONE,
+    JOB_FAILED,
+};
+
+struct job {
+    uint64_t lo, hi;
+    uint8_t state;
+    uint8_t deaths;
+};
+
+struct slot {
+    pid_t pid;   /* 0: no process */
+    int cmd_fd;  /* parent -> worker; -1 once closed ("stop") */
+    int res_fd;  /* worker -> parent; -1 once EOF */
+    int64_t job; /* index of the range it holds, or -1 */
+};
+
+struct supervisor {
+    const struct fb_options *opts;
+    struct fb_plan plan;
+    struct job *jobs;
+    struct slot *slots;
+    int n_slots;
+    uint64_t next_job;       /* jobs before this were dispatched once */
+    uint64_t requeued;       /* pending jobs below next_job */
+    uint64_t idle_deaths;    /* workers that died holding nothing */
+    bool stopping;           /* no more dispatching */
+    int stop_signal;         /* SIGINT/SIGTERM received, or 0 */
+    struct timespec kill_at; /* grace deadline while stopping */
+    bool kill_armed;
+    int status; /* worst exit code so far */
+    struct fb_summary *summary;
+};
+
+static int signal_pipe[2] = {-1, -1};
+
+static void
+on_signal(int signo)
+{
+    int saved = errno;
+    unsigned char b = (unsigned char)signo;
+
+    /* Only async-signal-safe work here: the main loop does the rest. */
+    (void)!write(signal_pipe[1], &b, 1);
+    errno = saved;
+}
+
+static int
+install_signals(void)
+{
+    struct sigaction sa;
+
+    if (pipe2(signal_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+        return -1;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    /* A worker gone away shows as EPIPE on its command pipe. */
+    signal(SIGPIPE, SIG_IGN);
+    return 0;
+}
+
+static void
+restore_signals(void)
+{
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
+    if (signal_pipe[0] >= 0) {
+        close(signal_pipe[0]);
+        close(signal_pipe[1]);
+        signal_pipe[0] = signal_pipe[1] = -1;
+    }
+}
+
+static double
+now_seconds(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+close_fd(int *fd)
+{
+    if (*fd >= 0) {
+        close(*fd);
+        *fd = -1;
+    }
+}
+
+/*
+ * In the new child: make sure it cannot outlive the parent, drop every
+ * descriptor that belongs to other workers, and run the worker loop.
+ */
+static void
+run_child(struct supervisor *sv, int self, int cmd_fd, int res_fd, pid_t parent)
+{
+    char role[32];
+    int code;
+
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) /* the parent died before prctl took hold */
+        _exit(FB_EXIT_SOFTWARE);
+
+    for (int i = 0; i < sv->n_slots; i++) {
+        if (i == self)
+            continue;
+        close_fd(&sv->slots[i].cmd_fd);
+        close_fd(&sv->slots[i].res_fd);
+    }
+    restore_signals();
+
+    snprintf(role, sizeof(role), "worker %d", self);
+    fb_log_set_role(role);
+    code = fb_worker_main(sv->opts, cmd_fd, res_fd);
+    _exit(code);
+}
+
+static int
+spawn(struct supervisor *sv, int i)
+{
+    struct slot *s = &sv->slots[i];
+    int cmd[2], res[2];
+    pid_t parent = getpid();
+    pid_t pid;
+
+    if (pipe2(cmd, O_CLOEXEC) < 0)
+        goto fail;
+    if (pipe2(res, O_CLOEXEC) < 0) {
+        close(cmd[0]);
+        close(cmd[1]);
+        goto fail;
+    }
+    /* Nothing buffered may be written twice by the child. */
+    fflush(NULL);
+    pid = fork();
+    if (pid < 0) {
+        close(cmd[0]);
+        close(cmd[1]);
+        close(res[0]);
+        close(res[1]);
+        goto fail;
+    }
+    if (pid == 0) {
+        close(cmd[1]);
+        close(res[0]);
+        run_child(sv, i, cmd[0], res[1], parent);
+    }
+    close(cmd[0]);
+    close(res[1]);
+    s->pid = pid;
+    s->cmd_fd = cmd[1];
+    s->res_fd = res[0];
+    s->job = -1;
+    fb_debug("started worker %d (pid %ld)", i, (long)pid);
+    return 0;
+fail:
+    fb_error("cannot start worker %d: %s", i, strerror(errno));
+    return -1;
+}
+
+static bool
+job_pending(const struct supervisor *sv)
+{
+    return sv->requeued > 0 || sv->next_job < sv->plan.n_ranges;
+}
+
+/* The next range to hand out: re-queued ones first, then in order. */
+static int64_t
+take_job(struct supervisor *sv)
+{
+    if (sv->requeued > 0) {
+        for (uint64_t j = 0; j < sv->next_job; j++) {
+            if (sv->jobs[j].state == JOB_PENDING) {
+                sv->requeued--;
+                return (int64_t)j;
+            }
+        }
+    }
+    if (sv->next_job < sv->plan.n_ranges)
+        return (int64_t)sv->next_job++;
+    return -1;
+}
+
+static void
+stop_worker(struct slot *s)
+{
+    /* EOF on its command pipe tells an idle worker to exit. */
+    close_fd(&s->cmd_fd);
+}
+
+static void
+dispatch(struct supervisor *sv)
+{
+    for (int i = 0; i < sv->n_slots; i++) {
+        struct slot *s = &sv->slots[i];
+        struct fb_msg msg;
+        int64_t j;
+
+        if (s->pid == 0 || s->job >= 0 || s->cmd_fd < 0)
+            continue;
+        if (sv->stopping || !job_pending(sv)) {
+            stop_worker(s);
+            continue;
+        }
+        j = take_job(sv);
+        memset(&msg, 0, sizeof(msg));
+        msg.type = FB_MSG_JOB;
+        msg.job_id = (uint32_t)j;
+        msg.lo = sv->jobs[j].lo;
+        msg.hi = sv->jobs[j].hi;
+        if (fb_msg_send(s->cmd_fd, &msg) < 0) {
+            /* It died; its EOF will be seen on the result pipe. */
+            sv->jobs[j].state = JOB_PENDING;
+            sv->requeued++;
+            stop_worker(s);
+            continue;
+        }
+        sv->jobs[j].state = JOB_RUNNING;
+        s->job = j;
+        fb_debug("range %lld [%llu, %llu) -> worker %d", (long long)j,
+                 (unsigned long long)msg.lo, (unsigned long long)msg.hi, i);
+    }
+}
+
+static void
+add_counts(struct fb_counts *to, const struct fb_counts *c)
+{
+    to->read += c->read;
+    to->loaded += c->loaded;
+    to->rejected += c->rejected;
+    to->conflicts += c->conflicts;
+    to->retried += c->retried;
+    to->bytes_sent += c->bytes_sent;
+    to->requests += c->requests;
+}
+
+/* A worker's exit status that respawning cannot fix. */
+static bool
+fatal_exit(int code)
+{
+    return code == FB_EXIT_CONFIG || code == FB_EXIT_USAGE ||
+           code == FB_EXIT_SOFTWARE || code == FB_EXIT_UNAVAILABLE ||
+           code == FB_EXIT_NOINPUT || code == FB_EXIT_CANTCREAT ||
+           code == FB_EXIT_IOERR || code == FB_EXIT_OSERR;
+}
+
+static void
+begin_stop(struct supervisor *sv, const char *why)
+{
+    if (!sv->stopping)
+        fb_info("stopping: %s", why);
+    sv->stopping = true;
+}
+
+static void
+on_done(struct supervisor *sv, int i, const struct fb_msg *msg)
+{
+    struct slot *s = &sv->slots[i];
+    struct job *job;
+
+    if (s->job < 0 || (uint32_t)s->job != msg->job_id) {
+        fb_error("worker %d reported range %u it does not hold", i,
+                 msg->job_id);
+        sv->status = fb_exit_worse(sv->status, FB_EXIT_SOFTWARE);
+        begin_stop(sv, "protocol error");
+        return;
+    }
+    job = &sv->jobs[s->job];
+    add_counts(&sv->summary->counts, &msg->counts);
+    s->job = -1;
+    if (msg->status == FB_EXIT_OK || msg->status == FB_EXIT_DATAERR) {
+        job->state = JOB_DONE;
+        sv->summary->ranges_done++;
+    } else {
+        /* Interrupted, or the cluster kept failing: the range is not
+         * loaded; source ids make a later run redo it without duplicates.
+         */
+        job->state = JOB_FAILED;
+        sv->summary->ranges_failed++;
+        if (msg->status != FB_EXIT_SIGINT && msg->status != FB_EXIT_SIGTERM) {
+            fb_error("range %u [%llu, %llu) failed with exit code %d",
+                     msg->job_id, (unsigned long long)job->lo,
+                     (unsigned long long)job->hi, msg->status);
+            begin_stop(sv, "a range failed");
+        }
+    }
+    sv->status = fb_exit_worse(sv->status, msg->status);
+}
+
+static void
+describe_exit(int wstatus, char *buf, size_t len)
+{
+    if (WIFSIGNALED(wstatus))
+        snprintf(buf, len, "killed by signal %d (%s)", WTERMSIG(wstatus),
+                 strsignal(WTERMSIG(wstatus)));
+    else
+        snprintf(buf, len, "exited with code %d", WEXITSTATUS(wstatus));
+}
+
+/* The worker in slot i closed its result pipe: reap it and decide. */
+static void
+on_exit_of(struct supervisor *sv, int i)
+{
+    struct slot *s = &sv->slots[i];
+    struct rusage ru;
+    char how[96];
+    int wstatus = 0;
+    pid_t pid;
+
+    close_fd(&s->res_fd);
+    close_fd(&s->cmd_fd);
+    do {
+        pid = wait4(s->pid, &wstatus, 0, &ru);
+    } while (pid < 0 && errno == EINTR);
+    if (pid > 0 && ru.ru_maxrss > sv->summary->worker_rss_kb)
+        sv->summary->worker_rss_kb = ru.ru_maxrss;
+    s->pid = 0;
+    describe_exit(wstatus, how, sizeof(how));
+
+    if (s->job >= 0) {
+        struct job *job = &sv->jobs[s->job];
+
+        job->deaths++;
+        sv->summary->worker_deaths++;
+        if (sv->stopping && sv->stop_signal != 0) {
+            job->state = JOB_FAILED;
+            sv->summary->ranges_failed++;
+        } else if (job->deaths >= FB_MAX_JOB_DEATHS) {
+            fb_error("worker %d %s while loading range %lld [%llu, %llu) of "
+                     "%s; that range has now killed %d workers and is given "
+                     "up",
+                     i, how, (long long)s->job, (unsigned long long)job->lo,
+                     (unsigned long long)job->hi, sv->opts->input, job->deaths);
+            job->state = JOB_FAILED;
+            sv->summary->ranges_failed++;
+            sv->status = fb_exit_worse(sv->status, FB_EXIT_SOFTWARE);
+        } else {
+            fb_warn("worker %d %s while loading range %lld [%llu, %llu); "
+                    "range re-queued (death %d of %d)",
+                    i, how, (long long)s->job, (unsigned long long)job->lo,
+                    (unsigned long long)job->hi, job->deaths,
+                    FB_MAX_JOB_DEATHS);
+            job->state = JOB_PENDING;
+            sv->requeued++;
+        }
+        s->job = -1;
+    } else if (WIFSIGNALED(wstatus) ||
+               (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) != 0)) {
+        fb_warn("worker %d %s while idle", i, how);
+        if (!WIFSIGNALED(wstatus))
+            sv->status = fb_exit_worse(sv->status, WEXITSTATUS(wstatus));
+        sv->idle_deaths++;
+    }
+
+    if (WIFEXITED(wstatus) && fatal_exit(WEXITSTATUS(wstatus))) {
+        /* Respawning cannot fix configuration or a dead cluster. */
+        sv->status = fb_exit_worse(sv->status, WEXITSTATUS(wstatus));
+        begin_stop(sv, "a worker exited with a fatal status");
+        return;
+    }
+    if (!sv->stopping && job_pending(sv)) {
+        if (sv->idle_deaths > (uint64_t)sv->n_slots * FB_MAX_JOB_DEATHS) {
+            fb_error("workers keep dying before taking work; giving up");
+            sv->status = fb_exit_worse(sv->status, FB_EXIT_SOFTWARE);
+            begin_stop(sv, "workers keep dying");
+            return;
+        }
+        if (spawn(sv, i) < 0) {
+            sv->status = fb_exit_worse(sv->status, FB_EXIT_OSERR);
+            begin_stop(sv, "cannot fork a replacement worker");
+        }
+    }
+}
+
+static void
+signal_workers(struct supervisor *sv, int signo)
+{
+    for (int i = 0; i < sv->n_slots; i++)
+        if (sv->slots[i].pid > 0)
+            kill(sv->slots[i].pid, signo);
+}
+
+static void
+on_signal_byte(struct supervisor *sv, int signo)
+{
+    if (signo == SIGHUP) {
+        fb_info("SIGHUP received");
+        return;
+    }
+    if (sv->stop_signal != 0) {
+        fb_warn("second signal: killing workers now");
+        signal_workers(sv, SIGKILL);
+        return;
+    }
+    sv->stop_signal = signo;
+    sv->status = fb_exit_worse(sv->status, signo == SIGINT ? FB_EXIT_SIGINT
+                                                           : FB_EXIT_SIGTERM);
+    begin_stop(sv, signo == SIGINT ? "SIGINT received" : "SIGTERM received");
+    signal_workers(sv, SIGTERM);
+    clock_gettime(CLOCK_MONOTONIC, &sv->kill_at);
+    sv->kill_at.tv_sec += sv->opts->grace_ms / 1000;
+    sv->kill_at.tv_nsec += (sv->opts->grace_ms % 1000) * 1000000L;
+    if (sv->kill_at.tv_nsec >= 1000000000L) {
+        sv->kill_at.tv_sec++;
+        sv->kill_at.tv_nsec -= 1000000000L;
+    }
+    sv->kill_armed = true;
+}
+
+static int
+alive_workers(const struct supervisor *sv)
+{
+    int n = 0;
+
+    for (int i = 0; i < sv->n_slots; i++)
+        if (sv->slots[i].pid > 0)
+            n++;
+    return n;
+}
+
+/* Milliseconds until the grace deadline (>= 0), or -1 if none is set. */
+static int
+poll_timeout(struct supervisor *sv)
+{
+    struct timespec now;
+    long ms;
+
+    if (!sv->kill_armed)
+        return 1000;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    ms = (sv->kill_at.tv_sec - now.tv_sec) * 1000 +
+         (sv->kill_at.tv_nsec - now.tv_nsec) / 1000000;
+    if (ms <= 0) {
+        fb_warn("grace period over: killing %d worker(s)", alive_workers(sv));
+        signal_workers(sv, SIGKILL);
+        sv->kill_armed = false;
+        return 1000;
+    }
+    return ms > 1000 ? 1000 : (int)ms;
+}
+
+static int
+main_loop(struct supervisor *sv)
+{
+    struct pollfd *pfd;
+    int *owner;
+
+    pfd = calloc((size_t)sv->n_slots + 1, sizeof(*pfd));
+    owner = calloc((size_t)sv->n_slots + 1, sizeof(*owner));
+    if (pfd == NULL || owner == NULL) {
+        free(pfd);
+        free(owner);
+        return FB_EXIT_OSERR;
+    }
+
+    dispatch(sv);
+    while (alive_workers(sv) > 0) {
+        int n = 0;
+
+        pfd[n].fd = signal_pipe[0];
+        pfd[n].events = POLLIN;
+        owner[n++] = -1;
+        for (int i = 0; i < sv->n_slots; i++) {
+            if (sv->slots[i].pid > 0 && sv->slots[i].res_fd >= 0) {
+                pfd[n].fd = sv->slots[i].res_fd;
+                pfd[n].events = POLLIN;
+                owner[n++] = i;
+            }
+        }
+        if (poll(pfd, (nfds_t)n, poll_timeout(sv)) < 0) {
+            if (errno == EINTR)
+                continue;
+            fb_error("poll: %s", strerror(errno));
+            sv->status = fb_exit_worse(sv->status, FB_EXIT_OSERR);
+            signal_workers(sv, SIGKILL);
+            begin_stop(sv, "poll failed");
+            continue;
+        }
+        for (int k = 0; k < n; k++) {
+            if (pfd[k].revents == 0)
+                continue;
+            if (owner[k] < 0) {
+                unsigned char b;
+
+                while (read(signal_pipe[0], &b, 1) == 1)
+                    on_signal_byte(sv, b);
+                continue;
+            } else {
+                int i = owner[k];
+                struct fb_msg msg;
+                int rc = fb_msg_recv(sv->slots[i].res_fd, &msg);
+
+                if (rc == 1 && msg.type == FB_MSG_DONE)
+                    on_done(sv, i, &msg);
+                else if (rc == 1 && msg.type == FB_MSG_PROGRESS)
+                    ; /* liveness only */
+                else
+                    on_exit_of(sv, i);
+            }
+        }
+        dispatch(sv);
+    }
+    free(pfd);
+    free(owner);
+    return 0;
+}
+
+/* Creates (truncates) the reject file so that a failure shows at once. */
+static int
+prepare_rejects(const struct fb_options *opts)
+{
+    if (opts->reject_file == NULL)
+        return 0;
+    if (fb_rejects_create(opts->reject_file) < 0) {
+        fb_error("cannot create reject file %s: %s", opts->reject_file,
+                 strerror(errno));
+        return FB_EXIT_CANTCREAT;
+    }
+    return 0;
+}
+
+static int
+check_cluster(const struct fb_options *opts, struct fb_summary *summary)
+{
+    struct fb_es *es = fb_es_new(opts);
+    int rc;
+
+    if (es == NULL) {
+        fb_error("out of memory creating the HTTP client");
+        return FB_EXIT_OSERR;
+    }
+    rc = fb_es_check(es, summary->cluster, sizeof(summary->cluster));
+    if (rc == 0)
+        fb_info("loading %s into index %s on %s (%s) with %d worker(s)",
+                opts->input, opts->index, opts->es_url, summary->cluster,
+                opts->workers);
+    fb_es_free(es);
+    return rc;
+}
+
+static void
+refresh_index(const struct fb_options *opts)
+{
+    struct fb_es *es = fb_es_new(opts);
+
+    if (es != NULL)
+        fb_es_refresh(es);
+    fb_es_free(es);
+}
+
+int
+fb_supervisor_run(const struct fb_options *opts, struct fb_summary *summary)
+{
+    struct supervisor sv;
+    struct rusage self;
+    double started = now_seconds();
+    int n_workers = opts->workers;
+    int rc;
+
+    memset(&sv, 0, sizeof(sv));
+    memset(summary, 0, sizeof(*summary));
+    sv.opts = opts;
+    sv.summary = summary;
+    sv.status = FB_EXIT_OK;
+
+    if (strcmp(opts->input, "-") == 0)
+        n_workers = 1; /* a stream has one reader */
+
+    if (install_signals() < 0) {
+        fb_error("cannot create the signal pipe: %s", strerror(errno));
+        return summary->exit_code = FB_EXIT_OSERR;
+    }
+    sv.n_slots = n_workers;
+    sv.slots = calloc((size_t)n_workers, sizeof(*sv.slots));
+    if (sv.slots == NULL) {
+        sv.status = FB_EXIT_OSERR;
+        goto out;
+    }
+    for (int i = 0; i < n_workers; i++)
+        sv.slots[i].cmd_fd = sv.slots[i].res_fd = -1;
+
+    /* Fork first: the workers start with nothing but the options. */
+    for (int i = 0; i < n_workers; i++) {
+        if (spawn(&sv, i) < 0) {
+            sv.status = FB_EXIT_OSERR;
+            goto out;
+        }
+    }
+
+    if ((rc = fb_plan_input(opts, &sv.plan)) != 0 ||
+        (rc = prepare_rejects(opts)) != 0 ||
+        (rc = check_cluster(opts, summary)) != 0) {
+        sv.status = rc;
+        goto out;
+    }
+    summary->ranges = sv.plan.n_ranges;
+    sv.jobs = calloc(sv.plan.n_ranges ? sv.plan.n_ranges : 1, sizeof(*sv.jobs));
+    if (sv.jobs == NULL) {
+        sv.status = FB_EXIT_OSERR;
+        goto out;
+    }
+    for (uint64_t j = 0; j < sv.plan.n_ranges; j++)
+        fb_plan_range(&sv.plan, j, &sv.jobs[j].lo, &sv.jobs[j].hi);
+    fb_debug("%llu range(s) of %llu bytes",
+             (unsigned long long)sv.plan.n_ranges,
+             (unsigned long long)sv.plan.range_bytes);
+
+    if (main_loop(&sv) != 0)
+        sv.status = fb_exit_worse(sv.status, FB_EXIT_OSERR);
+
+    if (sv.status == FB_EXIT_OK && summary->counts.rejected > 0)
+        sv.status = FB_EXIT_DATAERR;
+    if (sv.stop_signal == 0 && opts->refresh && summary->ranges_done > 0)
+        refresh_index(opts);
+
+out:
+    /* Whatever happened, no child outlives this function. */
+    for (int i = 0; i < sv.n_slots; i++) {
+        struct slot *s = &sv.slots[i];
+
+        if (s->pid > 0) {
+            struct rusage ru;
+            int ws;
+
+            close_fd(&s->cmd_fd);
+            close_fd(&s->res_fd);
+            if (sv.status != FB_EXIT_OK)
+                kill(s->pid, SIGKILL);
+            while (wait4(s->pid, &ws, 0, &ru) < 0 && errno == EINTR)
+                ;
+            if (ru.ru_maxrss > summary->worker_rss_kb)
+                summary->worker_rss_kb = ru.ru_maxrss;
+            s->pid = 0;
+        }
+    }
+    restore_signals();
+    free(sv.slots);
+    free(sv.jobs);
+    getrusage(RUSAGE_SELF, &self);
+    summary->parent_rss_kb = self.ru_maxrss;
+    summary->seconds = now_seconds() - started;
+    summary->exit_code = sv.status;
+    return sv.status;
+}

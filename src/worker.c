@@ -1,0 +1,642 @@
+/*
+ * worker.c
+ *    A worker process: reads the records of each range it is given, sends
+ *    them in bounded batches, and reports counts (see worker.h).
+ *
+ * Per record:  reader -> validate (NDJSON) or render (CSV) -> id -> batch.
+ * Per batch:   send -> whole-request retry / 413 split -> per-item outcome:
+ *              loaded, already there (409 on create), retried (429/503),
+ *              or rejected to the reject file.
+ */
+#include "forkbulk/worker.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "forkbulk/bulk.h"
+#include "forkbulk/bulkresp.h"
+#include "forkbulk/csv.h"
+#include "forkbulk/docid.h"
+#include "forkbulk/es.h"
+#include "forkbulk/jsonscan.h"
+#include "forkbulk/log.h"
+#include "forkbulk/plan.h"
+#include "forkbulk/proto.h"
+#include "forkbulk/reader.h"
+#include "forkbulk/rejects.h"
+#include "forkbulk/status.h"
+
+volatile sig_atomic_t fb_worker_stop;
+
+/* Backoff between attempts: full jitter over an exponential window. */
+#define BACKOFF_BASE_MS 100
+#define BACKOFF_CAP_MS 30000
+
+struct worker {
+    const struct fb_options *opts;
+    int res_fd;
+    uint32_t job_id;
+    enum fb_input_kind kind;
+    struct fb_reader *reader;
+    struct fb_scan_state ckpt;
+    struct fb_csv *csv;
+    bool csv_header; /* field names known */
+    char *scratch;   /* CSV record rendered as JSON */
+    size_t scratch_cap;
+    struct fb_bulk *bulk;
+    struct fb_bulkresp_item *items; /* one per document of a batch */
+    bool *retry;                    /* items to send again */
+    struct fb_es *es;
+    struct fb_rejects *rejects;
+    struct fb_docid_source idsrc;
+    struct fb_counts counts; /* of the current range */
+    uint64_t rng;
+};
+
+static void
+on_stop_signal(int signo)
+{
+    fb_worker_stop = signo;
+}
+
+static int
+stop_status(void)
+{
+    return fb_worker_stop == SIGINT ? FB_EXIT_SIGINT : FB_EXIT_SIGTERM;
+}
+
+static uint64_t
+next_random(struct worker *w)
+{
+    /* xorshift64: jitter only needs to spread workers apart. */
+    w->rng ^= w->rng << 13;
+    w->rng ^= w->rng >> 7;
+    w->rng ^= w->rng << 17;
+    return w->rng;
+}
+
+/*
+ * Sleeps before attempt number `attempt` (1-based), at least retry_after_s
+ * seconds when the server asked for it.  Returns -1 if a stop signal came.
+ */
+static int
+backoff(struct worker *w, int attempt, long retry_after_s)
+{
+    uint64_t window = BACKOFF_BASE_MS;
+    uint64_t ms;
+    struct timespec ts;
+
+    for (int i = 1; i < attempt && window < BACKOFF_CAP_MS; i++)
+        window *= 2;
+    if (window > BACKOFF_CAP_MS)
+        window = BACKOFF_CAP_MS;
+    ms = next_random(w) % (window + 1);
+    if (retry_after_s > 0 && (uint64_t)retry_after_s * 1000 > ms)
+        ms = (uint64_t)retry_after_s * 1000;
+    ts.tv_sec = (time_t)(ms / 1000);
+    ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        if (fb_worker_stop)
+            return -1;
+    return fb_worker_stop ? -1 : 0;
+}
+
+static void
+report_progress(struct worker *w)
+{
+    struct fb_msg msg;
+
+    memset(&msg, 0, sizeof(msg));
+    msg.type = FB_MSG_PROGRESS;
+    msg.job_id = w->job_id;
+    msg.counts = w->counts;
+    /* A parent that is gone will kill us through PDEATHSIG. */
+    (void)fb_msg_send(w->res_fd, &msg);
+}
+
+/* The absolute line of a record of the current range. */
+static uint64_t
+line_of(struct worker *w, uint64_t offset, uint64_t rel_line)
+{
+    struct fb_record rec;
+
+    memset(&rec, 0, sizeof(rec));
+    rec.offset = offset;
+    rec.rel_line = rel_line;
+    return fb_reader_line(w->reader, &rec);
+}
+
+static int
+reject(struct worker *w, uint64_t offset, uint64_t rel_line, int status,
+       const char *type, const char *reason, const char *record, size_t len)
+{
+    struct fb_reject r;
+
+    r.line = line_of(w, offset, rel_line);
+    r.offset = offset;
+    r.status = status;
+    r.type = type;
+    r.reason = reason;
+    r.record = record != NULL ? record : "";
+    r.record_len = record != NULL ? len : 0;
+    w->counts.rejected++;
+    if (fb_rejects_write(w->rejects, &r) < 0)
+        return FB_EXIT_IOERR; /* a reject that cannot be recorded is lost */
+    return FB_EXIT_OK;
+}
+
+/* Applies the per-item results of items [i, j). */
+static int
+apply_items(struct worker *w, size_t i, size_t j)
+{
+    for (size_t k = i; k < j; k++) {
+        const struct fb_bulkresp_item *it = &w->items[k];
+        const struct fb_bulk_item *bi = fb_bulk_item(w->bulk, k);
+        const char *src;
+        size_t len;
+        int rc;
+
+        w->retry[k] = false;
+        switch (fb_bulkresp_classify(it)) {
+        case FB_ITEM_OK:
+            w->counts.loaded++;
+            break;
+        case FB_ITEM_EXISTS:
+            w->counts.conflicts++;
+            break;
+        case FB_ITEM_RETRY:
+            w->retry[k] = true;
+            break;
+        case FB_ITEM_REJECT:
+            src = fb_bulk_source(w->bulk, k, &len);
+            rc = reject(w, bi->offset, bi->line, it->status, it->type,
+                        it->reason, src, len);
+            if (rc != FB_EXIT_OK)
+                return rc;
+            break;
+        }
+    }
+    return FB_EXIT_OK;
+}
+
+/*
+ * Sends items [i, j) until the cluster gives a per-item answer, retrying
+ * whole-request failures and splitting on 413.  Fills retry[i..j).
+ */
+static int
+send_slice(struct worker *w, size_t i, size_t j)
+{
+    struct fb_http_result res;
+    struct fb_bulkresp summary;
+    char err[256];
+    const char *body;
+    size_t len;
+    int attempt = 0;
+
+    body = fb_bulk_slice(w->bulk, i, j, &len);
+    for (;;) {
+        bool retryable = false;
+
+        if (fb_es_bulk(w->es, body, len, &res) < 0) {
+            snprintf(err, sizeof(err), "%s", res.error);
+            retryable = true;
+        } else {
+            switch (fb_bulkresp_request_class(res.status)) {
+            case FB_REQ_OK:
+                if (fb_bulkresp_parse(res.body, res.body_len, w->items + i,
+                                      j - i, &summary, err, sizeof(err)) == 0) {
+                    w->counts.requests++;
+                    w->counts.bytes_sent += len;
+                    return apply_items(w, i, j);
+                }
+                /* A garbled answer: nothing known, send it all again. */
+                retryable = true;
+                break;
+            case FB_REQ_RETRY:
+                fb_bulkresp_describe_error(res.body, res.body_len, err,
+                                           sizeof(err));
+                retryable = true;
+                break;
+            case FB_REQ_SPLIT:
+                w->counts.requests++;
+                return j - i > 1 ? -413 : 413;
+            case FB_REQ_FATAL:
+                fb_bulkresp_describe_error(res.body, res.body_len, err,
+                                           sizeof(err));
+                fb_error("%s answered HTTP %ld: %s", fb_es_bulk_url(w->es),
+                         res.status, err);
+                return res.status == 401 || res.status == 403
+                           ? FB_EXIT_CONFIG
+                           : FB_EXIT_UNAVAILABLE;
+            }
+        }
+        if (retryable) {
+            w->counts.requests++;
+            attempt++;
+            if (attempt > w->opts->max_retries) {
+                fb_error("giving up on a batch of %zu record(s) after %d "
+                         "attempt(s) to %s: %s",
+                         j - i, attempt, fb_es_bulk_url(w->es), err);
+                return FB_EXIT_UNAVAILABLE;
+            }
+            fb_warn("bulk request failed (%s%s%ld): %s; retry %d of %d",
+                    res.transport ? "transport" : "HTTP ",
+                    res.transport ? "" : "", res.transport ? 0L : res.status,
+                    err, attempt, w->opts->max_retries);
+            w->counts.retried += j - i;
+            if (backoff(w, attempt, res.retry_after_s) < 0)
+                return stop_status();
+        }
+    }
+}
+
+/* Sends items [i, j), halving on 413 down to single records. */
+static int
+send_split(struct worker *w, size_t i, size_t j)
+{
+    int rc = send_slice(w, i, j);
+    size_t len;
+    size_t mid;
+
+    if (rc == 413) {
+        const struct fb_bulk_item *bi = fb_bulk_item(w->bulk, i);
+        const char *src = fb_bulk_source(w->bulk, i, &len);
+        char reason[160];
+
+        snprintf(reason, sizeof(reason),
+                 "the record alone (%zu bytes) is over the cluster's request "
+                 "size limit (HTTP 413)",
+                 len);
+        w->retry[i] = false;
+        return reject(w, bi->offset, bi->line, 413, "request_too_large", reason,
+                      src, len);
+    }
+    if (rc != -413)
+        return rc;
+
+    /* Next batches stay under what the cluster refused. */
+    fb_bulk_slice(w->bulk, i, j, &len);
+    if (len / 2 < fb_bulk_limit(w->bulk) && len / 2 > 0) {
+        fb_bulk_set_limit(w->bulk, len / 2);
+        fb_info("HTTP 413 for %zu bytes: batch limit lowered to %zu", len,
+                len / 2);
+    }
+    mid = i + (j - i) / 2;
+    rc = send_split(w, i, mid);
+    if (rc != FB_EXIT_OK)
+        return rc;
+    return send_split(w, mid, j);
+}
+
+/* Sends the batch until every item is loaded, present or rejected. */
+static int
+flush(struct worker *w)
+{
+    int round = 0;
+    int rc = FB_EXIT_OK;
+
+    while (fb_bulk_count(w->bulk) > 0) {
+        size_t n = fb_bulk_count(w->bulk);
+        size_t again = 0;
+
+        rc = send_split(w, 0, n);
+        if (rc != FB_EXIT_OK)
+            break;
+        for (size_t k = 0; k < n; k++)
+            again += w->retry[k];
+        if (again == 0)
+            break;
+        round++;
+        if (round > w->opts->max_retries) {
+            fb_error("%zu record(s) still refused as overloaded (429/503) "
+                     "after %d attempts; giving up on them",
+                     again, round);
+            rc = FB_EXIT_UNAVAILABLE;
+            break;
+        }
+        fb_debug("resending %zu of %zu item(s) (attempt %d)", again, n, round);
+        w->counts.retried += again;
+        fb_bulk_keep(w->bulk, w->retry);
+        if (backoff(w, round, -1) < 0) {
+            rc = stop_status();
+            break;
+        }
+    }
+    fb_bulk_reset(w->bulk);
+    report_progress(w);
+    return rc;
+}
+
+/* Adds a ready JSON document, sending the batch first if it is full. */
+static int
+add_document(struct worker *w, const struct fb_record *rec, const char *doc,
+             size_t len)
+{
+    char id[FB_DOCID_BUFSIZE];
+    char err[160];
+    size_t idlen;
+    enum fb_bulk_result r;
+    int rc;
+
+    if (w->opts->id_field != NULL) {
+        if (fb_docid_from_field(doc, len, w->opts->id_field, id, sizeof(id),
+                                &idlen, err, sizeof(err)) < 0)
+            return reject(w, rec->offset, rec->rel_line, 0, "invalid_id", err,
+                          rec->data, rec->len);
+    } else {
+        idlen = fb_docid_position(&w->idsrc, rec->offset, id, sizeof(id));
+    }
+
+    r = fb_bulk_add(w->bulk, id, idlen, doc, len, rec->offset, rec->rel_line);
+    if (r == FB_BULK_FULL) {
+        if ((rc = flush(w)) != FB_EXIT_OK)
+            return rc;
+        r = fb_bulk_add(w->bulk, id, idlen, doc, len, rec->offset,
+                        rec->rel_line);
+    }
+    if (r == FB_BULK_OK)
+        return FB_EXIT_OK;
+    if (r == FB_BULK_BAD_ID)
+        return reject(w, rec->offset, rec->rel_line, 0, "invalid_id",
+                      "id longer than 512 bytes", rec->data, rec->len);
+    snprintf(err, sizeof(err),
+             "record of %zu bytes does not fit in a batch of %zu bytes "
+             "(--batch-bytes)",
+             len, fb_bulk_limit(w->bulk));
+    return reject(w, rec->offset, rec->rel_line, 0, "record_too_large", err,
+                  rec->data, rec->len);
+}
+
+static int
+process_record(struct worker *w, const struct fb_record *rec)
+{
+    char err[192];
+    size_t pos = 0;
+
+    if (rec->is_header && w->opts->format == FB_FORMAT_CSV) {
+        /* A stream's header; files read it in open_input(). */
+        if (fb_csv_set_header(w->csv, rec->data, rec->len) < 0) {
+            fb_error("%s: bad CSV header: %s", w->opts->input,
+                     fb_csv_error(w->csv));
+            return FB_EXIT_DATAERR;
+        }
+        w->csv_header = true;
+        return FB_EXIT_OK;
+    }
+    w->counts.read++;
+    if (rec->too_long) {
+        snprintf(err, sizeof(err),
+                 "record is %zu bytes, more than --max-record-bytes %zu",
+                 rec->len, w->opts->max_record_bytes);
+        return reject(w, rec->offset, rec->rel_line, 0, "record_too_large", err,
+                      NULL, 0);
+    }
+    if (w->opts->format == FB_FORMAT_NDJSON) {
+        if (fb_json_validate_object(rec->data, rec->len, err, sizeof(err)) < 0)
+            return reject(w, rec->offset, rec->rel_line, 0, "invalid_json", err,
+                          rec->data, rec->len);
+        return add_document(w, rec, rec->data, rec->len);
+    }
+    if (fb_csv_to_json(w->csv, rec->data, rec->len, w->scratch, w->scratch_cap,
+                       &pos) < 0)
+        return reject(w, rec->offset, rec->rel_line, 0, "invalid_csv",
+                      fb_csv_error(w->csv), rec->data, rec->len);
+    return add_document(w, rec, w->scratch, pos);
+}
+
+/* Opens the input the first time a range needs it. */
+static int
+open_input(struct worker *w)
+{
+    const struct fb_options *o = w->opts;
+    uint64_t size;
+    int rc;
+
+    if (fb_input_kind(o->input, &w->kind, &size) < 0) {
+        fb_error("cannot read input %s: %s", o->input, strerror(errno));
+        return FB_EXIT_NOINPUT;
+    }
+    if (w->kind == FB_INPUT_STREAM && strcmp(o->input, "-") == 0)
+        rc = fb_reader_open_stream(w->reader, STDIN_FILENO);
+    else if (w->kind == FB_INPUT_STREAM) {
+        int fd = open(o->input, O_RDONLY | O_CLOEXEC);
+
+        /* The reader does not own a stream's fd; this one lives as long
+         * as the worker. */
+        rc = fd < 0 ? -1 : fb_reader_open_stream(w->reader, fd);
+    } else if (w->kind == FB_INPUT_GZIP)
+        rc = fb_reader_open_gzip(w->reader, o->input);
+    else
+        rc = fb_reader_open_file(w->reader, o->input);
+    if (rc < 0) {
+        fb_error("cannot open input %s: %s", o->input,
+                 fb_reader_error(w->reader));
+        return FB_EXIT_NOINPUT;
+    }
+    if (fb_docid_source_init(
+            &w->idsrc, w->kind == FB_INPUT_STREAM ? NULL : o->input) < 0) {
+        fb_error("cannot resolve the path of %s: %s", o->input,
+                 strerror(errno));
+        return FB_EXIT_NOINPUT;
+    }
+    if (o->format == FB_FORMAT_CSV && w->kind == FB_INPUT_FILE) {
+        size_t len;
+
+        if (fb_reader_read_header(w->reader, w->scratch, w->scratch_cap, &len) <
+            0) {
+            fb_error("%s: cannot read the CSV header: %s", o->input,
+                     fb_reader_error(w->reader));
+            return FB_EXIT_DATAERR;
+        }
+        if (fb_csv_set_header(w->csv, w->scratch, len) < 0) {
+            fb_error("%s: bad CSV header: %s", o->input, fb_csv_error(w->csv));
+            return FB_EXIT_DATAERR;
+        }
+        w->csv_header = true;
+    }
+    return FB_EXIT_OK;
+}
+
+/* Loads one range; returns its exit code. */
+static int
+load_range(struct worker *w, uint64_t lo, uint64_t hi)
+{
+    struct fb_record rec;
+    enum fb_read_result r;
+    int rc = FB_EXIT_OK;
+
+    if (fb_reader_begin(w->reader, lo, hi, &w->ckpt) < 0) {
+        fb_error("%s: cannot read range [%" PRIu64 ", %" PRIu64 "): %s",
+                 w->opts->input, lo, hi, fb_reader_error(w->reader));
+        return FB_EXIT_IOERR;
+    }
+    while (rc == FB_EXIT_OK) {
+        if (fb_worker_stop) {
+            rc = stop_status();
+            break;
+        }
+        r = fb_reader_next(w->reader, &rec);
+        if (r == FB_READ_END)
+            break;
+        if (r == FB_READ_ERROR) {
+            fb_error("%s: read error in range [%" PRIu64 ", %" PRIu64 "): %s",
+                     w->opts->input, lo, hi, fb_reader_error(w->reader));
+            rc = FB_EXIT_IOERR;
+            break;
+        }
+        rc = process_record(w, &rec);
+    }
+    /* Finish the batch in flight, also when stopping. */
+    if (rc == FB_EXIT_OK || rc == FB_EXIT_SIGINT || rc == FB_EXIT_SIGTERM) {
+        int frc = flush(w);
+
+        if (rc == FB_EXIT_OK)
+            rc = frc;
+    } else {
+        fb_bulk_reset(w->bulk); /* not sent: the range is not loaded */
+    }
+    if (rc == FB_EXIT_OK && w->kind == FB_INPUT_FILE &&
+        fb_reader_file_changed(w->reader) == 1) {
+        fb_error("%s changed (size, inode or mtime) while range [%" PRIu64
+                 ", %" PRIu64 ") was loaded; the load is not consistent",
+                 w->opts->input, lo, hi);
+        rc = FB_EXIT_IOERR;
+    }
+    if (rc == FB_EXIT_OK && w->counts.rejected > 0)
+        rc = FB_EXIT_DATAERR;
+    return rc;
+}
+
+static int
+worker_init(struct worker *w, const struct fb_options *opts, int res_fd)
+{
+    struct fb_reader_opts ro;
+    struct fb_csv_opts co;
+
+    memset(w, 0, sizeof(*w));
+    w->opts = opts;
+    w->res_fd = res_fd;
+    w->rng = (uint64_t)getpid() * 0x9E3779B97F4A7C15ull ^ (uint64_t)time(NULL);
+    if (w->rng == 0)
+        w->rng = 1;
+    fb_scan_state_init(&w->ckpt);
+
+    memset(&ro, 0, sizeof(ro));
+    ro.format = opts->format;
+    ro.max_record_bytes = opts->max_record_bytes;
+    w->reader = fb_reader_new(&ro);
+    w->bulk =
+        fb_bulk_new(opts->batch_bytes, opts->batch_docs,
+                    opts->op == FB_OP_CREATE ? FB_BULK_CREATE : FB_BULK_INDEX);
+    w->items = calloc(opts->batch_docs, sizeof(*w->items));
+    w->retry = calloc(opts->batch_docs, sizeof(*w->retry));
+    w->es = fb_es_new(opts);
+    w->rejects =
+        fb_rejects_open(opts->reject_file, opts->input, opts->max_record_bytes);
+    if (w->reader == NULL || w->bulk == NULL || w->items == NULL ||
+        w->retry == NULL || w->es == NULL || w->rejects == NULL)
+        return FB_EXIT_OSERR;
+    if (opts->format == FB_FORMAT_CSV) {
+        memset(&co, 0, sizeof(co));
+        co.max_record_bytes = opts->max_record_bytes;
+        co.empty_as_null = opts->csv_null;
+        w->csv = fb_csv_new(&co);
+        /* Names and quoting make a rendered row longer than the record. */
+        w->scratch_cap = opts->max_record_bytes * 2 + 65536;
+        w->scratch = malloc(w->scratch_cap);
+        if (w->csv == NULL || w->scratch == NULL)
+            return FB_EXIT_OSERR;
+    }
+    return FB_EXIT_OK;
+}
+
+static void
+worker_free(struct worker *w)
+{
+    fb_reader_free(w->reader);
+    fb_csv_free(w->csv);
+    free(w->scratch);
+    fb_bulk_free(w->bulk);
+    free(w->items);
+    free(w->retry);
+    fb_es_free(w->es);
+    fb_rejects_close(w->rejects);
+}
+
+static void
+install_worker_signals(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    /* No SA_RESTART: a backoff sleep must end at once. */
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+}
+
+int
+fb_worker_main(const struct fb_options *opts, int cmd_fd, int res_fd)
+{
+    struct worker w;
+    bool opened = false;
+    int code = FB_EXIT_OK;
+    int rc;
+
+    install_worker_signals();
+    rc = worker_init(&w, opts, res_fd);
+    if (rc != FB_EXIT_OK) {
+        fb_error("cannot set up: out of memory");
+        worker_free(&w);
+        return rc;
+    }
+
+    for (;;) {
+        struct fb_msg msg;
+        struct fb_msg done;
+
+        rc = fb_msg_recv(cmd_fd, &msg);
+        if (rc == 0)
+            break; /* no more work */
+        if (rc < 0 || msg.type != FB_MSG_JOB) {
+            fb_error("bad message from the supervisor: %s",
+                     rc < 0 ? strerror(errno) : "not a JOB");
+            code = FB_EXIT_SOFTWARE;
+            break;
+        }
+        w.job_id = msg.job_id;
+        memset(&w.counts, 0, sizeof(w.counts));
+        if (!opened) {
+            rc = open_input(&w);
+            opened = rc == FB_EXIT_OK;
+        }
+        if (opened)
+            rc = load_range(&w, msg.lo, msg.hi);
+
+        memset(&done, 0, sizeof(done));
+        done.type = FB_MSG_DONE;
+        done.job_id = msg.job_id;
+        done.status = rc;
+        done.counts = w.counts;
+        if (fb_msg_send(res_fd, &done) < 0) {
+            code = FB_EXIT_SOFTWARE; /* the parent is gone */
+            break;
+        }
+        if (fb_worker_stop) {
+            code = stop_status();
+            break;
+        }
+    }
+    worker_free(&w);
+    return code;
+}

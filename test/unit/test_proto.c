@@ -1,0 +1,152 @@
+/*
+ * test_proto.c
+ *    Supervisor <-> worker frames: encoding, validation, and transfer over
+ *    a real pipe.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "forkbulk/proto.h"
+
+static struct fb_msg
+sample(enum fb_msg_type type)
+{
+    struct fb_msg m;
+
+    memset(&m, 0, sizeof(m));
+    m.type = type;
+    m.job_id = 0xfedcba98u;
+    m.lo = 0x0123456789abcdefull;
+    m.hi = UINT64_MAX;
+    m.status = -143;
+    m.counts.read = 1;
+    m.counts.loaded = 2;
+    m.counts.rejected = 3;
+    m.counts.conflicts = 4;
+    m.counts.retried = 5;
+    m.counts.bytes_sent = UINT64_MAX - 1;
+    m.counts.requests = 7;
+    return m;
+}
+
+static void
+assert_msg_equal(const struct fb_msg *a, const struct fb_msg *b)
+{
+    assert_int_equal(a->type, b->type);
+    assert_int_equal(a->job_id, b->job_id);
+    assert_true(a->lo == b->lo);
+    assert_true(a->hi == b->hi);
+    assert_int_equal(a->status, b->status);
+    assert_memory_equal(&a->counts, &b->counts, sizeof(a->counts));
+}
+
+static void
+test_round_trip_every_type(void **state)
+{
+    (void)state;
+    for (int t = FB_MSG_JOB; t <= FB_MSG_PROGRESS; t++) {
+        struct fb_msg in = sample((enum fb_msg_type)t);
+        struct fb_msg out;
+        unsigned char frame[FB_MSG_SIZE];
+
+        fb_msg_encode(&in, frame);
+        assert_int_equal(frame[0], FB_PROTO_VERSION);
+        assert_int_equal(fb_msg_decode(frame, &out), 0);
+        assert_msg_equal(&in, &out);
+    }
+}
+
+static void
+test_layout_is_little_endian_and_fixed(void **state)
+{
+    struct fb_msg in = sample(FB_MSG_JOB);
+    unsigned char frame[FB_MSG_SIZE];
+
+    (void)state;
+    fb_msg_encode(&in, frame);
+    /* job_id at byte 4, lo at 8: the wire format does not depend on the
+     * compiler's struct layout. */
+    assert_int_equal(frame[4], 0x98);
+    assert_int_equal(frame[7], 0xfe);
+    assert_int_equal(frame[8], 0xef);
+    assert_int_equal(frame[15], 0x01);
+    assert_int_equal(FB_MSG_SIZE, 84);
+}
+
+static void
+test_decode_rejects_bad_frames(void **state)
+{
+    struct fb_msg in = sample(FB_MSG_DONE);
+    struct fb_msg out;
+    unsigned char frame[FB_MSG_SIZE];
+
+    (void)state;
+    fb_msg_encode(&in, frame);
+    frame[0] = FB_PROTO_VERSION + 1;
+    assert_int_equal(fb_msg_decode(frame, &out), -1);
+    fb_msg_encode(&in, frame);
+    frame[1] = 0;
+    assert_int_equal(fb_msg_decode(frame, &out), -1);
+    frame[1] = FB_MSG_PROGRESS + 1;
+    assert_int_equal(fb_msg_decode(frame, &out), -1);
+}
+
+static void
+test_pipe_transfer_and_eof(void **state)
+{
+    int fds[2];
+    struct fb_msg a = sample(FB_MSG_JOB);
+    struct fb_msg b = sample(FB_MSG_DONE);
+    struct fb_msg got;
+
+    (void)state;
+    assert_int_equal(pipe(fds), 0);
+    assert_int_equal(fb_msg_send(fds[1], &a), 0);
+    assert_int_equal(fb_msg_send(fds[1], &b), 0);
+    close(fds[1]);
+    assert_int_equal(fb_msg_recv(fds[0], &got), 1);
+    assert_msg_equal(&a, &got);
+    assert_int_equal(fb_msg_recv(fds[0], &got), 1);
+    assert_msg_equal(&b, &got);
+    assert_int_equal(fb_msg_recv(fds[0], &got), 0);
+    close(fds[0]);
+}
+
+static void
+test_truncated_frame_is_an_error(void **state)
+{
+    int fds[2];
+    unsigned char frame[FB_MSG_SIZE];
+    struct fb_msg m = sample(FB_MSG_DONE);
+
+    (void)state;
+    fb_msg_encode(&m, frame);
+    assert_int_equal(pipe(fds), 0);
+    /* A writer that died mid-frame. */
+    assert_int_equal(write(fds[1], frame, 10), 10);
+    close(fds[1]);
+    errno = 0;
+    assert_int_equal(fb_msg_recv(fds[0], &m), -1);
+    assert_int_equal(errno, EPROTO);
+    close(fds[0]);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_round_trip_every_type),
+        cmocka_unit_test(test_layout_is_little_endian_and_fixed),
+        cmocka_unit_test(test_decode_rejects_bad_frames),
+        cmocka_unit_test(test_pipe_transfer_and_eof),
+        cmocka_unit_test(test_truncated_frame_is_an_error),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
