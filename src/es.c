@@ -23,6 +23,7 @@ struct fb_es {
     char *base_url; /* without trailing slash */
     char *bulk_url;
     char *refresh_url;
+    char index[256];
     char *auth_header;
     bool compress;
     unsigned char *gz; /* compressed body, allocated once */
@@ -202,7 +203,33 @@ fb_es_free(struct fb_es *es)
 const char *
 fb_es_bulk_url(const struct fb_es *es)
 {
-    return es->bulk_url;
+    return es->bulk_url != NULL ? es->bulk_url : es->base_url;
+}
+
+int
+fb_es_set_index(struct fb_es *es, const char *index)
+{
+    char *bulk = join_url(es->base_url, "/", index,
+                          "/_bulk?filter_path=" FB_BULKRESP_FILTER_PATH);
+    char *refresh = join_url(es->base_url, "/", index, "/_refresh");
+
+    if (bulk == NULL || refresh == NULL) {
+        free(bulk);
+        free(refresh);
+        return -1;
+    }
+    free(es->bulk_url);
+    free(es->refresh_url);
+    es->bulk_url = bulk;
+    es->refresh_url = refresh;
+    snprintf(es->index, sizeof(es->index), "%s", index);
+    return 0;
+}
+
+const char *
+fb_es_index(const struct fb_es *es)
+{
+    return es->index;
 }
 
 /* Runs the prepared transfer and fills res. */

@@ -37,6 +37,7 @@ main(int argc, char **argv)
 {
     struct fb_options opts;
     struct fb_summary summary;
+    struct fb_source_ops source;
     int rc;
 
     ensure_std_fds();
@@ -54,7 +55,8 @@ main(int argc, char **argv)
         fb_options_free(&opts);
         return FB_EXIT_SOFTWARE;
     }
-    rc = fb_supervisor_run(&opts, &summary);
+    fb_file_source(&opts, &source);
+    rc = fb_supervisor_run(&opts, &source, &summary);
     if (opts.verbosity > 0 || rc != FB_EXIT_OK)
         fb_summary_print(&summary, &opts, stderr);
     if (opts.summary_json != NULL &&

@@ -31,6 +31,17 @@ put_u64(unsigned char *p, uint64_t v)
     return p;
 }
 
+/* A fixed slot of len bytes: the string, NUL-padded (cut if longer). */
+static unsigned char *
+put_text(unsigned char *p, const char *s, size_t len)
+{
+    size_t n = strnlen(s, len - 1);
+
+    memcpy(p, s, n);
+    memset(p + n, 0, len - n);
+    return p + len;
+}
+
 static const unsigned char *
 get_u32(const unsigned char *p, uint32_t *v)
 {
@@ -56,7 +67,7 @@ fb_msg_encode(const struct fb_msg *msg, unsigned char frame[FB_MSG_SIZE])
 
     *p++ = FB_PROTO_VERSION;
     *p++ = msg->type;
-    *p++ = 0;
+    *p++ = msg->split;
     *p++ = 0;
     p = put_u32(p, msg->job_id);
     p = put_u64(p, msg->lo);
@@ -68,7 +79,11 @@ fb_msg_encode(const struct fb_msg *msg, unsigned char frame[FB_MSG_SIZE])
     p = put_u64(p, msg->counts.conflicts);
     p = put_u64(p, msg->counts.retried);
     p = put_u64(p, msg->counts.bytes_sent);
-    put_u64(p, msg->counts.requests);
+    p = put_u64(p, msg->counts.requests);
+    p = put_u64(p, (uint64_t)msg->win_start);
+    p = put_u64(p, (uint64_t)msg->win_end);
+    p = put_text(p, msg->index, FB_MSG_INDEX_MAX);
+    put_text(p, msg->snapshot, FB_MSG_SNAPSHOT_MAX);
 }
 
 int
@@ -76,6 +91,7 @@ fb_msg_decode(const unsigned char frame[FB_MSG_SIZE], struct fb_msg *msg)
 {
     const unsigned char *p = frame;
     uint32_t status;
+    uint64_t win;
 
     if (p[0] != FB_PROTO_VERSION)
         return -1;
@@ -83,6 +99,7 @@ fb_msg_decode(const unsigned char frame[FB_MSG_SIZE], struct fb_msg *msg)
         return -1;
     memset(msg, 0, sizeof(*msg));
     msg->type = p[1];
+    msg->split = p[2];
     p += 4;
     p = get_u32(p, &msg->job_id);
     p = get_u64(p, &msg->lo);
@@ -95,7 +112,17 @@ fb_msg_decode(const unsigned char frame[FB_MSG_SIZE], struct fb_msg *msg)
     p = get_u64(p, &msg->counts.conflicts);
     p = get_u64(p, &msg->counts.retried);
     p = get_u64(p, &msg->counts.bytes_sent);
-    get_u64(p, &msg->counts.requests);
+    p = get_u64(p, &msg->counts.requests);
+    p = get_u64(p, &win);
+    msg->win_start = (int64_t)win;
+    p = get_u64(p, &win);
+    msg->win_end = (int64_t)win;
+    /* Text fields must be NUL-terminated inside their slot. */
+    if (memchr(p, '\0', FB_MSG_INDEX_MAX) == NULL ||
+        memchr(p + FB_MSG_INDEX_MAX, '\0', FB_MSG_SNAPSHOT_MAX) == NULL)
+        return -1;
+    memcpy(msg->index, p, FB_MSG_INDEX_MAX);
+    memcpy(msg->snapshot, p + FB_MSG_INDEX_MAX, FB_MSG_SNAPSHOT_MAX);
     return 0;
 }
 

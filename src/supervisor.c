@@ -27,7 +27,6 @@
 
 #include "forkbulk/es.h"
 #include "forkbulk/log.h"
-#include "forkbulk/plan.h"
 #include "forkbulk/rejects.h"
 #include "forkbulk/status.h"
 #include "forkbulk/worker.h"
@@ -54,19 +53,22 @@ struct slot {
 
 struct supervisor {
     const struct fb_options *opts;
-    struct fb_plan plan;
-    struct job *jobs;
+    const struct fb_source_ops *src;
+    struct fb_unit unit;    /* the unit being loaded */
+    struct fb_summary usum; /* its summary */
+    struct job *jobs;       /* its ranges */
     struct slot *slots;
     int n_slots;
     uint64_t next_job;       /* jobs before this were dispatched once */
     uint64_t requeued;       /* pending jobs below next_job */
     uint64_t idle_deaths;    /* workers that died holding nothing */
     bool stopping;           /* no more dispatching */
+    bool draining;           /* no more units: idle workers may exit */
     int stop_signal;         /* SIGINT/SIGTERM received, or 0 */
     struct timespec kill_at; /* grace deadline while stopping */
     bool kill_armed;
-    int status; /* worst exit code so far */
-    struct fb_summary *summary;
+    int status;                 /* worst exit code so far */
+    struct fb_summary *summary; /* the whole run */
 };
 
 static int signal_pipe[2] = {-1, -1};
@@ -206,7 +208,19 @@ fail:
 static bool
 job_pending(const struct supervisor *sv)
 {
-    return sv->requeued > 0 || sv->next_job < sv->plan.n_ranges;
+    return sv->requeued > 0 || sv->next_job < sv->unit.n_ranges;
+}
+
+/* Ranges of the current unit not yet done or given up. */
+static bool
+unit_busy(const struct supervisor *sv)
+{
+    if (job_pending(sv))
+        return true;
+    for (int i = 0; i < sv->n_slots; i++)
+        if (sv->slots[i].pid > 0 && sv->slots[i].job >= 0)
+            return true;
+    return false;
 }
 
 /* The next range to hand out: re-queued ones first, then in order. */
@@ -221,7 +235,7 @@ take_job(struct supervisor *sv)
             }
         }
     }
-    if (sv->next_job < sv->plan.n_ranges)
+    if (sv->next_job < sv->unit.n_ranges)
         return (int64_t)sv->next_job++;
     return -1;
 }
@@ -243,16 +257,20 @@ dispatch(struct supervisor *sv)
 
         if (s->pid == 0 || s->job >= 0 || s->cmd_fd < 0)
             continue;
-        if (sv->stopping || !job_pending(sv)) {
+        if (sv->stopping || sv->draining) {
             stop_worker(s);
             continue;
         }
+        if (!job_pending(sv))
+            continue; /* idle until the next unit */
         j = take_job(sv);
         memset(&msg, 0, sizeof(msg));
         msg.type = FB_MSG_JOB;
         msg.job_id = (uint32_t)j;
-        msg.lo = sv->jobs[j].lo;
-        msg.hi = sv->jobs[j].hi;
+        snprintf(msg.index, sizeof(msg.index), "%s", sv->unit.index);
+        sv->src->job(sv->src->ctx, (uint64_t)j, &msg);
+        sv->jobs[j].lo = msg.lo;
+        sv->jobs[j].hi = msg.hi;
         if (fb_msg_send(s->cmd_fd, &msg) < 0) {
             /* It died; its EOF will be seen on the result pipe. */
             sv->jobs[j].state = JOB_PENDING;
@@ -311,20 +329,22 @@ on_done(struct supervisor *sv, int i, const struct fb_msg *msg)
         return;
     }
     job = &sv->jobs[s->job];
-    add_counts(&sv->summary->counts, &msg->counts);
+    add_counts(&sv->usum.counts, &msg->counts);
+    if (sv->src->range_done != NULL)
+        sv->src->range_done(sv->src->ctx, (uint64_t)s->job, msg);
     s->job = -1;
     if (msg->status == FB_EXIT_OK || msg->status == FB_EXIT_DATAERR) {
         job->state = JOB_DONE;
-        sv->summary->ranges_done++;
+        sv->usum.ranges_done++;
     } else {
         /* Interrupted, or the cluster kept failing: the range is not
          * loaded; source ids make a later run redo it without duplicates.
          */
         job->state = JOB_FAILED;
-        sv->summary->ranges_failed++;
+        sv->usum.ranges_failed++;
         if (msg->status != FB_EXIT_SIGINT && msg->status != FB_EXIT_SIGTERM) {
-            fb_error("range %u [%llu, %llu) failed with exit code %d",
-                     msg->job_id, (unsigned long long)job->lo,
+            fb_error("%s: range %u [%llu, %llu) failed with exit code %d",
+                     sv->unit.name, msg->job_id, (unsigned long long)job->lo,
                      (unsigned long long)job->hi, msg->status);
             begin_stop(sv, "a range failed");
         }
@@ -366,18 +386,18 @@ on_exit_of(struct supervisor *sv, int i)
         struct job *job = &sv->jobs[s->job];
 
         job->deaths++;
-        sv->summary->worker_deaths++;
+        sv->usum.worker_deaths++;
         if (sv->stopping && sv->stop_signal != 0) {
             job->state = JOB_FAILED;
-            sv->summary->ranges_failed++;
+            sv->usum.ranges_failed++;
         } else if (job->deaths >= FB_MAX_JOB_DEATHS) {
             fb_error("worker %d %s while loading range %lld [%llu, %llu) of "
                      "%s; that range has now killed %d workers and is given "
                      "up",
                      i, how, (long long)s->job, (unsigned long long)job->lo,
-                     (unsigned long long)job->hi, sv->opts->input, job->deaths);
+                     (unsigned long long)job->hi, sv->unit.name, job->deaths);
             job->state = JOB_FAILED;
-            sv->summary->ranges_failed++;
+            sv->usum.ranges_failed++;
             sv->status = fb_exit_worse(sv->status, FB_EXIT_SOFTWARE);
         } else {
             fb_warn("worker %d %s while loading range %lld [%llu, %llu); "
@@ -403,7 +423,7 @@ on_exit_of(struct supervisor *sv, int i)
         begin_stop(sv, "a worker exited with a fatal status");
         return;
     }
-    if (!sv->stopping && job_pending(sv)) {
+    if (!sv->stopping && !sv->draining) {
         if (sv->idle_deaths > (uint64_t)sv->n_slots * FB_MAX_JOB_DEATHS) {
             fb_error("workers keep dying before taking work; giving up");
             sv->status = fb_exit_worse(sv->status, FB_EXIT_SOFTWARE);
@@ -484,6 +504,10 @@ poll_timeout(struct supervisor *sv)
     return ms > 1000 ? 1000 : (int)ms;
 }
 
+/*
+ * Waits for workers until the current unit has no range pending or
+ * running (or, when draining, until every worker has exited).
+ */
 static int
 main_loop(struct supervisor *sv)
 {
@@ -495,11 +519,12 @@ main_loop(struct supervisor *sv)
     if (pfd == NULL || owner == NULL) {
         free(pfd);
         free(owner);
-        return FB_EXIT_OSERR;
+        return -1;
     }
 
     dispatch(sv);
-    while (alive_workers(sv) > 0) {
+    while (alive_workers(sv) > 0 &&
+           (sv->draining || sv->stopping || unit_busy(sv))) {
         int n = 0;
 
         pfd[n].fd = signal_pipe[0];
@@ -529,7 +554,6 @@ main_loop(struct supervisor *sv)
 
                 while (read(signal_pipe[0], &b, 1) == 1)
                     on_signal_byte(sv, b);
-                continue;
             } else {
                 int i = owner[k];
                 struct fb_msg msg;
@@ -537,10 +561,9 @@ main_loop(struct supervisor *sv)
 
                 if (rc == 1 && msg.type == FB_MSG_DONE)
                     on_done(sv, i, &msg);
-                else if (rc == 1 && msg.type == FB_MSG_PROGRESS)
-                    ; /* liveness only */
-                else
+                else if (rc != 1 || msg.type != FB_MSG_PROGRESS)
                     on_exit_of(sv, i);
+                /* PROGRESS: liveness only, for now */
             }
         }
         dispatch(sv);
@@ -576,39 +599,92 @@ check_cluster(const struct fb_options *opts, struct fb_summary *summary)
     }
     rc = fb_es_check(es, summary->cluster, sizeof(summary->cluster));
     if (rc == 0)
-        fb_info("loading %s into index %s on %s (%s) with %d worker(s)",
-                opts->input, opts->index, opts->es_url, summary->cluster,
-                opts->workers);
+        fb_info("cluster at %s is %s; %d worker(s)", opts->es_url,
+                summary->cluster, opts->workers);
     fb_es_free(es);
     return rc;
 }
 
 static void
-refresh_index(const struct fb_options *opts)
+refresh_index(const struct fb_options *opts, const char *index)
 {
     struct fb_es *es = fb_es_new(opts);
 
-    if (es != NULL)
+    if (es != NULL && fb_es_set_index(es, index) == 0)
         fb_es_refresh(es);
     fb_es_free(es);
 }
 
+static void
+add_summary(struct fb_summary *to, const struct fb_summary *u)
+{
+    add_counts(&to->counts, &u->counts);
+    to->ranges += u->ranges;
+    to->ranges_done += u->ranges_done;
+    to->ranges_failed += u->ranges_failed;
+    to->worker_deaths += u->worker_deaths;
+}
+
+/* Loads one planned unit with the workers there are. */
+static void
+load_unit(struct supervisor *sv)
+{
+    double started = now_seconds();
+
+    memset(&sv->usum, 0, sizeof(sv->usum));
+    snprintf(sv->usum.cluster, sizeof(sv->usum.cluster), "%s",
+             sv->summary->cluster);
+    sv->usum.ranges = sv->unit.n_ranges;
+    sv->next_job = 0;
+    sv->requeued = 0;
+    sv->jobs =
+        calloc(sv->unit.n_ranges ? sv->unit.n_ranges : 1, sizeof(*sv->jobs));
+    if (sv->jobs == NULL) {
+        sv->status = fb_exit_worse(sv->status, FB_EXIT_OSERR);
+        begin_stop(sv, "out of memory");
+        return;
+    }
+    fb_info("%s: %llu range(s) into index %s", sv->unit.name,
+            (unsigned long long)sv->unit.n_ranges, sv->unit.index);
+    if (main_loop(sv) != 0) {
+        sv->status = fb_exit_worse(sv->status, FB_EXIT_OSERR);
+        begin_stop(sv, "out of memory");
+    }
+    /* Ranges never dispatched (stopped early) are not loaded either. */
+    sv->usum.ranges_failed = sv->usum.ranges - sv->usum.ranges_done;
+
+    if (sv->stop_signal == 0 && sv->opts->refresh && sv->usum.ranges_done > 0)
+        refresh_index(sv->opts, sv->unit.index);
+    sv->usum.seconds = now_seconds() - started;
+    sv->usum.exit_code = sv->usum.ranges_failed > 0     ? sv->status
+                         : sv->usum.counts.rejected > 0 ? FB_EXIT_DATAERR
+                                                        : FB_EXIT_OK;
+    if (sv->src->unit_done != NULL)
+        sv->src->unit_done(sv->src->ctx, &sv->unit, &sv->usum);
+    add_summary(sv->summary, &sv->usum);
+    free(sv->jobs);
+    sv->jobs = NULL;
+}
+
 int
-fb_supervisor_run(const struct fb_options *opts, struct fb_summary *summary)
+fb_supervisor_run(const struct fb_options *opts,
+                  const struct fb_source_ops *src, struct fb_summary *summary)
 {
     struct supervisor sv;
     struct rusage self;
     double started = now_seconds();
     int n_workers = opts->workers;
+    bool checked = false;
     int rc;
 
     memset(&sv, 0, sizeof(sv));
     memset(summary, 0, sizeof(*summary));
     sv.opts = opts;
+    sv.src = src;
     sv.summary = summary;
     sv.status = FB_EXIT_OK;
 
-    if (strcmp(opts->input, "-") == 0)
+    if (opts->input != NULL && strcmp(opts->input, "-") == 0)
         n_workers = 1; /* a stream has one reader */
 
     if (install_signals() < 0) {
@@ -631,32 +707,37 @@ fb_supervisor_run(const struct fb_options *opts, struct fb_summary *summary)
             goto out;
         }
     }
-
-    if ((rc = fb_plan_input(opts, &sv.plan)) != 0 ||
-        (rc = prepare_rejects(opts)) != 0 ||
-        (rc = check_cluster(opts, summary)) != 0) {
+    if ((rc = prepare_rejects(opts)) != 0) {
         sv.status = rc;
         goto out;
     }
-    summary->ranges = sv.plan.n_ranges;
-    sv.jobs = calloc(sv.plan.n_ranges ? sv.plan.n_ranges : 1, sizeof(*sv.jobs));
-    if (sv.jobs == NULL) {
-        sv.status = FB_EXIT_OSERR;
-        goto out;
-    }
-    for (uint64_t j = 0; j < sv.plan.n_ranges; j++)
-        fb_plan_range(&sv.plan, j, &sv.jobs[j].lo, &sv.jobs[j].hi);
-    fb_debug("%llu range(s) of %llu bytes",
-             (unsigned long long)sv.plan.n_ranges,
-             (unsigned long long)sv.plan.range_bytes);
 
+    while (!sv.stopping) {
+        memset(&sv.unit, 0, sizeof(sv.unit));
+        rc = src->next_unit(src->ctx, &sv.unit);
+        if (rc == 0)
+            break;
+        if (rc < 0) {
+            sv.status = fb_exit_worse(sv.status, -rc);
+            break;
+        }
+        if (!checked) {
+            /* The cluster is checked once, before the first range. */
+            if ((rc = check_cluster(opts, summary)) != 0) {
+                sv.status = fb_exit_worse(sv.status, rc);
+                break;
+            }
+            checked = true;
+        }
+        load_unit(&sv);
+    }
+
+    /* No more units: idle workers get EOF and exit; wait for all. */
+    sv.draining = true;
     if (main_loop(&sv) != 0)
         sv.status = fb_exit_worse(sv.status, FB_EXIT_OSERR);
-
     if (sv.status == FB_EXIT_OK && summary->counts.rejected > 0)
         sv.status = FB_EXIT_DATAERR;
-    if (sv.stop_signal == 0 && opts->refresh && summary->ranges_done > 0)
-        refresh_index(opts);
 
 out:
     /* Whatever happened, no child outlives this function. */
@@ -669,8 +750,9 @@ out:
 
             close_fd(&s->cmd_fd);
             close_fd(&s->res_fd);
-            if (sv.status != FB_EXIT_OK)
+            if (sv.status != FB_EXIT_OK && sv.status != FB_EXIT_DATAERR)
                 kill(s->pid, SIGKILL);
+            memset(&ru, 0, sizeof(ru));
             while (wait4(s->pid, &ws, 0, &ru) < 0 && errno == EINTR)
                 ;
             if (ru.ru_maxrss > summary->worker_rss_kb)
@@ -680,7 +762,6 @@ out:
     }
     restore_signals();
     free(sv.slots);
-    free(sv.jobs);
     getrusage(RUSAGE_SELF, &self);
     summary->parent_rss_kb = self.ru_maxrss;
     summary->seconds = now_seconds() - started;

@@ -616,6 +616,11 @@ fb_worker_main(const struct fb_options *opts, int cmd_fd, int res_fd)
         }
         w.job_id = msg.job_id;
         memset(&w.counts, 0, sizeof(w.counts));
+        if (strcmp(fb_es_index(w.es), msg.index) != 0 &&
+            fb_es_set_index(w.es, msg.index) < 0) {
+            code = FB_EXIT_OSERR;
+            break;
+        }
         if (!opened) {
             rc = open_input(&w);
             opened = rc == FB_EXIT_OK;

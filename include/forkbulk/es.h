@@ -53,6 +53,14 @@ int fb_es_check(struct fb_es *es, char *desc, size_t desclen);
 int fb_es_bulk(struct fb_es *es, const char *body, size_t len,
                struct fb_http_result *res);
 
+/* Directs later bulk and refresh requests to index.  0, or -1 (ENOMEM).
+ * Index names need no URL escaping: Elasticsearch allows none of the
+ * characters that would. */
+int fb_es_set_index(struct fb_es *es, const char *index);
+
+/* The current index ("" before fb_es_set_index). */
+const char *fb_es_index(const struct fb_es *es);
+
 /* POST /{index}/_refresh; 0 or -1 (logged). */
 int fb_es_refresh(struct fb_es *es);
 

@@ -7,7 +7,8 @@
  * Frames carry ranges and counters, never records: the data itself is read
  * by each worker from the source.
  *
- *   parent -> worker   JOB(job_id, lo, hi)       load this range
+ *   parent -> worker   JOB(job_id, lo, hi, index, source context)
+ *                                                load this range
  *   worker -> parent   DONE(job_id, counters)    range finished
  *                      PROGRESS(job_id)          a batch went out (liveness)
  *
@@ -39,17 +40,29 @@ struct fb_counts {
     uint64_t requests;   /* _bulk requests sent */
 };
 
+/* Bounds of the text fields of a JOB (NUL included). */
+#define FB_MSG_INDEX_MAX 256   /* Elasticsearch's own limit is 255 bytes */
+#define FB_MSG_SNAPSHOT_MAX 64 /* pg_export_snapshot() ids are ~20 */
+
 struct fb_msg {
     uint8_t type; /* enum fb_msg_type */
     uint32_t job_id;
     uint64_t lo, hi; /* JOB: the range */
     int32_t status;  /* DONE: exit code of the range (status.h) */
     struct fb_counts counts;
+    /* JOB: where to load it and, for PostgreSQL, in which snapshot and
+     * window; workers are forked before any of this is known. */
+    int64_t win_start, win_end; /* microseconds since the epoch */
+    uint8_t split;              /* enum fb_pg_split */
+    char index[FB_MSG_INDEX_MAX];
+    char snapshot[FB_MSG_SNAPSHOT_MAX];
 };
 
-/* Encoded frame: version, type, 2 spare, job_id, lo, hi, status, 7 counters.
- */
-#define FB_MSG_SIZE (1 + 1 + 2 + 4 + 8 + 8 + 4 + 7 * 8)
+/* Encoded frame: version, type, split, 1 spare, job_id, lo, hi, status,
+ * 7 counters, window start and end, index, snapshot. */
+#define FB_MSG_SIZE                                                            \
+    (1 + 1 + 1 + 1 + 4 + 8 + 8 + 4 + 7 * 8 + 8 + 8 + FB_MSG_INDEX_MAX +        \
+     FB_MSG_SNAPSHOT_MAX)
 
 void fb_msg_encode(const struct fb_msg *msg, unsigned char frame[FB_MSG_SIZE]);
 

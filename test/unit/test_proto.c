@@ -4,6 +4,8 @@
  *    a real pipe.
  */
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -33,6 +35,11 @@ sample(enum fb_msg_type type)
     m.counts.retried = 5;
     m.counts.bytes_sent = UINT64_MAX - 1;
     m.counts.requests = 7;
+    m.win_start = -1;
+    m.win_end = INT64_MAX;
+    m.split = 3;
+    snprintf(m.index, sizeof(m.index), "flows-2026.11.27.03");
+    snprintf(m.snapshot, sizeof(m.snapshot), "00000003-0000001B-1");
     return m;
 }
 
@@ -45,6 +52,11 @@ assert_msg_equal(const struct fb_msg *a, const struct fb_msg *b)
     assert_true(a->hi == b->hi);
     assert_int_equal(a->status, b->status);
     assert_memory_equal(&a->counts, &b->counts, sizeof(a->counts));
+    assert_true(a->win_start == b->win_start);
+    assert_true(a->win_end == b->win_end);
+    assert_int_equal(a->split, b->split);
+    assert_string_equal(a->index, b->index);
+    assert_string_equal(a->snapshot, b->snapshot);
 }
 
 static void
@@ -77,7 +89,8 @@ test_layout_is_little_endian_and_fixed(void **state)
     assert_int_equal(frame[7], 0xfe);
     assert_int_equal(frame[8], 0xef);
     assert_int_equal(frame[15], 0x01);
-    assert_int_equal(FB_MSG_SIZE, 84);
+    assert_int_equal(FB_MSG_SIZE, 420);
+    assert_true(FB_MSG_SIZE <= PIPE_BUF);
 }
 
 static void
@@ -96,6 +109,25 @@ test_decode_rejects_bad_frames(void **state)
     assert_int_equal(fb_msg_decode(frame, &out), -1);
     frame[1] = FB_MSG_PROGRESS + 1;
     assert_int_equal(fb_msg_decode(frame, &out), -1);
+    /* An index slot without its NUL would be read past. */
+    fb_msg_encode(&in, frame);
+    memset(frame + FB_MSG_SIZE - FB_MSG_SNAPSHOT_MAX - FB_MSG_INDEX_MAX, 'x',
+           FB_MSG_INDEX_MAX);
+    assert_int_equal(fb_msg_decode(frame, &out), -1);
+}
+
+static void
+test_long_index_is_cut_not_overrun(void **state)
+{
+    struct fb_msg in = sample(FB_MSG_JOB);
+    struct fb_msg out;
+    unsigned char frame[FB_MSG_SIZE];
+
+    (void)state;
+    memset(in.index, 'a', sizeof(in.index));
+    fb_msg_encode(&in, frame);
+    assert_int_equal(fb_msg_decode(frame, &out), 0);
+    assert_int_equal(strlen(out.index), FB_MSG_INDEX_MAX - 1);
 }
 
 static void
@@ -145,6 +177,7 @@ main(void)
         cmocka_unit_test(test_round_trip_every_type),
         cmocka_unit_test(test_layout_is_little_endian_and_fixed),
         cmocka_unit_test(test_decode_rejects_bad_frames),
+        cmocka_unit_test(test_long_index_is_cut_not_overrun),
         cmocka_unit_test(test_pipe_transfer_and_eof),
         cmocka_unit_test(test_truncated_frame_is_an_error),
     };
