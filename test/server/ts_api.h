@@ -59,12 +59,12 @@ struct ts_config {
 
 /* Faults, changeable at run time with PUT /_test/faults. */
 struct ts_faults {
-    struct ts_fault item_429;     /* per item: es_rejected_execution */
-    struct ts_fault item_503;     /* per item: unavailable_shards */
-    struct ts_fault request_429;  /* whole _bulk: es_rejected_execution */
-    struct ts_fault request_503;  /* whole _bulk: cluster_block (no master) */
-    struct ts_fault drop;         /* any request: close without answering */
-    uint32_t delay_ms;            /* every request: answer this much later */
+    struct ts_fault item_429;    /* per item: es_rejected_execution */
+    struct ts_fault item_503;    /* per item: unavailable_shards */
+    struct ts_fault request_429; /* whole _bulk: es_rejected_execution */
+    struct ts_fault request_503; /* whole _bulk: cluster_block (no master) */
+    struct ts_fault drop;        /* any request: close without answering */
+    uint32_t delay_ms;           /* every request: answer this much later */
 };
 
 struct ts_state; /* opaque: indices, aliases, templates, counters, faults */
@@ -78,14 +78,14 @@ struct ts_faults *ts_state_faults(struct ts_state *state);
 const struct ts_config *ts_state_config(const struct ts_state *state);
 
 struct ts_request {
-    const char *method;       /* "GET", "POST", ... */
-    const char *path;         /* "/_bulk", without the query string */
-    const char *query;        /* raw query string without '?'; "" if none */
-    const char *content_type; /* NULL when the header is absent */
-    const char *authorization;/* NULL when the header is absent */
-    const char *body;         /* decompressed; not NUL-terminated */
+    const char *method;        /* "GET", "POST", ... */
+    const char *path;          /* "/_bulk", without the query string */
+    const char *query;         /* raw query string without '?'; "" if none */
+    const char *content_type;  /* NULL when the header is absent */
+    const char *authorization; /* NULL when the header is absent */
+    const char *body;          /* decompressed; not NUL-terminated */
     size_t body_len;
-    size_t wire_len;          /* bytes received on the wire (for stats) */
+    size_t wire_len; /* bytes received on the wire (for stats) */
 };
 
 struct ts_response {
@@ -93,10 +93,10 @@ struct ts_response {
     const char *content_type; /* static string, NULL for no body */
     char *body;               /* malloc'd, caller frees; NULL if empty */
     size_t body_len;
-    bool product_header;      /* add X-elastic-product: Elasticsearch */
-    const char *allow;        /* Allow header value (405), or NULL */
+    bool product_header;          /* add X-elastic-product: Elasticsearch */
+    const char *allow;            /* Allow header value (405), or NULL */
     const char *www_authenticate; /* for 401, or NULL */
-    bool close;               /* send Connection: close */
+    bool close;                   /* send Connection: close */
 };
 
 /* Handles one request. Never fails: every outcome is a response. */

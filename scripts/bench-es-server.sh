@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Benchmark es-test-server: how many MB/s of _bulk NDJSON it takes.
+#
+# Builds a Release tree in build/bench if needed, starts the server (default
+# mode es8, full validation) on a free loopback port, sends 8 MiB bulk
+# bodies of flow documents over one keep-alive connection with
+# es-bench-client, checks that /_test/stats holds exactly the documents
+# sent, prints the figure, and stops the server.
+#
+#   scripts/bench-es-server.sh [--seconds S | --requests N] [server flags...]
+#
+# Target on the 2-core reference machine: at least 150 MB/s.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+root=$PWD
+build=$root/build/bench
+client_args=(--seconds 10)
+if [ "${1:-}" = "--seconds" ] || [ "${1:-}" = "--requests" ]; then
+    client_args=("$1" "$2")
+    shift 2
+fi
+
+if [ ! -x "$build/test/server/es-test-server" ] || [ ! -x "$build/test/server/es-bench-client" ]; then
+    cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+fi
+cmake --build "$build" --target es-test-server es-bench-client -j"$(nproc)" >/dev/null
+
+work=$(mktemp -d)
+server_pid=
+cleanup() {
+    if [ -n "$server_pid" ]; then
+        kill "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+    fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+"$build/test/server/es-test-server" --port 0 --ready-file "$work/ready" --quiet "$@" \
+    >"$work/server.out" 2>"$work/server.err" &
+server_pid=$!
+for _ in $(seq 1 500); do
+    [ -s "$work/ready" ] && break
+    kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.err" >&2; exit 1; }
+    sleep 0.02
+done
+[ -s "$work/ready" ] || { echo "bench: server did not start" >&2; exit 1; }
+port=$(cat "$work/ready")
+
+"$build/test/server/es-bench-client" --port "$port" --index bench "${client_args[@]}" | tee "$work/client.out"
+sent=$(sed -n 's/^docs=//p' "$work/client.out")
+
+stored=$(curl -sf "http://127.0.0.1:$port/_test/stats" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["indices"]["bench"]["docs"])')
+if [ "$sent" != "$stored" ]; then
+    echo "bench: sent $sent documents but the server holds $stored" >&2
+    exit 1
+fi
+echo "bench: server holds all $stored documents"
+grep 'MB/s' "$work/client.out"

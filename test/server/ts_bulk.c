@@ -1,0 +1,1639 @@
+/*
+ * ts_bulk.c
+ *    The _bulk API of es-test-server: NDJSON parsing with ES's exact error
+ *    texts, whole-request validation, per-item execution against the store
+ *    (versions, seq_no, dynamic mapping, accounting) and the response in
+ *    each mode's key order.
+ *
+ * Speed matters here (hundreds of MB/s): one items array per request (no
+ * malloc per item), source lines validated by the hand-written scanner of
+ * ts_json.c, ids kept as 64-bit hashes.
+ */
+#include "ts_state.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ts_docsum.h"
+#include "ts_json.h"
+
+enum op { OP_INDEX, OP_CREATE, OP_UPDATE, OP_DELETE };
+
+static const char *const op_names[] = {"index", "create", "update", "delete"};
+
+struct span {
+    const char *s;
+    size_t n;
+};
+
+struct item {
+    struct span index; /* from the action line; s NULL if absent */
+    struct span id;    /* s NULL if absent */
+    struct span src;   /* source (index/create) or update payload */
+    struct span doc;   /* update: "doc" object; "upsert" below */
+    struct span upsert;
+    uint64_t idh; /* ts_id_hash() of id, when has_id */
+    uint32_t line;
+    uint8_t op;
+    bool has_index;
+    bool has_id;
+    bool doc_as_upsert;
+    bool has_script;
+    bool require_alias;
+    char auto_id[21];
+};
+
+struct mapctx;
+
+struct bulk {
+    struct ts_state *st;
+    enum ts_mode mode;
+    const char *body;
+    size_t len;
+    struct item *items;
+    size_t nitems;
+    size_t cap;
+    char *scratch; /* decoded escaped strings; bounded by the body size */
+    size_t scratch_used;
+    struct mapctx *map; /* one per request, reused for every item */
+    int status;         /* of a whole-request error, 0 if none */
+    char etype[64];     /* whole-request error type */
+    char ereason[1024];
+};
+
+/* ---- error envelopes ---- */
+
+void
+ts_write_error(struct ts_out *out, int status, const char *type,
+               const char *reason)
+{
+    ts_out_str(out, "{\"error\":{\"root_cause\":[{\"type\":");
+    ts_out_json_cstr(out, type);
+    ts_out_str(out, ",\"reason\":");
+    ts_out_json_cstr(out, reason);
+    ts_out_str(out, "}],\"type\":");
+    ts_out_json_cstr(out, type);
+    ts_out_str(out, ",\"reason\":");
+    ts_out_json_cstr(out, reason);
+    ts_out_str(out, "},\"status\":");
+    ts_out_u64(out, (uint64_t)status);
+    ts_out_char(out, '}');
+}
+
+static int req_error(struct bulk *b, int status, const char *type,
+                     const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int
+req_error(struct bulk *b, int status, const char *type, const char *fmt, ...)
+{
+    va_list ap;
+
+    b->status = status;
+    snprintf(b->etype, sizeof(b->etype), "%s", type);
+    va_start(ap, fmt);
+    vsnprintf(b->ereason, sizeof(b->ereason), fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* A JSON syntax error in an action or update line: whole request 400. */
+static int
+json_error(struct bulk *b, const struct ts_json_err *err)
+{
+    if (b->mode == TS_MODE_ES8)
+        return req_error(b, 400, "x_content_parse_exception", "[1:%zu] %s",
+                         err->pos + 1, err->msg);
+    return req_error(b, 400, "json_parse_exception", "%s", err->msg);
+}
+
+/* ---- action lines ---- */
+
+/* Decodes a string token (with quotes) into the scratch arena if needed. */
+static int
+take_string(struct bulk *b, const char *tok, size_t n, struct span *out)
+{
+    const char *s = tok + 1;
+    size_t len = n - 2;
+    size_t got;
+
+    if (memchr(s, '\\', len) == NULL) {
+        out->s = s;
+        out->n = len;
+        return 0;
+    }
+    if (b->scratch == NULL) {
+        b->scratch = malloc(b->len + 1);
+        if (b->scratch == NULL)
+            return -1;
+    }
+    got = ts_json_unescape(s, len, b->scratch + b->scratch_used,
+                           b->len - b->scratch_used);
+    if (got == (size_t)-1)
+        return -1;
+    out->s = b->scratch + b->scratch_used;
+    out->n = got;
+    b->scratch_used += got;
+    return 0;
+}
+
+static bool
+known_meta(enum ts_mode mode, const char *k, size_t n)
+{
+    static const char *const keys[] = {
+        "_index",
+        "_id",
+        "routing",
+        "op_type",
+        "version",
+        "version_type",
+        "if_seq_no",
+        "if_primary_term",
+        "pipeline",
+        "retry_on_conflict",
+        "require_alias",
+        "_source",
+        "require_data_stream",
+        "list_executed_pipelines",
+    };
+    size_t i;
+
+    if (mode != TS_MODE_ES8 && n == 5 && memcmp(k, "_type", 5) == 0)
+        return true;
+    for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        if (strlen(keys[i]) == n && memcmp(keys[i], k, n) == 0)
+            return true;
+    return false;
+}
+
+static bool
+span_is(const char *s, size_t n, const char *lit)
+{
+    return strlen(lit) == n && memcmp(s, lit, n) == 0;
+}
+
+/*
+ * Parses one action line.  Returns 1 for a blank line, 0 with it filled,
+ * -1 on a whole-request error (b->status set).
+ */
+static int
+parse_action(struct bulk *b, const char *s, size_t n, uint32_t line,
+             struct item *it)
+{
+    size_t p = 0;
+    size_t t;
+    enum ts_json_kind kind;
+    struct ts_json_err err;
+    const char *name;
+    size_t name_n;
+    int op = -1;
+
+    memset(it, 0, sizeof(*it));
+    it->line = line;
+    ts_json_skip_ws(s, n, &p);
+    if (p >= n)
+        return 1;
+    if (s[p] != '{') {
+        if (ts_json_skip_value(s, n, &p, &kind, &err) != 0)
+            return json_error(b, &err);
+        return req_error(b, 400, "illegal_argument_exception",
+                         "Malformed action/metadata line [%u], expected "
+                         "START_OBJECT but found [%s]",
+                         line, ts_json_token_name(kind));
+    }
+    p++;
+    ts_json_skip_ws(s, n, &p);
+    if (p < n && s[p] == '}')
+        return req_error(b, 400, "illegal_argument_exception",
+                         "Malformed action/metadata line [%u], expected "
+                         "FIELD_NAME but found [END_OBJECT]",
+                         line);
+    if (p >= n || s[p] != '"') {
+        /* let the scanner produce Jackson's message */
+        t = 0;
+        if (ts_json_skip_value(s, n, &t, &kind, &err) != 0)
+            return json_error(b, &err);
+        return req_error(b, 400, "illegal_argument_exception",
+                         "Malformed action/metadata line [%u]", line);
+    }
+    t = p;
+    if (ts_json_skip_value(s, n, &t, &kind, &err) != 0)
+        return json_error(b, &err);
+    name = s + p + 1;
+    name_n = t - p - 2;
+    p = t;
+    ts_json_skip_ws(s, n, &p);
+    if (p >= n || s[p] != ':') {
+        t = 0;
+        if (ts_json_skip_value(s, n, &t, &kind, &err) != 0)
+            return json_error(b, &err);
+        return -1;
+    }
+    p++;
+    ts_json_skip_ws(s, n, &p);
+    if (p >= n || s[p] != '{') {
+        t = p;
+        if (ts_json_skip_value(s, n, &t, &kind, &err) != 0)
+            return json_error(b, &err);
+        return req_error(b, 400, "illegal_argument_exception",
+                         "Malformed action/metadata line [%u], expected "
+                         "START_OBJECT or END_OBJECT but found [%s]",
+                         line, ts_json_token_name(kind));
+    }
+    p++;
+    for (;;) {
+        size_t ks;
+        size_t kn;
+        size_t vs;
+
+        ts_json_skip_ws(s, n, &p);
+        if (p < n && s[p] == '}') {
+            p++;
+            break;
+        }
+        if (p < n && s[p] == ',') {
+            p++;
+            ts_json_skip_ws(s, n, &p);
+        }
+        if (p >= n || s[p] != '"') {
+            t = 0;
+            if (ts_json_skip_value(s, n, &t, &kind, &err) != 0)
+                return json_error(b, &err);
+            return req_error(b, 400, "illegal_argument_exception",
+                             "Malformed action/metadata line [%u]", line);
+        }
+        ks = p + 1;
+        t = p;
+        if (ts_json_skip_value(s, n, &t, &kind, &err) != 0)
+            return json_error(b, &err);
+        kn = t - p - 2;
+        p = t;
+        ts_json_skip_ws(s, n, &p);
+        if (p >= n || s[p] != ':') {
+            t = 0;
+            if (ts_json_skip_value(s, n, &t, &kind, &err) != 0)
+                return json_error(b, &err);
+            return -1;
+        }
+        p++;
+        ts_json_skip_ws(s, n, &p);
+        vs = p;
+        if (ts_json_skip_value(s, n, &p, &kind, &err) != 0)
+            return json_error(b, &err);
+        if (kind == TS_JSON_ARRAY)
+            return req_error(b, 400, "illegal_argument_exception",
+                             "Malformed action/metadata line [%u], expected "
+                             "a simple value for field [%.*s] but found "
+                             "[START_ARRAY]",
+                             line, (int)kn, s + ks);
+        if (kind == TS_JSON_OBJECT) {
+            if (span_is(s + ks, kn, "dynamic_templates"))
+                continue;
+            return req_error(b, 400, "illegal_argument_exception",
+                             "Malformed action/metadata line [%u], expected "
+                             "a simple value for field [%.*s] but found "
+                             "[START_OBJECT]",
+                             line, (int)kn, s + ks);
+        }
+        if (!known_meta(b->mode, s + ks, kn))
+            return req_error(b, 400, "illegal_argument_exception",
+                             "Action/metadata line [%u] contains an unknown "
+                             "parameter [%.*s]",
+                             line, (int)kn, s + ks);
+        if (span_is(s + ks, kn, "_index")) {
+            if (kind == TS_JSON_STRING) {
+                if (take_string(b, s + vs, p - vs, &it->index) != 0)
+                    return req_error(b, 500, "exception", "out of memory");
+            } else {
+                it->index.s = s + vs;
+                it->index.n = p - vs;
+            }
+            it->has_index = kind != TS_JSON_NULL;
+        } else if (span_is(s + ks, kn, "_id")) {
+            if (kind == TS_JSON_STRING) {
+                if (take_string(b, s + vs, p - vs, &it->id) != 0)
+                    return req_error(b, 500, "exception", "out of memory");
+            } else {
+                it->id.s = s + vs;
+                it->id.n = p - vs;
+            }
+            it->has_id = kind != TS_JSON_NULL;
+            it->idh = ts_id_hash(it->id.s, it->id.n);
+        } else if (span_is(s + ks, kn, "op_type")) {
+            if (kind == TS_JSON_STRING && span_is(s + vs, p - vs, "\"create\""))
+                op = OP_CREATE;
+        } else if (span_is(s + ks, kn, "require_alias")) {
+            it->require_alias =
+                kind == TS_JSON_TRUE || span_is(s + vs, p - vs, "\"true\"");
+        }
+    }
+    ts_json_skip_ws(s, n, &p);
+    if (p < n && s[p] == ',')
+        return req_error(b, 400, "illegal_argument_exception",
+                         "Malformed action/metadata line [%u], expected "
+                         "END_OBJECT but found [FIELD_NAME]",
+                         line);
+    if (p >= n || s[p] != '}') {
+        t = 0;
+        if (ts_json_skip_value(s, n, &t, &kind, &err) != 0)
+            return json_error(b, &err);
+    }
+    if (span_is(name, name_n, "index"))
+        it->op = op == OP_CREATE ? OP_CREATE : OP_INDEX;
+    else if (span_is(name, name_n, "create"))
+        it->op = OP_CREATE;
+    else if (span_is(name, name_n, "update"))
+        it->op = OP_UPDATE;
+    else if (span_is(name, name_n, "delete"))
+        it->op = OP_DELETE;
+    else
+        return req_error(b, 400, "illegal_argument_exception",
+                         "Malformed action/metadata line [%u], expected "
+                         "field [create], [delete], [index] or [update] but "
+                         "found [%.*s]",
+                         line, (int)name_n, name);
+    return 0;
+}
+
+/* Parses an update payload line: {doc, upsert, doc_as_upsert, script...}. */
+static int
+parse_update(struct bulk *b, struct item *it)
+{
+    const char *s = it->src.s;
+    size_t n = it->src.n;
+    struct ts_json_err err;
+    size_t p = 0;
+    enum ts_json_kind kind;
+    int rc;
+
+    rc = ts_json_scan_doc(s, n, NULL, &err);
+    if (rc == -1)
+        return json_error(b, &err);
+    if (rc != 0)
+        return req_error(b, 400,
+                         b->mode == TS_MODE_ES8 ? "x_content_parse_exception"
+                                                : "parse_exception",
+                         "[1:1] [UpdateRequest] Expected START_OBJECT");
+    ts_json_skip_ws(s, n, &p);
+    p++;
+    for (;;) {
+        size_t ks;
+        size_t kn;
+        size_t vs;
+        size_t t;
+
+        ts_json_skip_ws(s, n, &p);
+        if (s[p] == '}')
+            break;
+        if (s[p] == ',') {
+            p++;
+            ts_json_skip_ws(s, n, &p);
+        }
+        ks = p + 1;
+        t = p;
+        ts_json_skip_value(s, n, &t, &kind, &err);
+        kn = t - p - 2;
+        p = t;
+        ts_json_skip_ws(s, n, &p);
+        p++; /* ':' */
+        ts_json_skip_ws(s, n, &p);
+        vs = p;
+        ts_json_skip_value(s, n, &p, &kind, &err);
+        if (span_is(s + ks, kn, "doc")) {
+            it->doc.s = s + vs;
+            it->doc.n = p - vs;
+        } else if (span_is(s + ks, kn, "upsert")) {
+            it->upsert.s = s + vs;
+            it->upsert.n = p - vs;
+        } else if (span_is(s + ks, kn, "doc_as_upsert")) {
+            it->doc_as_upsert = kind == TS_JSON_TRUE;
+        } else if (span_is(s + ks, kn, "script")) {
+            it->has_script = true;
+        } else if (span_is(s + ks, kn, "scripted_upsert") ||
+                   span_is(s + ks, kn, "detect_noop") ||
+                   span_is(s + ks, kn, "_source") ||
+                   span_is(s + ks, kn, "if_seq_no") ||
+                   span_is(s + ks, kn, "if_primary_term") ||
+                   span_is(s + ks, kn, "lang")) {
+            /* accepted, not modelled */
+        } else {
+            return req_error(b, 400, "x_content_parse_exception",
+                             "[1:%zu] [UpdateRequest] unknown field [%.*s]", ks,
+                             (int)kn, s + ks);
+        }
+    }
+    return 0;
+}
+
+static struct item *
+new_item(struct bulk *b)
+{
+    if (b->nitems == b->cap) {
+        size_t ncap = b->cap ? b->cap * 2 : 256;
+        struct item *ni = realloc(b->items, ncap * sizeof(*ni));
+
+        if (ni == NULL)
+            return NULL;
+        b->items = ni;
+        b->cap = ncap;
+    }
+    return &b->items[b->nitems];
+}
+
+static int
+parse_body(struct bulk *b)
+{
+    size_t pos = 0;
+    uint32_t line = 0;
+
+    /* size the items array for ~128-byte lines up front: fewer reallocs */
+    if (b->st->bulk_items != NULL) {
+        b->items = b->st->bulk_items;
+        b->cap = b->st->bulk_items_cap;
+        b->st->bulk_items = NULL;
+    } else {
+        b->cap = b->len / 128 + 16;
+        b->items = malloc(b->cap * sizeof(*b->items));
+        if (b->items == NULL)
+            return req_error(b, 500, "exception", "out of memory");
+    }
+
+    while (pos < b->len) {
+        const char *nl = memchr(b->body + pos, '\n', b->len - pos);
+        struct item *it;
+        int rc;
+
+        if (nl == NULL)
+            return req_error(b, 400, "illegal_argument_exception",
+                             "The bulk request must be terminated by a "
+                             "newline [\\n]");
+        line++;
+        it = new_item(b);
+        if (it == NULL)
+            return req_error(b, 500, "exception", "out of memory");
+        rc = parse_action(b, b->body + pos, (size_t)(nl - (b->body + pos)),
+                          line, it);
+        pos = (size_t)(nl - b->body) + 1;
+        if (rc < 0)
+            return -1;
+        if (rc > 0)
+            continue;
+        if (it->op != OP_DELETE) {
+            size_t slen;
+
+            if (pos >= b->len)
+                break; /* a last action without source is dropped */
+            nl = memchr(b->body + pos, '\n', b->len - pos);
+            if (nl == NULL)
+                return req_error(b, 400, "illegal_argument_exception",
+                                 "The bulk request must be terminated by a "
+                                 "newline [\\n]");
+            line++;
+            slen = (size_t)(nl - (b->body + pos));
+            if (slen > 0 && b->body[pos + slen - 1] == '\r')
+                slen--;
+            it->src.s = b->body + pos;
+            it->src.n = slen;
+            pos = (size_t)(nl - b->body) + 1;
+            if (it->op == OP_UPDATE && slen > 0 && parse_update(b, it) != 0)
+                return -1;
+        }
+        b->nitems++;
+    }
+    return 0;
+}
+
+/* BulkRequest.validate(): every item's problems, numbered. */
+static int
+validate(struct bulk *b, const char *default_index)
+{
+    char *r = b->ereason;
+    size_t cap = sizeof(b->ereason);
+    size_t used;
+    int k = 0;
+    size_t i;
+
+    used = (size_t)snprintf(r, cap, "Validation Failed: ");
+    if (b->nitems == 0) {
+        snprintf(r + used, cap - used, "1: no requests added;");
+        goto fail;
+    }
+    for (i = 0; i < b->nitems && used < cap - 1; i++) {
+        const struct item *it = &b->items[i];
+        int w = 0;
+
+        if (!it->has_index && default_index == NULL)
+            w = snprintf(r + used, cap - used, "%d: index is missing;", ++k);
+        if (w > 0)
+            used += (size_t)w < cap - used ? (size_t)w : cap - used - 1;
+        w = 0;
+        if ((it->op == OP_INDEX || it->op == OP_CREATE) && it->src.n == 0)
+            w = snprintf(r + used, cap - used, "%d: source is missing;", ++k);
+        else if ((it->op == OP_DELETE || it->op == OP_UPDATE) &&
+                 (!it->has_id || it->id.n == 0))
+            w = snprintf(r + used, cap - used, "%d: id is missing;", ++k);
+        else if (it->has_id && it->id.n > 512)
+            w = snprintf(r + used, cap - used,
+                         "%d: id [%.*s] is too long, must be no longer than "
+                         "512 bytes but was: %zu;",
+                         ++k, (int)it->id.n, it->id.s, it->id.n);
+        if (w > 0)
+            used += (size_t)w < cap - used ? (size_t)w : cap - used - 1;
+        w = 0;
+        if (it->op == OP_UPDATE && it->doc.s == NULL && !it->has_script)
+            w = snprintf(r + used, cap - used, "%d: script or doc is missing;",
+                         ++k);
+        if (w > 0)
+            used += (size_t)w < cap - used ? (size_t)w : cap - used - 1;
+    }
+    if (k == 0)
+        return 0;
+fail:
+    b->status = 400;
+    snprintf(b->etype, sizeof(b->etype), "action_request_validation_exception");
+    return -1;
+}
+
+/* ---- dynamic mapping ---- */
+
+#define PENDING_MAX 256
+
+enum map_err {
+    ME_NONE,
+    ME_META,   /* metadata field inside the document */
+    ME_NUMBER, /* For input string */
+    ME_NOTNUM, /* boolean/object where a number belongs */
+    ME_BOOL,
+    ME_DATE,
+    ME_IP,
+    ME_NOTEXT,   /* object where a concrete value belongs */
+    ME_CONCRETE, /* concrete value where an object belongs */
+    ME_LIMIT,
+};
+
+struct mapctx {
+    struct ts_index *idx;
+    struct {
+        uint64_t h;
+        uint8_t type;
+        uint8_t name;
+    } pend[PENDING_MAX];
+    int npend;
+    size_t pend_counted;
+    enum map_err err;
+    uint8_t tname; /* type name index of the failing field */
+    enum ts_json_kind kind;
+    size_t pos;
+    char path[TS_JSON_PATH_MAX];
+    char key[TS_JSON_PATH_MAX];
+    char preview[512];
+};
+
+static bool
+is_digits(const char *s, size_t n)
+{
+    size_t i;
+
+    if (n == 0)
+        return false;
+    for (i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return true;
+}
+
+/* strict_date_optional_time: yyyy-MM-dd['T'HH:mm[:ss[.S+]][Z|+-HH[:]mm]] */
+static bool
+is_iso_date(const char *s, size_t n)
+{
+    size_t p = 10;
+
+    if (n < 10 || !is_digits(s, 4) || s[4] != '-' || !is_digits(s + 5, 2) ||
+        s[7] != '-' || !is_digits(s + 8, 2))
+        return false;
+    if (n == 10)
+        return true;
+    if (s[p] != 'T' || n < p + 6 || !is_digits(s + p + 1, 2) ||
+        s[p + 3] != ':' || !is_digits(s + p + 4, 2))
+        return false;
+    p += 6;
+    if (p < n && s[p] == ':') {
+        if (n < p + 3 || !is_digits(s + p + 1, 2))
+            return false;
+        p += 3;
+        if (p < n && (s[p] == '.' || s[p] == ',')) {
+            size_t f = ++p;
+
+            while (p < n && s[p] >= '0' && s[p] <= '9')
+                p++;
+            if (p == f || p - f > 9)
+                return false;
+        }
+    }
+    if (p == n)
+        return true;
+    if (s[p] == 'Z')
+        return p + 1 == n;
+    if (s[p] == '+' || s[p] == '-') {
+        p++;
+        if (n - p == 2)
+            return is_digits(s + p, 2);
+        if (n - p == 4)
+            return is_digits(s + p, 4);
+        if (n - p == 5)
+            return is_digits(s + p, 2) && s[p + 2] == ':' &&
+                   is_digits(s + p + 3, 2);
+    }
+    return false;
+}
+
+/* What Long.parseLong / Double.parseDouble with coercion would take. */
+static bool
+is_numeric_text(const char *s, size_t n)
+{
+    size_t p = 0;
+    size_t d = 0;
+
+    if (p < n && (s[p] == '-' || s[p] == '+'))
+        p++;
+    while (p < n && s[p] >= '0' && s[p] <= '9') {
+        p++;
+        d++;
+    }
+    if (p < n && s[p] == '.') {
+        p++;
+        while (p < n && s[p] >= '0' && s[p] <= '9') {
+            p++;
+            d++;
+        }
+    }
+    if (d > 0 && p < n && (s[p] == 'e' || s[p] == 'E')) {
+        p++;
+        if (p < n && (s[p] == '-' || s[p] == '+'))
+            p++;
+        if (p >= n || s[p] < '0' || s[p] > '9')
+            return false;
+        while (p < n && s[p] >= '0' && s[p] <= '9')
+            p++;
+    }
+    return d > 0 && p == n;
+}
+
+static bool
+is_ip(const char *s, size_t n)
+{
+    char buf[64];
+    unsigned char addr[16];
+
+    if (n == 0 || n >= sizeof(buf))
+        return false;
+    memcpy(buf, s, n);
+    buf[n] = 0;
+    return inet_pton(AF_INET, buf, addr) == 1 ||
+           inet_pton(AF_INET6, buf, addr) == 1;
+}
+
+static bool
+is_meta_field(const char *k, size_t n)
+{
+    static const char *const meta[] = {
+        "_id",           "_index",
+        "_routing",      "_source",
+        "_version",      "_seq_no",
+        "_primary_term", "_ignored",
+        "_field_names",  "_doc_count",
+        "_tier",         "_data_stream_timestamp",
+        "_type",         "_nested_path",
+        "_feature",      "_ignored_source",
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(meta) / sizeof(meta[0]); i++)
+        if (span_is(k, n, meta[i]))
+            return true;
+    return false;
+}
+
+static int
+map_fail(struct mapctx *m, const struct ts_json_field *f, enum map_err e,
+         uint8_t tname)
+{
+    size_t n;
+
+    m->err = e;
+    m->tname = tname;
+    m->kind = f->kind;
+    m->pos = f->pos;
+    snprintf(m->path, sizeof(m->path), "%.*s", (int)f->path_len, f->path);
+    snprintf(m->key, sizeof(m->key), "%.*s", (int)f->key_len, f->key);
+    if (f->kind == TS_JSON_STRING && f->escaped) {
+        n = ts_json_unescape(f->val, f->val_len, m->preview,
+                             sizeof(m->preview) - 1);
+        if (n == (size_t)-1)
+            n = 0;
+        m->preview[n] = 0;
+    } else {
+        n = f->val_len < sizeof(m->preview) - 1 ? f->val_len
+                                                : sizeof(m->preview) - 1;
+        memcpy(m->preview, f->val, n);
+        m->preview[n] = 0;
+    }
+    return 1;
+}
+
+static const struct ts_fieldslot *
+lookup(struct mapctx *m, uint64_t h, struct ts_fieldslot *tmp)
+{
+    const struct ts_fieldslot *fs = ts_fieldmap_get(&m->idx->fields, h);
+    int i;
+
+    if (fs != NULL)
+        return fs;
+    for (i = 0; i < m->npend; i++) {
+        if (m->pend[i].h == h) {
+            tmp->h = h;
+            tmp->type = m->pend[i].type;
+            tmp->name = m->pend[i].name;
+            return tmp;
+        }
+    }
+    return NULL;
+}
+
+static int
+add_pending(struct mapctx *m, uint64_t h, enum ts_ftype t)
+{
+    if (m->npend >= PENDING_MAX)
+        return -1;
+    m->pend[m->npend].h = h;
+    m->pend[m->npend].type = (uint8_t)t;
+    m->pend[m->npend].name = ts_ftype_default_name(t);
+    m->npend++;
+    m->pend_counted += t == TS_FT_TEXT ? 2 : 1;
+    return 0;
+}
+
+static int
+map_field(void *ud, const struct ts_json_field *f)
+{
+    struct mapctx *m = ud;
+    struct ts_fieldslot tmp;
+    const struct ts_fieldslot *fs;
+    uint64_t h;
+    enum ts_ftype t;
+
+    if (f->depth == 1 && f->key_len > 0 && f->key[0] == '_' &&
+        is_meta_field(f->key, f->key_len)) {
+        /* ES reports it with the field's own name as its type */
+        return map_fail(m, f, ME_META, 0);
+    }
+    if (f->kind == TS_JSON_NULL || f->kind == TS_JSON_ARRAY)
+        return 0;
+    h = ts_path_hash(f->path, f->path_len);
+    fs = lookup(m, h, &tmp);
+    if (fs == NULL) {
+        size_t k;
+
+        /* a dotted key creates its parent objects */
+        for (k = (size_t)(f->key - f->path); k < f->path_len; k++) {
+            if (f->path[k] == '.') {
+                uint64_t ph = ts_path_hash(f->path, k);
+
+                if (lookup(m, ph, &tmp) == NULL &&
+                    add_pending(m, ph, TS_FT_OBJECT) != 0)
+                    return map_fail(m, f, ME_LIMIT, 0);
+            }
+        }
+        switch (f->kind) {
+        case TS_JSON_INT:
+            t = TS_FT_LONG;
+            break;
+        case TS_JSON_FLOAT:
+            t = TS_FT_FLOAT;
+            break;
+        case TS_JSON_TRUE:
+        case TS_JSON_FALSE:
+            t = TS_FT_BOOL;
+            break;
+        case TS_JSON_STRING:
+            t = is_iso_date(f->val, f->val_len) ? TS_FT_DATE : TS_FT_TEXT;
+            break;
+        default:
+            t = TS_FT_OBJECT;
+            break;
+        }
+        if (add_pending(m, h, t) != 0 ||
+            m->idx->fields.counted + m->pend_counted > TS_FIELDS_LIMIT)
+            return map_fail(m, f, ME_LIMIT, 0);
+        return 0;
+    }
+    switch ((enum ts_ftype)fs->type) {
+    case TS_FT_LONG:
+    case TS_FT_FLOAT:
+        if (f->kind == TS_JSON_INT || f->kind == TS_JSON_FLOAT)
+            return 0;
+        if (f->kind == TS_JSON_STRING)
+            return is_numeric_text(f->val, f->val_len)
+                       ? 0
+                       : map_fail(m, f, ME_NUMBER, fs->name);
+        return map_fail(m, f, ME_NOTNUM, fs->name);
+    case TS_FT_BOOL:
+        if (f->kind == TS_JSON_TRUE || f->kind == TS_JSON_FALSE)
+            return 0;
+        if (f->kind == TS_JSON_STRING &&
+            (span_is(f->val, f->val_len, "true") ||
+             span_is(f->val, f->val_len, "false") || f->val_len == 0))
+            return 0;
+        return map_fail(m, f, f->kind == TS_JSON_OBJECT ? ME_NOTEXT : ME_BOOL,
+                        fs->name);
+    case TS_FT_DATE:
+        if (f->kind == TS_JSON_INT)
+            return 0;
+        if (f->kind == TS_JSON_STRING &&
+            (is_iso_date(f->val, f->val_len) || is_digits(f->val, f->val_len) ||
+             (f->val_len == 4 && is_digits(f->val, 4)) ||
+             (f->val_len == 7 && is_digits(f->val, 4) && f->val[4] == '-' &&
+              is_digits(f->val + 5, 2))))
+            return 0;
+        return map_fail(m, f, f->kind == TS_JSON_OBJECT ? ME_NOTEXT : ME_DATE,
+                        fs->name);
+    case TS_FT_IP:
+        if (f->kind == TS_JSON_STRING && is_ip(f->val, f->val_len))
+            return 0;
+        return map_fail(m, f, f->kind == TS_JSON_OBJECT ? ME_NOTEXT : ME_IP,
+                        fs->name);
+    case TS_FT_TEXT:
+        if (f->kind == TS_JSON_OBJECT)
+            return map_fail(m, f, ME_NOTEXT, fs->name);
+        return 0;
+    case TS_FT_OBJECT:
+        if (f->kind == TS_JSON_OBJECT)
+            return 0;
+        return map_fail(m, f, ME_CONCRETE, fs->name);
+    default:
+        return 0;
+    }
+}
+
+static void
+commit_pending(struct mapctx *m)
+{
+    int i;
+
+    for (i = 0; i < m->npend; i++)
+        ts_fieldmap_put(&m->idx->fields, m->pend[i].h,
+                        (enum ts_ftype)m->pend[i].type, m->pend[i].name);
+}
+
+/* ---- item output ---- */
+
+static void
+item_head(struct bulk *b, struct ts_out *out, const struct item *it,
+          const char *index, const struct span *id, bool null_id)
+{
+    ts_out_str(out, "{\"");
+    ts_out_str(out, op_names[it->op]);
+    ts_out_str(out, "\":{\"_index\":");
+    ts_out_json_cstr(out, index);
+    if (b->mode == TS_MODE_ES7)
+        ts_out_str(out, ",\"_type\":\"_doc\"");
+    ts_out_str(out, ",\"_id\":");
+    if (null_id)
+        ts_out_str(out, "null");
+    else
+        ts_out_json_str(out, id->s, id->n);
+}
+
+/* Failed item up to the open error object: ...,"status":N,"error":{ */
+static void
+item_fail_open(struct bulk *b, struct ts_out *out, const struct item *it,
+               const char *index, const struct span *id, bool null_id,
+               int status, const char *type, const char *reason)
+{
+    item_head(b, out, it, index, id, null_id);
+    ts_out_str(out, ",\"status\":");
+    ts_out_u64(out, (uint64_t)status);
+    ts_out_str(out, ",\"error\":{\"type\":");
+    ts_out_json_cstr(out, type);
+    ts_out_str(out, ",\"reason\":");
+    ts_out_json_cstr(out, reason);
+}
+
+static void
+shard_meta(struct ts_out *out, const struct ts_index *idx)
+{
+    ts_out_str(out, ",\"index_uuid\":");
+    ts_out_json_cstr(out, idx->uuid);
+    ts_out_str(out, ",\"shard\":\"0\",\"index\":");
+    ts_out_json_cstr(out, idx->name);
+}
+
+static void
+item_close(struct ts_out *out)
+{
+    ts_out_str(out, "}}}");
+}
+
+static void
+write_map_error(struct bulk *b, struct ts_out *out, const struct item *it,
+                const struct ts_index *idx, const struct span *id,
+                const struct mapctx *m)
+{
+    bool es8 = b->mode == TS_MODE_ES8;
+    const char *type =
+        es8 ? "document_parsing_exception" : "mapper_parsing_exception";
+    char pre[32] = "";
+    char reason[4096];
+    const char *tname = ts_ftype_name(m->tname);
+
+    if (es8)
+        snprintf(pre, sizeof(pre), "[1:%zu] ", m->pos + 1);
+    if (m->err == ME_LIMIT) {
+        if (es8)
+            snprintf(reason, sizeof(reason),
+                     "Limit of total fields [%d] has been exceeded while "
+                     "adding new fields [%d]",
+                     TS_FIELDS_LIMIT, m->npend);
+        else
+            snprintf(reason, sizeof(reason),
+                     "Limit of total fields [%d] in index [%s] has been "
+                     "exceeded",
+                     TS_FIELDS_LIMIT, idx->name);
+        item_fail_open(b, out, it, idx->name, id, false, 400,
+                       "illegal_argument_exception", reason);
+        item_close(out);
+        return;
+    }
+    if (m->err == ME_CONCRETE) {
+        snprintf(reason, sizeof(reason),
+                 "%sobject mapping for [%s] tried to parse field [%s] as "
+                 "object, but found a concrete value",
+                 pre, m->path, m->key);
+        item_fail_open(b, out, it, idx->name, id, false, 400, type, reason);
+        item_close(out);
+        return;
+    }
+    if (m->err == ME_META)
+        tname = m->key;
+    if (m->kind == TS_JSON_OBJECT)
+        snprintf(reason, sizeof(reason),
+                 "%sfailed to parse field [%s] of type [%s] in document "
+                 "with id '%.*s'",
+                 pre, m->path, tname, (int)id->n, id->s);
+    else
+        snprintf(reason, sizeof(reason),
+                 "%sfailed to parse field [%s] of type [%s] in document "
+                 "with id '%.*s'. Preview of field's value: '%s'",
+                 pre, m->path, tname, (int)id->n, id->s, m->preview);
+    item_fail_open(b, out, it, idx->name, id, false, 400, type, reason);
+    ts_out_str(out, ",\"caused_by\":{\"type\":");
+    switch (m->err) {
+    case ME_META:
+        ts_out_json_cstr(out, type);
+        snprintf(reason, sizeof(reason),
+                 "%sField [%s] is a metadata field and cannot be added "
+                 "inside a document. Use the index API request parameters.",
+                 pre, m->key);
+        break;
+    case ME_NUMBER:
+        ts_out_str(out, "\"illegal_argument_exception\"");
+        snprintf(reason, sizeof(reason), "For input string: \"%s\"",
+                 m->preview);
+        break;
+    case ME_NOTNUM:
+        if (m->kind == TS_JSON_OBJECT) {
+            ts_out_str(out, "\"illegal_state_exception\"");
+            snprintf(reason, sizeof(reason),
+                     "Can't get text on a START_OBJECT at 1:%zu", m->pos + 1);
+            break;
+        }
+        ts_out_json_cstr(out, es8 ? "x_content_parse_exception"
+                                  : "json_parse_exception");
+        snprintf(reason, sizeof(reason),
+                 "%sCurrent token (%s) not numeric, can not use numeric "
+                 "value accessors",
+                 pre, ts_json_token_name(m->kind));
+        break;
+    case ME_BOOL:
+        ts_out_str(out, "\"illegal_argument_exception\"");
+        snprintf(reason, sizeof(reason),
+                 "Failed to parse value [%s] as only [true] or [false] are "
+                 "allowed.",
+                 m->preview);
+        break;
+    case ME_DATE:
+        ts_out_str(out, "\"illegal_argument_exception\"");
+        snprintf(reason, sizeof(reason),
+                 "failed to parse date field [%s] with format "
+                 "[strict_date_optional_time||epoch_millis]",
+                 m->preview);
+        ts_out_str(out, ",\"reason\":");
+        ts_out_json_cstr(out, reason);
+        ts_out_str(out, ",\"caused_by\":{\"type\":"
+                        "\"date_time_parse_exception\",\"reason\":"
+                        "\"Failed to parse with all enclosed parsers\"}}");
+        item_close(out);
+        return;
+    case ME_IP:
+        ts_out_str(out, "\"illegal_argument_exception\"");
+        snprintf(reason, sizeof(reason), "'%s' is not an IP string literal.",
+                 m->preview);
+        break;
+    default:
+        ts_out_str(out, "\"illegal_state_exception\"");
+        snprintf(reason, sizeof(reason),
+                 "Can't get text on a START_OBJECT at 1:%zu", m->pos + 1);
+        break;
+    }
+    ts_out_str(out, ",\"reason\":");
+    ts_out_json_cstr(out, reason);
+    ts_out_char(out, '}');
+    item_close(out);
+}
+
+/* Jackson's "at [Source: ...]" suffix of ES7/OS json_parse_exception. */
+static void
+source_suffix(char *buf, size_t cap, const struct span *src, size_t pos)
+{
+    size_t show = src->n > 500 ? 500 : src->n;
+
+    if (src->n > 500)
+        snprintf(buf, cap,
+                 "\n at [Source: (byte[])\"%.*s\"[truncated %zu bytes]; "
+                 "line: 1, column: %zu]",
+                 (int)show, src->s, src->n - 500, pos + 1);
+    else
+        snprintf(buf, cap,
+                 "\n at [Source: (byte[])\"%.*s\"; line: 1, column: %zu]",
+                 (int)show, src->s, pos + 1);
+}
+
+static void
+write_parse_error(struct bulk *b, struct ts_out *out, const struct item *it,
+                  const struct ts_index *idx, const struct span *id,
+                  const struct span *src, int rc, const struct ts_json_err *err)
+{
+    bool es8 = b->mode == TS_MODE_ES8;
+    char reason[2048];
+    char suffix[700];
+
+    if (rc == -2) {
+        /* valid JSON but not an object */
+        snprintf(reason, sizeof(reason), "%sfailed to parse",
+                 es8 ? "[1:1] " : "");
+        item_fail_open(b, out, it, idx->name, id, false, 400,
+                       es8 ? "document_parsing_exception"
+                           : "mapper_parsing_exception",
+                       reason);
+        ts_out_str(out, ",\"caused_by\":{\"type\":\"not_x_content_exception"
+                        "\",\"reason\":\"Compressor detection can only be "
+                        "called on some xcontent bytes or compressed "
+                        "xcontent bytes\"}");
+        item_close(out);
+        return;
+    }
+    if (rc == -3) {
+        snprintf(reason, sizeof(reason), "%sfailed to parse",
+                 es8 ? "[1:1] " : "");
+        item_fail_open(b, out, it, idx->name, id, false, 400,
+                       es8 ? "document_parsing_exception"
+                           : "mapper_parsing_exception",
+                       reason);
+        ts_out_str(out, ",\"caused_by\":{\"type\":"
+                        "\"illegal_argument_exception\",\"reason\":"
+                        "\"Malformed content, found extra data after "
+                        "parsing: START_OBJECT\"}");
+        item_close(out);
+        return;
+    }
+    if (es8) {
+        snprintf(reason, sizeof(reason), "[1:%zu] failed to parse",
+                 err->pos + 1);
+        item_fail_open(b, out, it, idx->name, id, false, 400,
+                       "document_parsing_exception", reason);
+        snprintf(reason, sizeof(reason), "[1:%zu] %s", err->pos + 1, err->msg);
+        ts_out_str(out,
+                   ",\"caused_by\":{\"type\":\"x_content_parse_exception\","
+                   "\"reason\":");
+    } else {
+        item_fail_open(b, out, it, idx->name, id, false, 400,
+                       "mapper_parsing_exception", "failed to parse");
+        source_suffix(suffix, sizeof(suffix), src, err->pos);
+        snprintf(reason, sizeof(reason), "%s%s", err->msg, suffix);
+        ts_out_str(out, ",\"caused_by\":{\"type\":\"json_parse_exception\","
+                        "\"reason\":");
+    }
+    ts_out_json_cstr(out, reason);
+    ts_out_char(out, '}');
+    item_close(out);
+}
+
+/* Appends without a bound check: the caller reserved the room. */
+#define PUT_LIT(o, lit)                                                        \
+    do {                                                                       \
+        memcpy((o)->buf + (o)->len, lit, sizeof(lit) - 1);                     \
+        (o)->len += sizeof(lit) - 1;                                           \
+    } while (0)
+
+static inline void
+put_u64_raw(struct ts_out *o, uint64_t v)
+{
+    char tmp[24];
+    size_t n = sizeof(tmp);
+
+    do {
+        tmp[--n] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    memcpy(o->buf + o->len, tmp + n, sizeof(tmp) - n);
+    o->len += sizeof(tmp) - n;
+}
+
+/* The hot path: one bound check per item instead of one per piece. */
+static void
+write_success(struct bulk *b, struct ts_out *out, const struct item *it,
+              const struct ts_index *idx, const struct span *id,
+              uint32_t version, const char *result, uint64_t seq, int status,
+              bool forced)
+{
+    item_head(b, out, it, idx->name, id, false);
+    if (!ts_out_reserve(out, 256))
+        return;
+    PUT_LIT(out, ",\"_version\":");
+    put_u64_raw(out, version);
+    PUT_LIT(out, ",\"result\":\"");
+    memcpy(out->buf + out->len, result, strlen(result));
+    out->len += strlen(result);
+    PUT_LIT(out, "\"");
+    if (forced)
+        PUT_LIT(out, ",\"forced_refresh\":true");
+    PUT_LIT(out, ",\"_shards\":{\"total\":");
+    put_u64_raw(out, (uint64_t)idx->replicas + 1);
+    PUT_LIT(out, ",\"successful\":1,\"failed\":0},\"_seq_no\":");
+    put_u64_raw(out, seq);
+    PUT_LIT(out, ",\"_primary_term\":1,\"status\":");
+    put_u64_raw(out, (uint64_t)status);
+    PUT_LIT(out, "}}");
+}
+
+/* 20-character base64url id, like ES's time-based UUIDs. */
+static void
+auto_id(struct ts_state *st, char *out)
+{
+    static const char b64[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    uint64_t c = st->id_counter++;
+    uint64_t mix = ts_xxh64(&c, sizeof(c), st->config.seed);
+    unsigned char bytes[15];
+    int i;
+
+    /* counter first (unique), then a hash of it (spread) */
+    for (i = 0; i < 8; i++)
+        bytes[i] = (unsigned char)(c >> (8 * (7 - i)));
+    for (i = 0; i < 7; i++)
+        bytes[8 + i] = (unsigned char)(mix >> (8 * i));
+    for (i = 0; i < 5; i++) {
+        uint32_t v = ((uint32_t)bytes[3 * i] << 16) |
+                     ((uint32_t)bytes[3 * i + 1] << 8) | bytes[3 * i + 2];
+
+        out[4 * i] = b64[(v >> 18) & 63];
+        out[4 * i + 1] = b64[(v >> 12) & 63];
+        out[4 * i + 2] = b64[(v >> 6) & 63];
+        out[4 * i + 3] = b64[v & 63];
+    }
+    out[20] = 0;
+}
+
+/* ---- execution ---- */
+
+struct exec {
+    int64_t now;                /* ms, taken once per request */
+    struct ts_index *cache_idx; /* last resolved target */
+    const char *cache_name;
+    size_t cache_n;
+    bool forced;
+    struct ts_index *touched[64];
+    int ntouched;
+};
+
+static void
+touch(struct exec *x, struct ts_index *idx)
+{
+    int i;
+
+    idx->dirty = true;
+    idx->last_write_ms = x->now;
+    for (i = 0; i < x->ntouched; i++)
+        if (x->touched[i] == idx)
+            return;
+    if (x->ntouched < 64)
+        x->touched[x->ntouched++] = idx;
+}
+
+/* Applies a source to an id: accounting of checksums. */
+static void
+put_source(struct ts_index *idx, struct ts_idslot *slot, uint64_t idh,
+           const struct span *src, bool was_live)
+{
+    uint64_t srch = ts_xxh64(src->s, src->n, 0);
+    uint64_t sum;
+    uint64_t srcsum;
+
+    /* idh is ts_id_hash(), i.e. XXH64(id, 1) (0 mapped to 1, which only
+     * matters with probability 2^-64) */
+    sum = ts_docsum_mix(srch, idh);
+    srcsum = ts_docsum_mix(srch, ts_xxh64("", 0, 1));
+
+    if (was_live) {
+        idx->checksum -= slot->sum;
+        idx->source_checksum -= slot->srcsum;
+    }
+    slot->sum = sum;
+    slot->srcsum = srcsum;
+    idx->checksum += sum;
+    idx->source_checksum += srcsum;
+}
+
+/* Returns the HTTP status of the item. */
+static int
+exec_item(struct bulk *b, struct exec *x, struct item *it,
+          const char *default_index, struct ts_out *out)
+{
+    struct ts_state *st = b->st;
+    struct span name;
+    struct span id = it->id;
+    struct ts_index *idx = NULL;
+    char reason[1024];
+    char iname[TS_NAME_MAX + 1];
+    struct ts_idslot *slot;
+    struct ts_json_err err;
+    struct mapctx *m = NULL;
+    bool live;
+    uint32_t ver;
+    uint64_t idh;
+    int rc;
+
+    if (it->has_index) {
+        name = it->index;
+    } else {
+        name.s = default_index;
+        name.n = strlen(default_index);
+    }
+    if (!it->has_id) {
+        auto_id(st, it->auto_id);
+        id.s = it->auto_id;
+        id.n = 20;
+    }
+    if (x->cache_idx != NULL && x->cache_n == name.n &&
+        memcmp(x->cache_name, name.s, name.n) == 0) {
+        idx = x->cache_idx;
+    } else {
+        snprintf(iname, sizeof(iname), "%.*s",
+                 (int)(name.n < TS_NAME_MAX ? name.n : TS_NAME_MAX), name.s);
+        rc = ts_store_resolve_write(st, name.s, name.n, &idx, reason,
+                                    sizeof(reason));
+        if (rc < 0) {
+            item_fail_open(b, out, it, iname, &id, false, 400,
+                           "illegal_argument_exception", reason);
+            item_close(out);
+            return 400;
+        }
+        if (rc == 0 && it->require_alias &&
+            !ts_store_alias_exists(st, name.s, name.n))
+            rc = 2;
+        if (rc == 2 || (rc == 1 && it->require_alias)) {
+            snprintf(reason, sizeof(reason),
+                     "no such index [%s] and [require_alias] request flag "
+                     "is [true] and [%s] is not an alias",
+                     iname, iname);
+            item_fail_open(b, out, it, iname, &id, false, 404,
+                           "index_not_found_exception", reason);
+            ts_out_str(out, ",\"resource.type\":\"index_or_alias\","
+                            "\"resource.id\":");
+            ts_out_json_cstr(out, iname);
+            ts_out_str(out, ",\"index_uuid\":\"_na_\",\"index\":");
+            ts_out_json_cstr(out, iname);
+            item_close(out);
+            return 404;
+        }
+        if (rc == 1) {
+            if (!ts_store_name_valid(name.s, name.n, reason, sizeof(reason))) {
+                item_fail_open(b, out, it, iname, &id, false, 400,
+                               "invalid_index_name_exception", reason);
+                ts_out_str(out, ",\"index_uuid\":\"_na_\",\"index\":");
+                ts_out_json_cstr(out, iname);
+                item_close(out);
+                return 400;
+            }
+            idx = ts_store_create(st, name.s, name.n, NULL, reason,
+                                  sizeof(reason));
+            if (idx == NULL) {
+                item_fail_open(b, out, it, iname, &id, false, 500, "exception",
+                               reason);
+                item_close(out);
+                return 500;
+            }
+        }
+        x->cache_idx = idx;
+        x->cache_name = name.s;
+        x->cache_n = name.n;
+    }
+    if (it->has_id && id.n == 0) {
+        item_fail_open(b, out, it, idx->name, &id, false, 400,
+                       "illegal_argument_exception",
+                       "if _id is specified it must not be empty");
+        item_close(out);
+        return 400;
+    }
+    /* shard-level faults come before the document is looked at */
+    if (ts_fault_fire(&st->faults.item_429)) {
+        st->stats.fault_item_429++;
+        if (b->mode == TS_MODE_OPENSEARCH)
+            item_fail_open(
+                b, out, it, idx->name, &id, false, 429,
+                "rejected_execution_exception",
+                "rejected execution of org.opensearch.common.util."
+                "concurrent.TimedRunnable@6b0ae3ab on OpenSearchThreadPool"
+                "Executor[name = es-test-server/write, queue capacity = "
+                "10000, org.opensearch.common.util.concurrent.OpenSearch"
+                "ThreadPoolExecutor@1f7c7b39[Running, pool size = 8, active "
+                "threads = 8, queued tasks = 10000, completed tasks = "
+                "1048576]]");
+        else
+            item_fail_open(
+                b, out, it, idx->name, &id, false, 429,
+                "es_rejected_execution_exception",
+                "rejected execution of org.elasticsearch.common.util."
+                "concurrent.TimedRunnable@6b0ae3ab on EsThreadPoolExecutor"
+                "[name = es-test-server/write, queue capacity = 10000, "
+                "org.elasticsearch.common.util.concurrent.EsThreadPool"
+                "Executor@1f7c7b39[Running, pool size = 8, active threads = "
+                "8, queued tasks = 10000, completed tasks = 1048576]]");
+        item_close(out);
+        return 429;
+    }
+    if (ts_fault_fire(&st->faults.item_503)) {
+        st->stats.fault_item_503++;
+        snprintf(reason, sizeof(reason),
+                 "[%s][0] primary shard is not active Timeout: [1m], "
+                 "request: [BulkShardRequest [[%s][0]] containing [%zu] "
+                 "requests]",
+                 idx->name, idx->name, b->nitems);
+        item_fail_open(b, out, it, idx->name, &id, false, 503,
+                       "unavailable_shards_exception", reason);
+        shard_meta(out, idx);
+        item_close(out);
+        return 503;
+    }
+    idh = it->has_id ? it->idh : ts_id_hash(id.s, id.n);
+    slot = ts_idtab_find(&idx->ids, idh);
+    live = slot != NULL && !(slot->version & TS_ID_DELETED);
+    ver = slot != NULL ? (slot->version & ~TS_ID_DELETED) : 0;
+
+    if (it->op == OP_DELETE) {
+        if (!live) {
+            if (slot != NULL)
+                slot->version = (ver + 1) | TS_ID_DELETED;
+            write_success(b, out, it, idx, &id, ver + 1, "not_found",
+                          idx->seq_no++, 404, x->forced);
+            return 404;
+        }
+        slot->version = (ver + 1) | TS_ID_DELETED;
+        idx->checksum -= slot->sum;
+        idx->source_checksum -= slot->srcsum;
+        idx->live--;
+        idx->deleted++;
+        touch(x, idx);
+        write_success(b, out, it, idx, &id, ver + 1, "deleted", idx->seq_no++,
+                      200, x->forced);
+        return 200;
+    }
+
+    if (it->op == OP_UPDATE) {
+        const struct span *src = NULL;
+
+        if (live) {
+            slot->version = ver + 1;
+            idx->updated++;
+            touch(x, idx);
+            write_success(b, out, it, idx, &id, ver + 1, "updated",
+                          idx->seq_no++, 200, x->forced);
+            return 200;
+        }
+        if (it->upsert.s != NULL)
+            src = &it->upsert;
+        else if (it->doc_as_upsert && it->doc.s != NULL)
+            src = &it->doc;
+        if (src == NULL) {
+            if (b->mode == TS_MODE_ES7)
+                snprintf(reason, sizeof(reason),
+                         "[_doc][%.*s]: document missing", (int)id.n, id.s);
+            else
+                snprintf(reason, sizeof(reason), "[%.*s]: document missing",
+                         (int)id.n, id.s);
+            item_fail_open(b, out, it, idx->name, &id, false, 404,
+                           "document_missing_exception", reason);
+            shard_meta(out, idx);
+            item_close(out);
+            return 404;
+        }
+        it->src = *src;
+    }
+
+    /* index, create, or an upsert: the source must parse and map */
+    m = b->map;
+    m->idx = idx;
+    m->npend = 0;
+    m->pend_counted = 0;
+    m->err = ME_NONE;
+    {
+        struct ts_json_visitor v = {map_field, m};
+
+        rc = ts_json_scan_doc(it->src.s, it->src.n, &v, &err);
+    }
+    if (rc == 1) {
+        write_map_error(b, out, it, idx, &id, m);
+        return 400;
+    }
+    if (rc != 0) {
+        write_parse_error(b, out, it, idx, &id, &it->src, rc, &err);
+        return 400;
+    }
+    if (it->op == OP_CREATE && live) {
+        snprintf(reason, sizeof(reason),
+                 "[%.*s]: version conflict, document already exists "
+                 "(current version [%u])",
+                 (int)id.n, id.s, ver);
+        item_fail_open(b, out, it, idx->name, &id, false, 409,
+                       "version_conflict_engine_exception", reason);
+        shard_meta(out, idx);
+        item_close(out);
+        return 409;
+    }
+    if (slot == NULL)
+        slot = ts_idtab_upsert(&idx->ids, idh);
+    if (slot == NULL) {
+        item_fail_open(b, out, it, idx->name, &id, false, 500, "exception",
+                       "id table full");
+        item_close(out);
+        return 500;
+    }
+    commit_pending(m);
+    put_source(idx, slot, idh, &it->src, live);
+    slot->version = ver + 1;
+    touch(x, idx);
+    if (live) {
+        idx->updated++;
+        idx->duplicates++;
+        write_success(b, out, it, idx, &id, ver + 1, "updated", idx->seq_no++,
+                      200, x->forced);
+        return 200;
+    }
+    idx->live++;
+    idx->created++;
+    write_success(b, out, it, idx, &id, ver + 1, "created", idx->seq_no++, 201,
+                  x->forced);
+    return 201;
+}
+
+#define HEAD_GAP 64
+
+int
+ts_bulk_handle(struct ts_state *st, const struct ts_request *req,
+               const struct ts_query *q, const char *default_index,
+               struct ts_out *out)
+{
+    struct bulk b;
+    struct exec x;
+    char head[HEAD_GAP];
+    int hlen;
+    size_t base;
+    const char *refresh = ts_query_get(q, "refresh");
+    bool do_refresh = false;
+    bool errors = false;
+    int64_t t0 = ts_now_ms();
+    int status = 200;
+    size_t i;
+
+    memset(&b, 0, sizeof(b));
+    memset(&x, 0, sizeof(x));
+    x.now = ts_now_ms();
+    b.st = st;
+    b.mode = st->config.mode;
+    b.body = req->body;
+    b.len = req->body_len;
+    st->stats.bulk_requests++;
+
+    if (refresh != NULL) {
+        if (refresh[0] == 0 || strcmp(refresh, "true") == 0) {
+            do_refresh = true;
+            x.forced = true;
+        } else if (strcmp(refresh, "wait_for") == 0) {
+            do_refresh = true;
+        } else if (strcmp(refresh, "false") != 0) {
+            req_error(&b, 400, "illegal_argument_exception",
+                      "Unknown value for refresh: [%s].", refresh);
+            goto req_fail;
+        }
+    }
+    if (parse_body(&b) != 0 || validate(&b, default_index) != 0)
+        goto req_fail;
+    b.map = malloc(sizeof(*b.map));
+    if (b.map == NULL) {
+        req_error(&b, 500, "exception", "out of memory");
+        goto req_fail;
+    }
+    if (ts_fault_fire(&st->faults.request_429)) {
+        st->stats.fault_request_429++;
+        if (b.mode == TS_MODE_OPENSEARCH)
+            req_error(&b, 429, "rejected_execution_exception",
+                      "rejected execution of coordinating operation "
+                      "[shard_detail=[es-test-server][0][C], "
+                      "shard_coordinating_and_primary_bytes=%zu, "
+                      "shard_operation_bytes=%zu, "
+                      "shard_max_coordinating_and_primary_bytes=%zu]",
+                      b.len, b.len, b.len);
+        else
+            req_error(&b, 429, "es_rejected_execution_exception",
+                      "rejected execution of coordinating operation "
+                      "[coordinating_and_primary_bytes=%zu, replica_bytes=0, "
+                      "all_bytes=%zu, coordinating_operation_bytes=%zu, "
+                      "max_coordinating_and_primary_bytes=%zu]",
+                      b.len, b.len, b.len, b.len);
+        goto req_fail;
+    }
+    if (ts_fault_fire(&st->faults.request_503)) {
+        st->stats.fault_request_503++;
+        req_error(&b, 503, "cluster_block_exception",
+                  "blocked by: [SERVICE_UNAVAILABLE/2/no master];");
+        goto req_fail;
+    }
+    /*
+     * Items go straight into out after a gap for the top-level keys, which
+     * are only known at the end ("errors"); the header is then put in
+     * front with one memmove.  About 200 bytes of response per item.
+     */
+    base = out->len;
+    ts_out_reserve(out, b.nitems * 200 + HEAD_GAP + 2);
+    ts_out_put(out,
+               "                                                    "
+               "            ",
+               HEAD_GAP);
+    for (i = 0; i < b.nitems; i++) {
+        int s;
+
+        if (i > 0)
+            ts_out_char(out, ',');
+        /* the id table is far bigger than the caches: fetch ahead */
+        if (i + 8 < b.nitems && x.cache_idx != NULL &&
+            x.cache_idx->ids.cap > 0 && b.items[i + 8].has_id)
+            __builtin_prefetch(
+                &x.cache_idx->ids
+                     .slots[b.items[i + 8].idh & (x.cache_idx->ids.cap - 1)]);
+        s = exec_item(&b, &x, &b.items[i], default_index, out);
+        st->stats.items[s]++;
+        if (s >= 400 && !(s == 404 && b.items[i].op == OP_DELETE))
+            errors = true;
+    }
+    if (do_refresh)
+        for (int k = 0; k < x.ntouched; k++)
+            ts_store_refresh(x.touched[k]);
+    if (out->overflow) {
+        ts_out_free(out);
+        ts_out_init(out, TS_OUT_MAX);
+        ts_write_error(out, 500, "exception", "response too large");
+        status = 500;
+        goto out;
+    }
+    if (b.mode == TS_MODE_ES8)
+        hlen = snprintf(
+            head, sizeof(head), "{\"errors\":%s,\"took\":%lld,\"items\":[",
+            errors ? "true" : "false", (long long)(ts_now_ms() - t0));
+    else
+        hlen = snprintf(
+            head, sizeof(head), "{\"took\":%lld,\"errors\":%s,\"items\":[",
+            (long long)(ts_now_ms() - t0), errors ? "true" : "false");
+    memmove(out->buf + base + (size_t)hlen, out->buf + base + HEAD_GAP,
+            out->len - base - HEAD_GAP);
+    memcpy(out->buf + base, head, (size_t)hlen);
+    out->len = out->len - HEAD_GAP + (size_t)hlen;
+    ts_out_str(out, "]}");
+    goto out;
+
+req_fail:
+    status = b.status;
+    ts_write_error(out, b.status, b.etype, b.ereason);
+out:
+    /* keep the items array for the next request */
+    if (st->bulk_items == NULL) {
+        st->bulk_items = b.items;
+        st->bulk_items_cap = b.cap;
+    } else {
+        free(b.items);
+    }
+    free(b.scratch);
+    free(b.map);
+    return status;
+}
