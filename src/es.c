@@ -105,28 +105,24 @@ fail:
 }
 
 static char *
-auth_from_env(void)
+api_key_header(const char *key)
 {
-    const char *key = getenv("FORKBULK_ES_API_KEY");
-    char *h;
     size_t len;
+    char *h;
 
-    if (key != NULL && *key != '\0') {
-        len = strlen(key) + 32;
-        h = malloc(len);
-        if (h != NULL)
-            snprintf(h, len, "Authorization: ApiKey %s", key);
-        return h;
-    }
-    return NULL;
+    if (key == NULL)
+        return NULL;
+    len = strlen(key) + 32;
+    h = malloc(len);
+    if (h != NULL)
+        snprintf(h, len, "Authorization: ApiKey %s", key);
+    return h;
 }
 
 struct fb_es *
 fb_es_new(const struct fb_options *opts)
 {
     struct fb_es *es = calloc(1, sizeof(*es));
-    const char *user = getenv("FORKBULK_ES_USER");
-    const char *password = getenv("FORKBULK_ES_PASSWORD");
     size_t blen;
 
     if (es == NULL)
@@ -142,7 +138,9 @@ fb_es_new(const struct fb_options *opts)
     es->refresh_url = join_url(es->base_url, "/", opts->index, "/_refresh");
     if (es->bulk_url == NULL || es->refresh_url == NULL)
         goto fail;
-    es->auth_header = auth_from_env();
+    es->auth_header = api_key_header(opts->es_api_key);
+    if (opts->es_api_key != NULL && es->auth_header == NULL)
+        goto fail;
     es->compress = opts->compress;
     es->bulk_headers = make_headers("Content-Type: application/x-ndjson",
                                     es->auth_header, opts->compress);
@@ -171,10 +169,18 @@ fb_es_new(const struct fb_options *opts)
     curl_easy_setopt(es->curl, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(es->curl, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(es->curl, CURLOPT_USERAGENT, "forkbulk");
-    if (user != NULL && password != NULL && es->auth_header == NULL) {
+    if (opts->es_user != NULL && es->auth_header == NULL) {
         curl_easy_setopt(es->curl, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
-        curl_easy_setopt(es->curl, CURLOPT_USERNAME, user);
-        curl_easy_setopt(es->curl, CURLOPT_PASSWORD, password);
+        curl_easy_setopt(es->curl, CURLOPT_USERNAME, opts->es_user);
+        curl_easy_setopt(es->curl, CURLOPT_PASSWORD,
+                         opts->es_password ? opts->es_password : "");
+    }
+    /* TLS is verified unless the operator says otherwise, loudly. */
+    if (opts->ca_file != NULL)
+        curl_easy_setopt(es->curl, CURLOPT_CAINFO, opts->ca_file);
+    if (opts->insecure) {
+        curl_easy_setopt(es->curl, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(es->curl, CURLOPT_SSL_VERIFYHOST, 0L);
     }
     return es;
 fail:
@@ -359,7 +365,8 @@ fb_es_check(struct fb_es *es, char *desc, size_t desclen)
     }
     if (res.status == 401 || res.status == 403) {
         fb_error("the cluster at %s refused the credentials (HTTP %ld); set "
-                 "FORKBULK_ES_USER/FORKBULK_ES_PASSWORD or "
+                 "[elasticsearch] user/password or api_key in the config, "
+                 "or FORKBULK_ES_USER/FORKBULK_ES_PASSWORD or "
                  "FORKBULK_ES_API_KEY",
                  url, res.status);
         ret = FB_EXIT_CONFIG;

@@ -1,6 +1,11 @@
 /*
  * options.c
- *    Command-line parsing and --help.
+ *    Settings from defaults, the config file and the command line.
+ *
+ * One table (options[]) names every setting once: its flag, its config
+ * key, its kind and bounds, and its help line.  The config file is read
+ * first and the flags after it, through the same apply_option(), so a flag
+ * always wins and the two can never disagree on what a value means.
  */
 #include "forkbulk/options.h"
 
@@ -10,121 +15,197 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "forkbulk/config.h"
 #include "forkbulk/status.h"
 #include "forkbulk/version.h"
 
 #define MiB (1024u * 1024u)
 
-enum {
-    OPT_BATCH_BYTES = 256,
-    OPT_BATCH_DOCS,
-    OPT_MAX_RECORD,
-    OPT_RANGE_BYTES,
-    OPT_ID_FIELD,
-    OPT_OP,
-    OPT_REJECT_FILE,
-    OPT_SUMMARY_JSON,
-    OPT_COMPRESS,
-    OPT_CSV_NULL,
-    OPT_NO_REFRESH,
-    OPT_RETRIES,
-    OPT_CONNECT_TIMEOUT,
-    OPT_REQUEST_TIMEOUT,
-    OPT_GRACE,
-    OPT_FORMAT,
+enum opt_kind {
+    K_STR,         /* a string */
+    K_SECRET,      /* a string never shown, never a flag */
+    K_SECRET_FILE, /* a path whose first line is the secret */
+    K_BOOL,        /* a flag without argument; true/false in the config */
+    K_NOBOOL,      /* a flag that sets a bool to false */
+    K_INT,
+    K_SIZE,
+    K_SPECIAL, /* handled by name in apply_special() */
 };
 
-static const struct option long_options[] = {
-    {"input", required_argument, NULL, 'i'},
-    {"index", required_argument, NULL, 'x'},
-    {"es", required_argument, NULL, 'e'},
-    {"workers", required_argument, NULL, 'w'},
-    {"format", required_argument, NULL, OPT_FORMAT},
-    {"batch-bytes", required_argument, NULL, OPT_BATCH_BYTES},
-    {"batch-docs", required_argument, NULL, OPT_BATCH_DOCS},
-    {"max-record-bytes", required_argument, NULL, OPT_MAX_RECORD},
-    {"range-bytes", required_argument, NULL, OPT_RANGE_BYTES},
-    {"id-field", required_argument, NULL, OPT_ID_FIELD},
-    {"op", required_argument, NULL, OPT_OP},
-    {"reject-file", required_argument, NULL, OPT_REJECT_FILE},
-    {"summary-json", required_argument, NULL, OPT_SUMMARY_JSON},
-    {"compress", no_argument, NULL, OPT_COMPRESS},
-    {"csv-null", no_argument, NULL, OPT_CSV_NULL},
-    {"no-refresh", no_argument, NULL, OPT_NO_REFRESH},
-    {"retries", required_argument, NULL, OPT_RETRIES},
-    {"connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT},
-    {"request-timeout", required_argument, NULL, OPT_REQUEST_TIMEOUT},
-    {"grace", required_argument, NULL, OPT_GRACE},
-    {"verbose", no_argument, NULL, 'v'},
-    {"quiet", no_argument, NULL, 'q'},
-    {"help", no_argument, NULL, 'h'},
-    {"version", no_argument, NULL, 'V'},
-    {NULL, 0, NULL, 0},
+struct opt {
+    const char *flag; /* long flag; NULL: config file only */
+    int short_name;
+    const char *section;
+    const char *key;
+    enum opt_kind kind;
+    size_t offset;
+    long long min, max;
+    const char *arg;
+    const char *help;
 };
+
+#define F(field) offsetof(struct fb_options, field)
+
+static const struct opt options[] = {
+    {"config", 'c', NULL, NULL, K_SPECIAL, 0, 0, 0, "PATH",
+     "read settings from this INI file (flags win)"},
+    {"input", 'i', "input", "path", K_STR, F(input), 0, 0, "FILE",
+     "NDJSON/CSV input; - reads standard input (one worker)"},
+    {"format", 0, "input", "format", K_SPECIAL, 0, 0, 0, "FMT",
+     "ndjson or csv (default ndjson; .csv and .csv.gz files: csv)"},
+    {"csv-null", 0, "input", "csv_null", K_BOOL, F(csv_null), 0, 0, NULL,
+     "empty CSV fields become null (default: omitted)"},
+    {"pg", 0, "source", "pg", K_STR, F(pg), 0, 0, "CONNINFO",
+     "PostgreSQL source (libpq conninfo; PG* variables and ~/.pgpass work)"},
+    {NULL, 0, "source", "pg_password", K_SECRET, 0, 0, 0, NULL, NULL},
+    {NULL, 0, "source", "pg_password_file", K_SECRET_FILE, 0, 0, 0, NULL, NULL},
+    {"table", 0, "source", "table", K_STR, F(table), 0, 0, "NAME",
+     "[schema.]table to load (with --time-column)"},
+    {"time-column", 0, "source", "time_column", K_STR, F(time_column), 0, 0,
+     "COL", "the column the hour applies to"},
+    {"query", 0, "source", "query", K_STR, F(query), 0, 0, "SQL",
+     "instead of --table: SQL with $1 and $2 = window start and end"},
+    {"split", 0, "source", "split", K_STR, F(split), 0, 0, "HOW",
+     "auto, ctid, key:COLUMN or time:DURATION (default auto)"},
+    {"id-column", 0, "source", "id_column", K_STR, F(id_column), 0, 0, "COL",
+     "document id from this column (default: the primary key)"},
+    {"id-columns", 0, "source", "id_columns", K_STR, F(id_columns), 0, 0, "A,B",
+     "document id = hash of these columns"},
+    {"pg-null", 0, "source", "null_as_null", K_BOOL, F(pg_null), 0, 0, NULL,
+     "NULL columns become null (default: omitted)"},
+    {"job", 0, "job", "name", K_STR, F(job), 0, 0, "NAME",
+     "job name for the lock and the ledger (default: the table)"},
+    {"hour", 0, "job", "hour", K_STR, F(hour), 0, 0, "H",
+     "last (the last complete hour) or 2026-11-27T03"},
+    {"from", 0, "job", "from", K_STR, F(from), 0, 0, "T",
+     "with --to: every hour in [from, to)"},
+    {"to", 0, "job", "to", K_STR, F(to), 0, 0, "T", "end of --from"},
+    {"catch-up", 0, "job", "catch_up", K_BOOL, F(catch_up), 0, 0, NULL,
+     "load every hour in --lookback whose last run is not done"},
+    {"lookback", 0, "job", "lookback", K_STR, F(lookback), 0, 0, "DUR",
+     "window of --catch-up (default 48h)"},
+    {"timezone", 0, "job", "timezone", K_STR, F(timezone), 0, 0, "TZ",
+     "hour labels and index names in this zone (default UTC)"},
+    {"ledger-table", 0, "job", "ledger_table", K_STR, F(ledger_table), 0, 0,
+     "NAME", "run ledger table (default forkbulk_ledger)"},
+    {"lock-file", 0, "job", "lock_file", K_STR, F(lock_file), 0, 0, "PATH",
+     "lock file (default /tmp/forkbulk-<job>.lock)"},
+    {"index", 'x', "elasticsearch", "index", K_STR, F(index_pattern), 0, 0,
+     "NAME",
+     "target index, strftime pattern (PostgreSQL default "
+     "flows-%Y.%m.%d.%H)"},
+    {"es", 'e', "elasticsearch", "url", K_STR, F(es_url), 0, 0, "URL",
+     "cluster URL (default http://127.0.0.1:9200)"},
+    {NULL, 0, "elasticsearch", "user", K_STR, F(es_user), 0, 0, NULL, NULL},
+    {NULL, 0, "elasticsearch", "password", K_SECRET, F(es_password), 0, 0, NULL,
+     NULL},
+    {NULL, 0, "elasticsearch", "password_file", K_SECRET_FILE, F(es_password),
+     0, 0, NULL, NULL},
+    {NULL, 0, "elasticsearch", "api_key", K_SECRET, F(es_api_key), 0, 0, NULL,
+     NULL},
+    {NULL, 0, "elasticsearch", "api_key_file", K_SECRET_FILE, F(es_api_key), 0,
+     0, NULL, NULL},
+    {"ca-file", 0, "elasticsearch", "ca_file", K_STR, F(ca_file), 0, 0, "PATH",
+     "trust these CA certificates for https"},
+    {"insecure", 0, "elasticsearch", "insecure", K_BOOL, F(insecure), 0, 0,
+     NULL, "do not verify the cluster's TLS certificate"},
+    {"op", 0, "elasticsearch", "op", K_SPECIAL, 0, 0, 0, "OP",
+     "index or create (default index)"},
+    {"id-field", 0, "elasticsearch", "id_field", K_STR, F(id_field), 0, 0,
+     "PATH",
+     "files: document id from this dotted field (default: file path and "
+     "byte offset)"},
+    {"compress", 0, "elasticsearch", "compress", K_BOOL, F(compress), 0, 0,
+     NULL, "gzip request bodies"},
+    {"no-refresh", 0, "elasticsearch", "refresh", K_NOBOOL, F(refresh), 0, 0,
+     NULL, "do not refresh the index when a load is done"},
+    {"workers", 'w', "limits", "workers", K_INT, F(workers), 1, FB_MAX_WORKERS,
+     "N", "worker processes (default: CPUs, at most 4)"},
+    {"batch-bytes", 0, "limits", "batch_bytes", K_SIZE, F(batch_bytes), 1024,
+     1024ll * MiB, "SIZE", "bulk request body bound (default 8MiB)"},
+    {"batch-docs", 0, "limits", "batch_docs", K_INT, F(batch_docs), 1, 1000000,
+     "N", "documents per bulk request (default 5000)"},
+    {"max-record-bytes", 0, "limits", "max_record_bytes", K_SIZE,
+     F(max_record_bytes), 16, 1024ll * MiB, "SIZE",
+     "longest record accepted (default 1MiB)"},
+    {"range-bytes", 0, "limits", "range_bytes", K_SIZE, F(range_bytes), 1,
+     1ll << 50, "SIZE", "files: bytes per range (default: from the size)"},
+    {"retries", 0, "limits", "retries", K_INT, F(max_retries), 0, 1000, "N",
+     "attempts per batch on 429/5xx/network errors (default 8)"},
+    {"connect-timeout", 0, "limits", "connect_timeout_ms", K_INT,
+     F(connect_timeout_ms), 1, 3600000, "MS",
+     "connect timeout (default 10000)"},
+    {"request-timeout", 0, "limits", "request_timeout_ms", K_INT,
+     F(request_timeout_ms), 1, 86400000, "MS",
+     "per-request timeout (default 120000)"},
+    {"grace", 0, "limits", "grace_ms", K_INT, F(grace_ms), 0, 3600000, "MS",
+     "on SIGTERM, time workers get to finish (default 10000)"},
+    {"reject-file", 0, "output", "reject_file", K_STR, F(reject_file), 0, 0,
+     "PATH", "rejected records, one JSON line each (default: logged only)"},
+    {"summary-json", 0, "output", "summary_json", K_STR, F(summary_json), 0, 0,
+     "PATH", "write the run summary as JSON"},
+    {"log-file", 0, "output", "log_file", K_STR, F(log_file), 0, 0, "PATH",
+     "log here instead of stderr (reopened on SIGHUP)"},
+    {"print-config", 0, NULL, NULL, K_SPECIAL, 0, 0, 0, NULL,
+     "print the effective settings (secrets masked) and exit"},
+    {"verbose", 'v', NULL, NULL, K_SPECIAL, 0, 0, 0, NULL,
+     "more log output (repeat for debug)"},
+    {"quiet", 'q', NULL, NULL, K_SPECIAL, 0, 0, 0, NULL,
+     "warnings and errors only"},
+    {"help", 'h', NULL, NULL, K_SPECIAL, 0, 0, 0, NULL, "this help"},
+    {"version", 'V', NULL, NULL, K_SPECIAL, 0, 0, 0, NULL, "print the version"},
+};
+
+#define N_OPTIONS (sizeof(options) / sizeof(options[0]))
+
+static const char exit_codes_help[] =
+    "Exit codes:\n"
+    "   0  every record loaded\n"
+    "  64  usage error\n"
+    "  65  some records rejected (see the reject file)\n"
+    "  66  input missing or unreadable\n"
+    "  69  Elasticsearch or PostgreSQL unreachable, or failing after "
+    "retries\n"
+    "  70  internal error (a range kept killing workers)\n"
+    "  71  fork or pipe failure\n"
+    "  73  reject file cannot be created\n"
+    "  74  I/O error (also: the input changed during the load)\n"
+    "  75  temporary failure (another run holds the lock); retry later\n"
+    "  78  bad configuration (also: credentials refused)\n"
+    " 130  interrupted by SIGINT      143  interrupted by SIGTERM\n";
 
 static void
 print_help(void)
 {
     printf("usage: forkbulk --input FILE --index NAME [options]\n"
-           "\n"
-           "Loads NDJSON or CSV records into Elasticsearch/OpenSearch through "
-           "_bulk,\nwith a capped pool of prefork workers.\n"
-           "\n"
-           "  -i, --input FILE         input file; - reads standard input "
-           "(one worker)\n"
-           "  -x, --index NAME         target index; strftime patterns "
-           "expanded once (UTC)\n"
-           "  -e, --es URL             cluster URL (default "
-           "http://127.0.0.1:9200)\n"
-           "  -w, --workers N          worker processes (default: online CPUs, "
-           "at most 4; max 64)\n"
-           "      --format FMT         ndjson or csv (default ndjson; .csv "
-           "files: csv)\n"
-           "      --batch-bytes SIZE   bulk request body bound (default 8MiB)\n"
-           "      --batch-docs N       documents per bulk request (default "
-           "5000)\n"
-           "      --max-record-bytes SIZE  longest record accepted (default "
-           "1MiB, <= batch)\n"
-           "      --range-bytes SIZE   bytes per dispatched range (default: "
-           "from file size)\n"
-           "      --id-field PATH      document id from this field (dotted); "
-           "default:\n"
-           "                           derived from file path and byte offset\n"
-           "      --op OP              index or create (default index)\n"
-           "      --reject-file PATH   rejected records, one JSON line each "
-           "(default: none,\n"
-           "                           rejects are logged)\n"
-           "      --summary-json PATH  write the run summary as JSON\n"
-           "      --compress           gzip request bodies\n"
-           "      --csv-null           empty CSV fields become null (default: "
-           "omitted)\n"
-           "      --no-refresh         do not refresh the index at the end\n"
-           "      --retries N          attempts per batch on 429/5xx/network "
-           "errors (default 8)\n"
-           "      --connect-timeout MS connect timeout (default 10000)\n"
-           "      --request-timeout MS per-request timeout (default 120000)\n"
-           "      --grace MS           on SIGTERM, time workers get to finish "
-           "(default 10000)\n"
-           "  -v, --verbose            more log output (repeat for debug)\n"
-           "  -q, --quiet              warnings and errors only\n"
-           "  -h, --help               this help\n"
-           "  -V, --version            print the version\n"
-           "\n"
-           "Exit codes:\n"
-           "   0  every record loaded\n"
-           "  64  usage error\n"
-           "  65  some records rejected (see the reject file)\n"
-           "  66  input missing or unreadable\n"
-           "  69  Elasticsearch unreachable or failing after retries\n"
-           "  70  internal error (a range kept killing workers)\n"
-           "  71  fork or pipe failure\n"
-           "  73  reject file cannot be created\n"
-           "  75  temporary failure, worth retrying later\n"
-           "  78  bad configuration\n"
-           " 130  interrupted by SIGINT      143  interrupted by SIGTERM\n");
+           "       forkbulk --pg CONNINFO --table T --time-column C "
+           "--hour last [options]\n"
+           "       forkbulk --config FILE [--hour H | --from T --to T | "
+           "--catch-up]\n\n"
+           "Loads records into Elasticsearch/OpenSearch through _bulk with a "
+           "capped pool\nof prefork workers; memory is bounded by workers x "
+           "batch size.\n\n");
+    for (size_t i = 0; i < N_OPTIONS; i++) {
+        const struct opt *o = &options[i];
+        char left[48];
+
+        if (o->flag == NULL)
+            continue;
+        snprintf(left, sizeof(left), "%c%c%c --%s%s%s",
+                 o->short_name ? '-' : ' ', o->short_name ? o->short_name : ' ',
+                 o->short_name ? ',' : ' ', o->flag, o->arg ? " " : "",
+                 o->arg ? o->arg : "");
+        printf("  %-28s %s\n", left, o->help);
+    }
+    printf("\nSecrets are never flags: config file keys [elasticsearch] "
+           "password,\npassword_file, api_key, api_key_file, [source] "
+           "pg_password, pg_password_file,\nor FORKBULK_ES_USER, "
+           "FORKBULK_ES_PASSWORD, FORKBULK_ES_API_KEY, PGPASSWORD.\n\n%s",
+           exit_codes_help);
 }
 
 int
@@ -167,17 +248,191 @@ fb_parse_size(const char *text, uint64_t *out)
 }
 
 static int
-parse_long(const char *text, long min, long max, long *out)
+parse_ll(const char *text, long long min, long long max, long long *out)
 {
     char *end = NULL;
-    long v;
+    long long v;
 
     errno = 0;
-    v = strtol(text, &end, 10);
+    v = strtoll(text, &end, 10);
     if (errno != 0 || end == text || *end != '\0' || v < min || v > max)
         return -1;
     *out = v;
     return 0;
+}
+
+static int
+parse_bool(const char *text, bool *out)
+{
+    if (strcmp(text, "true") == 0 || strcmp(text, "yes") == 0 ||
+        strcmp(text, "on") == 0 || strcmp(text, "1") == 0)
+        *out = true;
+    else if (strcmp(text, "false") == 0 || strcmp(text, "no") == 0 ||
+             strcmp(text, "off") == 0 || strcmp(text, "0") == 0)
+        *out = false;
+    else
+        return -1;
+    return 0;
+}
+
+static int
+set_string(char **field, const char *value)
+{
+    char *copy = strdup(value);
+
+    if (copy == NULL)
+        return -1;
+    free(*field);
+    *field = copy;
+    return 0;
+}
+
+/* The first line of a secret file, without its newline. */
+static int
+read_secret_file(const char *path, char **field, char *err, size_t errlen)
+{
+    char buf[4096];
+    FILE *f = fopen(path, "r");
+    size_t n;
+
+    if (f == NULL) {
+        snprintf(err, errlen, "cannot read secret file %s: %s", path,
+                 strerror(errno));
+        return -1;
+    }
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    buf[strcspn(buf, "\r\n")] = '\0';
+    if (buf[0] == '\0') {
+        snprintf(err, errlen, "secret file %s is empty", path);
+        return -1;
+    }
+    return set_string(field, buf);
+}
+
+/* Pointer to the option's field inside opts. */
+static void *
+field_of(struct fb_options *opts, const struct opt *o)
+{
+    return (char *)opts + o->offset;
+}
+
+/* --format was given (config or flag): do not guess it from the name. */
+static bool format_given;
+
+/* Applies one value; 0, or -1 with the reason in err. */
+static int
+apply_option(struct fb_options *opts, const struct opt *o, const char *value,
+             char *err, size_t errlen)
+{
+    long long v;
+    uint64_t size;
+    bool b;
+
+    switch (o->kind) {
+    case K_STR:
+        if (*value == '\0') {
+            snprintf(err, errlen, "must not be empty");
+            return -1;
+        }
+        return set_string(field_of(opts, o), value);
+    case K_SECRET:
+        if (strcmp(o->key, "pg_password") == 0)
+            return setenv("PGPASSWORD", value, 1);
+        return set_string(field_of(opts, o), value);
+    case K_SECRET_FILE:
+        if (strcmp(o->key, "pg_password_file") == 0) {
+            char *pw = NULL;
+            int rc = read_secret_file(value, &pw, err, errlen);
+
+            /* libpq reads it from the environment, in every worker. */
+            if (rc == 0)
+                rc = setenv("PGPASSWORD", pw, 1);
+            free(pw);
+            return rc;
+        }
+        return read_secret_file(value, field_of(opts, o), err, errlen);
+    case K_BOOL:
+        if (value == NULL) {
+            *(bool *)field_of(opts, o) = true;
+            return 0;
+        }
+        if (parse_bool(value, &b) < 0) {
+            snprintf(err, errlen, "must be true or false, not '%s'", value);
+            return -1;
+        }
+        *(bool *)field_of(opts, o) = b;
+        return 0;
+    case K_NOBOOL:
+        if (value == NULL) {
+            *(bool *)field_of(opts, o) = false;
+            return 0;
+        }
+        if (parse_bool(value, &b) < 0) {
+            snprintf(err, errlen, "must be true or false, not '%s'", value);
+            return -1;
+        }
+        *(bool *)field_of(opts, o) = b;
+        return 0;
+    case K_INT:
+        if (parse_ll(value, o->min, o->max, &v) < 0) {
+            snprintf(err, errlen,
+                     "must be an integer from %lld to %lld, "
+                     "not '%s'",
+                     o->min, o->max, value);
+            return -1;
+        }
+        if (o->offset == F(workers) || o->offset == F(max_retries))
+            *(int *)field_of(opts, o) = (int)v;
+        else if (o->offset == F(batch_docs))
+            *(size_t *)field_of(opts, o) = (size_t)v;
+        else
+            *(long *)field_of(opts, o) = (long)v;
+        return 0;
+    case K_SIZE:
+        if (fb_parse_size(value, &size) < 0 || size < (uint64_t)o->min ||
+            size > (uint64_t)o->max) {
+            snprintf(err, errlen,
+                     "must be a size (like 8MiB) from %lld to "
+                     "%lld bytes, not '%s'",
+                     o->min, o->max, value);
+            return -1;
+        }
+        if (o->offset == F(range_bytes))
+            *(uint64_t *)field_of(opts, o) = size;
+        else
+            *(size_t *)field_of(opts, o) = (size_t)size;
+        return 0;
+    case K_SPECIAL:
+        if (strcmp(o->flag, "format") == 0) {
+            if (strcmp(value, "ndjson") == 0)
+                opts->format = FB_FORMAT_NDJSON;
+            else if (strcmp(value, "csv") == 0)
+                opts->format = FB_FORMAT_CSV;
+            else {
+                snprintf(err, errlen, "must be ndjson or csv, not '%s'", value);
+                return -1;
+            }
+            format_given = true;
+            return 0;
+        }
+        if (strcmp(o->flag, "op") == 0) {
+            if (strcmp(value, "index") == 0)
+                opts->op = FB_OP_INDEX;
+            else if (strcmp(value, "create") == 0)
+                opts->op = FB_OP_CREATE;
+            else {
+                snprintf(err, errlen, "must be index or create, not '%s'",
+                         value);
+                return -1;
+            }
+            return 0;
+        }
+        break;
+    }
+    snprintf(err, errlen, "cannot be set here");
+    return -1;
 }
 
 static int usage_error(const char *fmt, ...)
@@ -194,6 +449,58 @@ usage_error(const char *fmt, ...)
     va_end(ap);
     fprintf(stderr, "\nTry 'forkbulk --help'.\n");
     return FB_EXIT_USAGE;
+}
+
+struct config_ctx {
+    struct fb_options *opts;
+    bool has_secret;
+};
+
+static int
+on_config(void *arg, const char *section, const char *key, const char *value,
+          char *err, size_t errlen)
+{
+    struct config_ctx *ctx = arg;
+
+    for (size_t i = 0; i < N_OPTIONS; i++) {
+        const struct opt *o = &options[i];
+        char why[256];
+
+        if (o->section == NULL || strcmp(o->section, section) != 0 ||
+            strcmp(o->key, key) != 0)
+            continue;
+        if (o->kind == K_SECRET)
+            ctx->has_secret = true;
+        if (apply_option(ctx->opts, o, value, why, sizeof(why)) < 0) {
+            snprintf(err, errlen, "[%s] %s %s", section, key, why);
+            return -1;
+        }
+        return 0;
+    }
+    snprintf(err, errlen, "unknown setting [%s] %s", section, key);
+    return -1;
+}
+
+static int
+read_config(struct fb_options *opts, const char *path)
+{
+    struct config_ctx ctx = {opts, false};
+    struct stat st;
+    char err[768];
+
+    if (fb_config_read(path, on_config, &ctx, err, sizeof(err)) < 0) {
+        fprintf(stderr, "forkbulk: %s\n", err);
+        return FB_EXIT_CONFIG;
+    }
+    /* A password in a file others can read is no secret. */
+    if (ctx.has_secret && stat(path, &st) == 0 && (st.st_mode & 077) != 0) {
+        fprintf(stderr,
+                "forkbulk: %s holds a secret but is readable by group or "
+                "others (mode %03o); chmod 600 it or use a *_file key\n",
+                path, (unsigned)(st.st_mode & 0777));
+        return FB_EXIT_CONFIG;
+    }
+    return set_string(&opts->config_path, path) < 0 ? FB_EXIT_OSERR : 0;
 }
 
 static int
@@ -233,17 +540,10 @@ has_suffix(const char *s, const char *suffix)
     return ls >= lx && strcmp(s + ls - lx, suffix) == 0;
 }
 
-int
-fb_options_parse(struct fb_options *opts, int argc, char **argv)
+static void
+set_defaults(struct fb_options *opts)
 {
-    const char *format = NULL;
-    uint64_t size;
-    long v;
-    int c;
-
     memset(opts, 0, sizeof(*opts));
-    opts->es_url = "http://127.0.0.1:9200";
-    opts->workers = 0;
     opts->batch_bytes = 8 * MiB;
     opts->batch_docs = 5000;
     opts->max_record_bytes = 1 * MiB;
@@ -254,158 +554,63 @@ fb_options_parse(struct fb_options *opts, int argc, char **argv)
     opts->request_timeout_ms = 120000;
     opts->grace_ms = 10000;
     opts->verbosity = 1;
+    format_given = false;
+}
 
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "i:x:e:w:vqhV", long_options, NULL)) !=
-           -1) {
-        switch (c) {
-        case 'i':
-            opts->input = optarg;
-            break;
-        case 'x':
-            opts->index_pattern = optarg;
-            break;
-        case 'e':
-            opts->es_url = optarg;
-            break;
-        case 'w':
-            if (parse_long(optarg, 1, FB_MAX_WORKERS, &v) < 0)
-                return usage_error("--workers must be an integer from 1 to "
-                                   "64, not '%s'",
-                                   optarg);
-            opts->workers = (int)v;
-            break;
-        case OPT_FORMAT:
-            format = optarg;
-            break;
-        case OPT_BATCH_BYTES:
-            if (fb_parse_size(optarg, &size) < 0 || size < 1024 ||
-                size > 1024 * MiB)
-                return usage_error("--batch-bytes must be a size from 1KiB "
-                                   "to 1GiB, not '%s'",
-                                   optarg);
-            opts->batch_bytes = (size_t)size;
-            break;
-        case OPT_BATCH_DOCS:
-            if (parse_long(optarg, 1, 1000000, &v) < 0)
-                return usage_error("--batch-docs must be from 1 to 1000000, "
-                                   "not '%s'",
-                                   optarg);
-            opts->batch_docs = (size_t)v;
-            break;
-        case OPT_MAX_RECORD:
-            if (fb_parse_size(optarg, &size) < 0 || size < 16 ||
-                size > 1024 * MiB)
-                return usage_error("--max-record-bytes must be a size from "
-                                   "16 bytes to 1GiB, not '%s'",
-                                   optarg);
-            opts->max_record_bytes = (size_t)size;
-            break;
-        case OPT_RANGE_BYTES:
-            if (fb_parse_size(optarg, &size) < 0 || size < 1)
-                return usage_error("--range-bytes must be a positive size, "
-                                   "not '%s'",
-                                   optarg);
-            opts->range_bytes = size;
-            break;
-        case OPT_ID_FIELD:
-            if (*optarg == '\0')
-                return usage_error("--id-field must not be empty");
-            opts->id_field = optarg;
-            break;
-        case OPT_OP:
-            if (strcmp(optarg, "index") == 0)
-                opts->op = FB_OP_INDEX;
-            else if (strcmp(optarg, "create") == 0)
-                opts->op = FB_OP_CREATE;
-            else
-                return usage_error("--op must be index or create, not '%s'",
-                                   optarg);
-            break;
-        case OPT_REJECT_FILE:
-            opts->reject_file = optarg;
-            break;
-        case OPT_SUMMARY_JSON:
-            opts->summary_json = optarg;
-            break;
-        case OPT_COMPRESS:
-            opts->compress = true;
-            break;
-        case OPT_CSV_NULL:
-            opts->csv_null = true;
-            break;
-        case OPT_NO_REFRESH:
-            opts->refresh = false;
-            break;
-        case OPT_RETRIES:
-            if (parse_long(optarg, 0, 1000, &v) < 0)
-                return usage_error("--retries must be from 0 to 1000, not "
-                                   "'%s'",
-                                   optarg);
-            opts->max_retries = (int)v;
-            break;
-        case OPT_CONNECT_TIMEOUT:
-            if (parse_long(optarg, 1, 3600000, &v) < 0)
-                return usage_error("--connect-timeout must be milliseconds "
-                                   "from 1 to 3600000, not '%s'",
-                                   optarg);
-            opts->connect_timeout_ms = v;
-            break;
-        case OPT_REQUEST_TIMEOUT:
-            if (parse_long(optarg, 1, 86400000, &v) < 0)
-                return usage_error("--request-timeout must be milliseconds "
-                                   "from 1 to 86400000, not '%s'",
-                                   optarg);
-            opts->request_timeout_ms = v;
-            break;
-        case OPT_GRACE:
-            if (parse_long(optarg, 0, 3600000, &v) < 0)
-                return usage_error("--grace must be milliseconds from 0 to "
-                                   "3600000, not '%s'",
-                                   optarg);
-            opts->grace_ms = v;
-            break;
-        case 'v':
-            opts->verbosity++;
-            break;
-        case 'q':
-            opts->verbosity = 0;
-            break;
-        case 'h':
-            print_help();
-            return FB_OPTIONS_DONE;
-        case 'V':
-            printf("forkbulk %s\n", FB_VERSION);
-            return FB_OPTIONS_DONE;
-        default:
-            fprintf(stderr, "Try 'forkbulk --help'.\n");
-            return FB_EXIT_USAGE;
-        }
-    }
-    if (optind < argc)
-        return usage_error("unexpected argument '%s'", argv[optind]);
-    if (opts->input == NULL)
-        return usage_error("--input is required");
-    if (opts->index_pattern == NULL)
-        return usage_error("--index is required");
+/* Fills what defaults depend on, and checks settings against each other. */
+static int
+finish(struct fb_options *opts)
+{
+    const char *env;
 
-    if (format == NULL)
-        opts->format = has_suffix(opts->input, ".csv") ||
-                               has_suffix(opts->input, ".csv.gz")
-                           ? FB_FORMAT_CSV
-                           : FB_FORMAT_NDJSON;
-    else if (strcmp(format, "ndjson") == 0)
-        opts->format = FB_FORMAT_NDJSON;
-    else if (strcmp(format, "csv") == 0)
-        opts->format = FB_FORMAT_CSV;
-    else
-        return usage_error("--format must be ndjson or csv, not '%s'", format);
+    if (opts->es_url == NULL &&
+        set_string(&opts->es_url, "http://127.0.0.1:9200") < 0)
+        return FB_EXIT_OSERR;
+    /* Credentials in the URL would sit in argv and in logs. */
+    if (strchr(opts->es_url, '@') != NULL)
+        return usage_error("--es must not contain credentials; use the "
+                           "config file or FORKBULK_ES_USER/_PASSWORD");
+    if (opts->es_user == NULL && (env = getenv("FORKBULK_ES_USER")) != NULL &&
+        set_string(&opts->es_user, env) < 0)
+        return FB_EXIT_OSERR;
+    if (opts->es_password == NULL &&
+        (env = getenv("FORKBULK_ES_PASSWORD")) != NULL &&
+        set_string(&opts->es_password, env) < 0)
+        return FB_EXIT_OSERR;
+    if (opts->es_api_key == NULL &&
+        (env = getenv("FORKBULK_ES_API_KEY")) != NULL &&
+        set_string(&opts->es_api_key, env) < 0)
+        return FB_EXIT_OSERR;
 
     if (opts->max_record_bytes > opts->batch_bytes)
         opts->max_record_bytes = opts->batch_bytes;
     if (opts->workers == 0)
         opts->workers = default_workers();
 
+    if (fb_options_pg(opts)) {
+        if (opts->input != NULL)
+            return usage_error("--input and a PostgreSQL source (--pg, "
+                               "--table, --query) exclude each other");
+        if ((opts->table == NULL) == (opts->query == NULL))
+            return usage_error("a PostgreSQL load needs either --table (with "
+                               "--time-column) or --query");
+        if (opts->table != NULL && opts->time_column == NULL)
+            return usage_error("--table needs --time-column");
+        if (opts->index_pattern == NULL &&
+            set_string(&opts->index_pattern, "flows-%Y.%m.%d.%H") < 0)
+            return FB_EXIT_OSERR;
+        return 0;
+    }
+    if (opts->input == NULL)
+        return usage_error("--input is required (or a PostgreSQL source: "
+                           "--pg with --table or --query)");
+    if (opts->index_pattern == NULL)
+        return usage_error("--index is required");
+    if (!format_given)
+        opts->format = has_suffix(opts->input, ".csv") ||
+                               has_suffix(opts->input, ".csv.gz")
+                           ? FB_FORMAT_CSV
+                           : FB_FORMAT_NDJSON;
     opts->index = expand_index(opts->index_pattern);
     if (opts->index == NULL || opts->index[0] == '\0')
         return usage_error("--index '%s' expands to an empty or too long "
@@ -414,9 +619,185 @@ fb_options_parse(struct fb_options *opts, int argc, char **argv)
     return 0;
 }
 
+bool
+fb_options_pg(const struct fb_options *opts)
+{
+    return opts->pg != NULL || opts->table != NULL || opts->query != NULL;
+}
+
+int
+fb_options_parse(struct fb_options *opts, int argc, char **argv)
+{
+    struct option longopts[N_OPTIONS + 1];
+    char shortopts[2 * N_OPTIONS + 1];
+    size_t n = 0, ns = 0;
+    bool print_config = false;
+    int c, idx, rc;
+
+    set_defaults(opts);
+    for (size_t i = 0; i < N_OPTIONS; i++) {
+        const struct opt *o = &options[i];
+        bool arg = o->arg != NULL;
+
+        if (o->flag == NULL)
+            continue;
+        longopts[n].name = o->flag;
+        longopts[n].has_arg = arg ? required_argument : no_argument;
+        longopts[n].flag = NULL;
+        longopts[n].val = 256 + (int)i;
+        n++;
+        if (o->short_name) {
+            shortopts[ns++] = (char)o->short_name;
+            if (arg)
+                shortopts[ns++] = ':';
+        }
+    }
+    memset(&longopts[n], 0, sizeof(longopts[n]));
+    shortopts[ns] = '\0';
+
+    /* First pass: only --config, so that flags can override the file. */
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, shortopts, longopts, &idx)) != -1) {
+        if (c == 'c' ||
+            (c >= 256 && strcmp(options[c - 256].flag, "config") == 0)) {
+            if ((rc = read_config(opts, optarg)) != 0)
+                return rc;
+        }
+    }
+
+    opterr = 1;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, shortopts, longopts, &idx)) != -1) {
+        const struct opt *o = NULL;
+        char why[256];
+
+        if (c >= 256)
+            o = &options[c - 256];
+        else
+            for (size_t i = 0; i < N_OPTIONS; i++)
+                if (options[i].short_name == c)
+                    o = &options[i];
+        if (o == NULL) {
+            fprintf(stderr, "Try 'forkbulk --help'.\n");
+            return FB_EXIT_USAGE;
+        }
+        if (strcmp(o->flag, "config") == 0)
+            continue;
+        if (strcmp(o->flag, "help") == 0) {
+            print_help();
+            return FB_OPTIONS_DONE;
+        }
+        if (strcmp(o->flag, "version") == 0) {
+            printf("forkbulk %s\n", FB_VERSION);
+            return FB_OPTIONS_DONE;
+        }
+        if (strcmp(o->flag, "verbose") == 0) {
+            opts->verbosity++;
+            continue;
+        }
+        if (strcmp(o->flag, "quiet") == 0) {
+            opts->verbosity = 0;
+            continue;
+        }
+        if (strcmp(o->flag, "print-config") == 0) {
+            print_config = true;
+            continue;
+        }
+        if (apply_option(opts, o, o->arg ? optarg : NULL, why, sizeof(why)) < 0)
+            return usage_error("--%s %s", o->flag, why);
+    }
+    if (optind < argc)
+        return usage_error("unexpected argument '%s'", argv[optind]);
+    if ((rc = finish(opts)) != 0)
+        return rc;
+    if (print_config) {
+        fb_options_print(opts, stdout);
+        return FB_OPTIONS_DONE;
+    }
+    return 0;
+}
+
+void
+fb_options_print(const struct fb_options *opts, FILE *out)
+{
+    const char *section = "";
+
+    fprintf(out, "# forkbulk %s effective settings%s%s\n", FB_VERSION,
+            opts->config_path ? " from " : "",
+            opts->config_path ? opts->config_path : "");
+    for (size_t i = 0; i < N_OPTIONS; i++) {
+        const struct opt *o = &options[i];
+        const void *f = (const char *)opts + o->offset;
+
+        if (o->section == NULL || o->kind == K_SECRET_FILE ||
+            o->kind == K_SPECIAL)
+            continue;
+        if (strcmp(section, o->section) != 0) {
+            section = o->section;
+            fprintf(out, "\n[%s]\n", section);
+        }
+        switch (o->kind) {
+        case K_STR:
+            if (*(char *const *)f != NULL)
+                fprintf(out, "%s = %s\n", o->key, *(char *const *)f);
+            else
+                fprintf(out, "# %s =\n", o->key);
+            break;
+        case K_SECRET:
+            if (strcmp(o->key, "pg_password") == 0)
+                fprintf(out, "%s = %s\n", o->key,
+                        getenv("PGPASSWORD") ? "********" : "(unset)");
+            else
+                fprintf(out, "%s = %s\n", o->key,
+                        *(char *const *)f ? "********" : "(unset)");
+            break;
+        case K_BOOL:
+        case K_NOBOOL:
+            fprintf(out, "%s = %s\n", o->key,
+                    *(const bool *)f ? "true" : "false");
+            break;
+        case K_INT:
+            if (o->offset == F(workers) || o->offset == F(max_retries))
+                fprintf(out, "%s = %d\n", o->key, *(const int *)f);
+            else if (o->offset == F(batch_docs))
+                fprintf(out, "%s = %zu\n", o->key, *(const size_t *)f);
+            else
+                fprintf(out, "%s = %ld\n", o->key, *(const long *)f);
+            break;
+        case K_SIZE:
+            if (o->offset == F(range_bytes))
+                fprintf(out, "%s = %llu\n", o->key,
+                        (unsigned long long)*(const uint64_t *)f);
+            else
+                fprintf(out, "%s = %zu\n", o->key, *(const size_t *)f);
+            break;
+        default:
+            break;
+        }
+    }
+    fprintf(out, "format = %s\nop = %s\n",
+            opts->format == FB_FORMAT_CSV ? "csv" : "ndjson",
+            opts->op == FB_OP_CREATE ? "create" : "index");
+}
+
 void
 fb_options_free(struct fb_options *opts)
 {
+    for (size_t i = 0; i < N_OPTIONS; i++) {
+        const struct opt *o = &options[i];
+
+        if ((o->kind == K_STR || o->kind == K_SECRET ||
+             o->kind == K_SECRET_FILE) &&
+            o->section != NULL && o->offset != 0) {
+            char **f = (char **)((char *)opts + o->offset);
+
+            free(*f);
+            *f = NULL;
+        }
+    }
     free(opts->index);
     opts->index = NULL;
+    free(opts->config_path);
+    opts->config_path = NULL;
 }

@@ -33,9 +33,9 @@ struct fb_http_result {
 };
 
 /*
- * Creates the handle.  Credentials come from the environment
- * (FORKBULK_ES_API_KEY, or FORKBULK_ES_USER and FORKBULK_ES_PASSWORD),
- * never from the command line.  NULL on allocation failure.
+ * Creates the handle.  Credentials come from opts (the config file or the
+ * environment, never the command line): an API key, else user and
+ * password.  NULL on allocation failure.
  */
 struct fb_es *fb_es_new(const struct fb_options *opts);
 
