@@ -1,0 +1,168 @@
+"""Shared helpers of forkbulk's integration tests.
+
+Everything here drives real processes: the es-test-server binary over real
+HTTP on a loopback port, and the forkbulk binary with real fork, pipes and
+signals.  Paths to the binaries come from the environment that ctest sets
+(FORKBULK_BIN, ES_TEST_SERVER_BIN, ES_DOCSUM_BIN).
+"""
+import gzip
+import json
+import os
+import random
+import signal
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+FORKBULK = os.environ.get("FORKBULK_BIN", "forkbulk")
+SERVER = os.environ.get("ES_TEST_SERVER_BIN", "es-test-server")
+DOCSUM = os.environ.get("ES_DOCSUM_BIN", "es-docsum")
+
+
+class Server:
+    """An es-test-server process on a free loopback port."""
+
+    def __init__(self, *args):
+        self.args = list(args)
+        self.proc = None
+        self.port = None
+        self.dir = tempfile.mkdtemp(prefix="fb-server-")
+
+    def __enter__(self):
+        ready = os.path.join(self.dir, "port")
+        self.proc = subprocess.Popen(
+            [SERVER, "--port", "0", "--ready-file", ready, "--quiet"]
+            + self.args,
+            stdout=subprocess.DEVNULL)
+        deadline = time.monotonic() + 20
+        while not os.path.exists(ready):
+            if self.proc.poll() is not None:
+                raise RuntimeError("es-test-server exited with %d"
+                                   % self.proc.returncode)
+            if time.monotonic() > deadline:
+                self.proc.kill()
+                raise RuntimeError("es-test-server did not start")
+            time.sleep(0.02)
+        with open(ready) as f:
+            self.port = int(f.read().strip())
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d" % self.port
+
+    def request(self, method, path, body=None,
+                content_type="application/json"):
+        data = None
+        headers = {}
+        if body is not None:
+            data = body if isinstance(body, bytes) else json.dumps(
+                body).encode()
+            headers["Content-Type"] = content_type
+        req = urllib.request.Request(self.url + path, data=data,
+                                     method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                raw = resp.read()
+                return resp.status, json.loads(raw) if raw else None
+        except urllib.error.HTTPError as e:
+            raw = e.read()
+            try:
+                return e.code, json.loads(raw) if raw else None
+            except ValueError:
+                return e.code, raw
+
+    def stats(self):
+        status, body = self.request("GET", "/_test/stats")
+        assert status == 200, (status, body)
+        return body
+
+    def index_stats(self, index):
+        return self.stats()["indices"].get(index)
+
+
+def run_forkbulk(args, env=None, timeout=300, stdin=None):
+    """Runs forkbulk to completion; returns (exit code, stderr text)."""
+    full_env = dict(os.environ)
+    if env:
+        full_env.update(env)
+    proc = subprocess.run([FORKBULK] + list(args), env=full_env,
+                          stdin=stdin if stdin is not None
+                          else subprocess.DEVNULL,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          timeout=timeout)
+    return proc.returncode, proc.stderr.decode(errors="replace")
+
+
+def children_of(pid):
+    """Pids whose parent is pid (from /proc), for signal tests."""
+    kids = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % name) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            kids.append(int(name))
+    return kids
+
+
+def flow(rng, i):
+    """One flow record of DESIGN.md's shape, with a unique "id"."""
+    v6 = rng.random() < 0.1
+    if v6:
+        src = "2001:db8::%x" % rng.randrange(1 << 16)
+        dst = "2001:db8:1::%x" % rng.randrange(1 << 16)
+    else:
+        src = "10.%d.%d.%d" % (rng.randrange(256), rng.randrange(256),
+                               rng.randrange(256))
+        dst = "192.0.%d.%d" % (rng.randrange(256), rng.randrange(256))
+    ts = "2026-11-27T03:%02d:%02d.%03dZ" % (
+        (i // 60000) % 60, (i // 1000) % 60, i % 1000)
+    return ('{"id":%d,"ts":"%s","src_ip":"%s","dst_ip":"%s",'
+            '"src_port":%d,"dst_port":%d,"proto":%d,"bytes":%d,'
+            '"packets":%d,"tcp_flags":%d,"in_if":%d,"out_if":%d}'
+            % (i, ts, src, dst, rng.randrange(1, 65536),
+               rng.choice((53, 80, 443, 22, 123)), rng.choice((6, 17, 1)),
+               rng.randrange(40, 1 << 20), rng.randrange(1, 1000),
+               rng.randrange(256), rng.randrange(1, 48),
+               rng.randrange(1, 48)))
+
+
+def write_flows(path, n, seed=1, compress=False):
+    """Writes n flow records as NDJSON; returns the path."""
+    rng = random.Random(seed)
+    opener = gzip.open if compress else open
+    with opener(path, "wt") as f:
+        for i in range(n):
+            f.write(flow(rng, i))
+            f.write("\n")
+    return path
+
+
+def docsum(path, id_field=None):
+    """(records, checksum, source_checksum) of an NDJSON file, computed
+    with the same hash the server uses (es-docsum)."""
+    args = [DOCSUM]
+    if id_field:
+        args += ["--id-field", id_field]
+    out = subprocess.run(args + [path], check=True,
+                         stdout=subprocess.PIPE).stdout.decode().split()
+    return int(out[0]), out[1], out[2]
