@@ -58,7 +58,7 @@ main(int argc, char **argv)
     int csv;
 
     state = 1;
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i += 2) {
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 
         if (v == NULL) {
@@ -81,7 +81,6 @@ main(int argc, char **argv)
                             "[--output FILE]\n");
             return 64;
         }
-        i++;
     }
     csv = strcmp(format, "csv") == 0;
     if (!csv && strcmp(format, "ndjson") != 0) {
