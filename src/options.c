@@ -49,6 +49,8 @@ struct opt {
 };
 
 #define F(field) offsetof(struct fb_options, field)
+/* Settings that have no field of their own in struct fb_options. */
+#define NOFIELD ((size_t)-1)
 
 static const struct opt options[] = {
     {"config", 'c', NULL, NULL, K_SPECIAL, 0, 0, 0, "PATH",
@@ -789,7 +791,7 @@ fb_options_free(struct fb_options *opts)
 
         if ((o->kind == K_STR || o->kind == K_SECRET ||
              o->kind == K_SECRET_FILE) &&
-            o->section != NULL && o->offset != 0) {
+            o->offset != NOFIELD) {
             char **f = (char **)((char *)opts + o->offset);
 
             free(*f);
