@@ -1,0 +1,72 @@
+/*
+ * lock.h
+ *    Two runs of the same job never overlap: a lock file (flock) on this
+ *    host and a PostgreSQL advisory lock across hosts.
+ *
+ * The lock file is opened O_CLOEXEC and locked with flock(LOCK_EX |
+ * LOCK_NB); the holder writes "pid host start\n" into it (start in ISO
+ * 8601 UTC) so that a second run can name it.  The file is never
+ * unlinked: removing a lock file lets a third run lock a new file while
+ * the second still holds the old one.
+ *
+ * The advisory lock is pg_try_advisory_lock(key) on a dedicated
+ * connection that stays open for the whole run; the session holds it, so
+ * it goes away when the run ends or dies.  key = fb_lock_key(job): FNV-1a
+ * 64 of "forkbulk:" + job, stable across hosts, builds and PostgreSQL
+ * versions.  The connection's application_name is "forkbulk <pid>@<host>
+ * <start>" (cut to PostgreSQL's 63 bytes), which any user can read from
+ * pg_stat_activity: that is how a second run on another host names the
+ * holder.
+ *
+ * Both locks die with their holder's process, but a forked child holds
+ * copies of the lock file's descriptor and of the connection's socket.
+ * Call fb_lock_child_detach() in every child right after fork(), so that
+ * a worker outliving a killed parent does not keep the job locked.
+ *
+ * The ledger (ledger.h) relies on this lock: a "running" row of a job
+ * whose lock we hold belongs to a run that has died.
+ */
+#ifndef FORKBULK_LOCK_H
+#define FORKBULK_LOCK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct fb_lock;
+
+/* Advisory lock key of a job. */
+int64_t fb_lock_key(const char *job);
+
+/*
+ * Takes the job's locks: the lock file at path (NULL or "": none), then
+ * the advisory lock through conninfo (NULL: none, as for file loads
+ * without PostgreSQL; "": libpq's defaults and PG* variables).  At least
+ * one of them must be given.  Returns an exit code of status.h:
+ *   FB_EXIT_OK           *out holds both locks;
+ *   FB_EXIT_TEMPFAIL     another run holds one; err names it, e.g.
+ *                        job "flows" is already running: pid 4242 on
+ *                        host web-01 since 2026-11-27T03:05:01Z (lock
+ *                        file /run/forkbulk/flows.lock)
+ *   FB_EXIT_CANTCREAT    the lock file cannot be opened or locked;
+ *   FB_EXIT_UNAVAILABLE  PostgreSQL cannot be reached or the lock query
+ *                        failed;
+ *   FB_EXIT_CONFIG       empty job name, or neither lock requested.
+ * On any failure nothing stays locked and *out is NULL.
+ */
+int fb_lock_acquire(const char *job, const char *path, const char *conninfo,
+                    struct fb_lock **out, char *err, size_t errlen);
+
+/* Releases both locks (the file is truncated, not removed) and frees l.
+ * NULL does nothing. */
+void fb_lock_release(struct fb_lock *l);
+
+/*
+ * In a child of the lock holder, right after fork(): drops the child's
+ * copies of the lock file descriptor and of the advisory-lock connection
+ * without touching the parent's locks (the socket descriptor is pointed
+ * at /dev/null, so no message reaches the server), and frees l.  The
+ * child must not call fb_lock_release().
+ */
+void fb_lock_child_detach(struct fb_lock *l);
+
+#endif

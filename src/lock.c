@@ -1,0 +1,405 @@
+/*
+ * lock.c
+ *    The job lock: flock on a lock file plus a PostgreSQL session-level
+ *    advisory lock, each naming its holder for the run that is refused.
+ */
+#include "forkbulk/lock.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+
+#include "forkbulk/status.h"
+
+#define HOST_MAX 256
+#define JOB_MAX 200
+#define HOLDER_MAX 512
+
+struct fb_lock {
+    int fd;       /* lock file, or -1 */
+    PGconn *conn; /* advisory-lock session, or NULL */
+};
+
+/* Who we are, as written into the lock file and application_name. */
+struct holder {
+    long pid;
+    char host[HOST_MAX];
+    char start[32];
+};
+
+int64_t
+fb_lock_key(const char *job)
+{
+    static const char prefix[] = "forkbulk:";
+    uint64_t h = UINT64_C(14695981039346656037);
+    const unsigned char *p = NULL;
+
+    for (p = (const unsigned char *)prefix; *p != '\0'; p++) {
+        h ^= *p;
+        h *= UINT64_C(1099511628211);
+    }
+    for (p = (const unsigned char *)job; *p != '\0'; p++) {
+        h ^= *p;
+        h *= UINT64_C(1099511628211);
+    }
+    /* Two's complement: the same 64 bits as PostgreSQL's bigint. */
+    return (int64_t)h;
+}
+
+static void
+holder_self(struct holder *h)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+
+    h->pid = (long)getpid();
+    if (gethostname(h->host, sizeof(h->host)) != 0)
+        snprintf(h->host, sizeof(h->host), "unknown");
+    h->host[sizeof(h->host) - 1] = '\0';
+    memset(&tm, 0, sizeof(tm));
+    gmtime_r(&now, &tm);
+    if (strftime(h->start, sizeof(h->start), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        snprintf(h->start, sizeof(h->start), "unknown");
+}
+
+/* Replaces what a terminal could misread (control bytes, non-ASCII)
+ * in text read from a file or another session. */
+static void
+sanitize(char *s)
+{
+    for (; *s != '\0'; s++)
+        if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+            *s = '?';
+}
+
+/*
+ * Splits "pid a b" (space separated, newline ended) into its three
+ * fields; 0 on success.  Used for both the lock file line "pid host
+ * start" and the application_name tail "pid start host".
+ */
+static int
+split3(char *line, long *pid, char **a, char **b)
+{
+    char *end = NULL;
+    char *sp = NULL;
+    long long v = 0;
+
+    line[strcspn(line, "\n")] = '\0';
+    errno = 0;
+    v = strtoll(line, &end, 10);
+    if (errno != 0 || end == line || *end != ' ' || v <= 0 || v > INT32_MAX)
+        return -1;
+    *a = end + 1;
+    sp = strchr(*a, ' ');
+    if (sp == NULL || sp == *a || sp[1] == '\0')
+        return -1;
+    *sp = '\0';
+    *b = sp + 1;
+    *pid = (long)v;
+    sanitize(*a);
+    sanitize(*b);
+    return 0;
+}
+
+/* libpq's messages span lines ("...failed: Connection refused\n\tIs the
+ * server running..."); log lines must not.  Joins them with one space. */
+static void
+flatten(char *s)
+{
+    char *w = s;
+    const char *r = s;
+
+    for (; *r != '\0'; r++) {
+        if (*r == '\n' || *r == '\t' || *r == '\r') {
+            if (w > s && w[-1] != ' ')
+                *w++ = ' ';
+            continue;
+        }
+        *w++ = *r;
+    }
+    while (w > s && w[-1] == ' ')
+        w--;
+    *w = '\0';
+}
+
+/* The lock file half.  Returns an exit code; *fdp is the locked file. */
+static int
+lock_file(const char *job, const char *path, const struct holder *self,
+          int *fdp, char *err, size_t errlen)
+{
+    char buf[HOLDER_MAX];
+    char line[HOLDER_MAX];
+    char *host = NULL, *start = NULL;
+    long pid = 0;
+    ssize_t n = 0;
+    int len = 0;
+    int fd = -1;
+    int rc = FB_EXIT_CANTCREAT;
+
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot open lock file %s: %s", path,
+                 strerror(errno));
+        goto out;
+    }
+    while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        if (errno == EINTR)
+            continue;
+        if (errno != EWOULDBLOCK) {
+            snprintf(err, errlen, "cannot lock %s: %s", path, strerror(errno));
+            goto out;
+        }
+        n = pread(fd, buf, sizeof(buf) - 1, 0);
+        buf[n > 0 ? n : 0] = '\0';
+        if (split3(buf, &pid, &host, &start) == 0)
+            snprintf(err, errlen,
+                     "job \"%s\" is already running: pid %ld on host %s "
+                     "since %s (lock file %s)",
+                     job, pid, host, start, path);
+        else
+            snprintf(err, errlen,
+                     "job \"%s\" is already running: lock file %s is "
+                     "locked but does not name its holder yet",
+                     job, path);
+        rc = FB_EXIT_TEMPFAIL;
+        goto out;
+    }
+    len = snprintf(line, sizeof(line), "%ld %s %s\n", self->pid, self->host,
+                   self->start);
+    if (len < 0 || (size_t)len >= sizeof(line) || ftruncate(fd, 0) != 0 ||
+        pwrite(fd, line, (size_t)len, 0) != len) {
+        snprintf(err, errlen, "cannot write lock file %s: %s", path,
+                 strerror(errno));
+        goto out;
+    }
+    *fdp = fd;
+    fd = -1;
+    rc = FB_EXIT_OK;
+out:
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
+/* Names the session that holds the advisory lock, into err. */
+static void
+describe_pg_holder(PGconn *conn, const char *job, int64_t key, char *err,
+                   size_t errlen)
+{
+    static const char sql[] =
+        "SELECT a.application_name, a.pid,"
+        " coalesce(to_char(a.backend_start AT TIME ZONE 'UTC',"
+        "  'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), 'unknown')"
+        " FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+        " WHERE l.locktype = 'advisory' AND l.granted"
+        " AND l.database = (SELECT oid FROM pg_database"
+        "  WHERE datname = current_database())"
+        " AND l.classid = $1::oid AND l.objid = $2::oid AND l.objsubid = 1"
+        " LIMIT 1";
+    char hi[16], lo[16];
+    const char *params[2] = {hi, lo};
+    char app[HOLDER_MAX];
+    char backend[32];
+    char since[64];
+    char *start = NULL, *host = NULL;
+    PGresult *res = NULL;
+    long pid = 0;
+
+    snprintf(hi, sizeof(hi), "%" PRIu32, (uint32_t)((uint64_t)key >> 32));
+    snprintf(lo, sizeof(lo), "%" PRIu32, (uint32_t)((uint64_t)key));
+    res = PQexecParams(conn, sql, 2, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+        snprintf(err, errlen,
+                 "job \"%s\" is already running: another session holds "
+                 "PostgreSQL advisory lock %" PRId64
+                 " (it may just have ended; try again)",
+                 job, key);
+        goto out;
+    }
+    snprintf(app, sizeof(app), "%s", PQgetvalue(res, 0, 0));
+    snprintf(backend, sizeof(backend), "%s", PQgetvalue(res, 0, 1));
+    snprintf(since, sizeof(since), "%s", PQgetvalue(res, 0, 2));
+    sanitize(backend);
+    sanitize(since);
+    if (strncmp(app, "forkbulk ", 9) == 0 &&
+        split3(app + 9, &pid, &start, &host) == 0) {
+        snprintf(err, errlen,
+                 "job \"%s\" is already running: pid %ld on host %s since %s "
+                 "(PostgreSQL advisory lock %" PRId64 ")",
+                 job, pid, host, start, key);
+        goto out;
+    }
+    sanitize(app);
+    snprintf(err, errlen,
+             "job \"%s\" is already running: PostgreSQL backend %s holds "
+             "advisory lock %" PRId64 " (application \"%s\", connected since "
+             "%s)",
+             job, backend, key, app, since);
+out:
+    PQclear(res);
+}
+
+static void
+query_error(PGconn *conn, char *err, size_t errlen)
+{
+    char msg[HOLDER_MAX];
+
+    snprintf(msg, sizeof(msg), "%s", PQerrorMessage(conn));
+    flatten(msg);
+    snprintf(err, errlen, "cannot take the job lock in PostgreSQL: %s", msg);
+}
+
+/* The advisory-lock half.  Returns an exit code; *connp holds the lock. */
+static int
+lock_pg(const char *job, const char *conninfo, const struct holder *self,
+        PGconn **connp, char *err, size_t errlen)
+{
+    char app[HOLDER_MAX];
+    char keytext[32];
+    const char *param[1] = {NULL};
+    int64_t key = fb_lock_key(job);
+    PGconn *conn = NULL;
+    PGresult *res = NULL;
+    char msg[HOLDER_MAX];
+    int rc = FB_EXIT_UNAVAILABLE;
+
+    conn = PQconnectdb(conninfo);
+    if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
+        snprintf(msg, sizeof(msg), "%s",
+                 conn != NULL ? PQerrorMessage(conn) : "out of memory");
+        flatten(msg);
+        snprintf(err, errlen,
+                 "cannot connect to PostgreSQL for the job lock: %s", msg);
+        goto out;
+    }
+    /* Visible to every user in pg_stat_activity, unlike client_addr. */
+    snprintf(app, sizeof(app), "forkbulk %ld %s %s", self->pid, self->start,
+             self->host);
+    param[0] = app;
+    res = PQexecParams(conn, "SELECT set_config('application_name', $1, false)",
+                       1, NULL, param, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        query_error(conn, err, errlen);
+        goto out;
+    }
+    PQclear(res);
+    snprintf(keytext, sizeof(keytext), "%" PRId64, key);
+    param[0] = keytext;
+    res = PQexecParams(conn, "SELECT pg_try_advisory_lock($1::bigint)", 1, NULL,
+                       param, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+        query_error(conn, err, errlen);
+        goto out;
+    }
+    if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
+        describe_pg_holder(conn, job, key, err, errlen);
+        rc = FB_EXIT_TEMPFAIL;
+        goto out;
+    }
+    *connp = conn;
+    conn = NULL;
+    rc = FB_EXIT_OK;
+out:
+    PQclear(res);
+    if (conn != NULL)
+        PQfinish(conn);
+    return rc;
+}
+
+int
+fb_lock_acquire(const char *job, const char *path, const char *conninfo,
+                struct fb_lock **out, char *err, size_t errlen)
+{
+    struct fb_lock *l = NULL;
+    struct holder self;
+    int rc = FB_EXIT_CONFIG;
+
+    *out = NULL;
+    if (job == NULL || job[0] == '\0' || strlen(job) > JOB_MAX) {
+        snprintf(err, errlen, "the job name must be 1 to %d bytes", JOB_MAX);
+        goto out;
+    }
+    if ((path == NULL || path[0] == '\0') && conninfo == NULL) {
+        snprintf(err, errlen,
+                 "job \"%s\": no lock file and no PostgreSQL lock: refusing "
+                 "to run unlocked",
+                 job);
+        goto out;
+    }
+    l = calloc(1, sizeof(*l));
+    if (l == NULL) {
+        snprintf(err, errlen, "out of memory");
+        rc = FB_EXIT_OSERR;
+        goto out;
+    }
+    l->fd = -1;
+    holder_self(&self);
+    if (path != NULL && path[0] != '\0') {
+        rc = lock_file(job, path, &self, &l->fd, err, errlen);
+        if (rc != FB_EXIT_OK)
+            goto out;
+    }
+    if (conninfo != NULL) {
+        rc = lock_pg(job, conninfo, &self, &l->conn, err, errlen);
+        if (rc != FB_EXIT_OK)
+            goto out;
+    }
+    *out = l;
+    l = NULL;
+    rc = FB_EXIT_OK;
+out:
+    fb_lock_release(l);
+    return rc;
+}
+
+void
+fb_lock_release(struct fb_lock *l)
+{
+    if (l == NULL)
+        return;
+    if (l->conn != NULL)
+        PQfinish(l->conn); /* ends the session: the advisory lock goes */
+    if (l->fd >= 0) {
+        /* An empty file names nobody; the next holder writes itself. */
+        if (ftruncate(l->fd, 0) != 0) {
+            /* The flock goes with close() anyway; a stale name is only
+             * shown while someone else holds the lock. */
+        }
+        close(l->fd);
+    }
+    free(l);
+}
+
+void
+fb_lock_child_detach(struct fb_lock *l)
+{
+    int null = -1;
+
+    if (l == NULL)
+        return;
+    if (l->conn != NULL) {
+        /* PQfinish would send Terminate on the parent's session; point
+         * the child's copy of the socket at /dev/null first, so the
+         * message and the close go nowhere. */
+        null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (null >= 0 && PQsocket(l->conn) >= 0 &&
+            dup2(null, PQsocket(l->conn)) >= 0)
+            PQfinish(l->conn);
+        else if (PQsocket(l->conn) >= 0)
+            close(PQsocket(l->conn)); /* leak the PGconn, keep the lock */
+        if (null >= 0)
+            close(null);
+    }
+    /* Closing a copy does not release a flock held by the parent's copy. */
+    if (l->fd >= 0)
+        close(l->fd);
+    free(l);
+}
