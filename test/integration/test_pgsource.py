@@ -1,0 +1,239 @@
+"""The PostgreSQL source against a real, private PostgreSQL 15.
+
+Every type's rendering, ids, the three splits giving the same documents,
+the snapshot hiding rows inserted after the plan, and the error exit
+codes.  Runs pg_source_check (PG_SOURCE_CHECK_BIN, or next to
+ES_DOCSUM_BIN in the build tree).
+"""
+import os
+import subprocess
+import unittest
+
+from pgcluster import PgCluster
+
+
+def _check_bin():
+    b = os.environ.get("PG_SOURCE_CHECK_BIN")
+    if b:
+        return b
+    d = os.environ.get("ES_DOCSUM_BIN")
+    if d:
+        return os.path.join(os.path.dirname(d), "pg_source_check")
+    return "pg_source_check"
+
+
+CHECK = _check_bin()
+# 2026-11-27T03:00:00Z and one hour later, in microseconds.
+H0 = 1795748400 * 1000000
+H1 = H0 + 3600 * 1000000
+
+TYPES_SQL = r"""
+CREATE TABLE types (
+  id int PRIMARY KEY, ts timestamptz, s smallint, i int, b bigint,
+  r real, d double precision, n numeric, ok boolean, t text,
+  v varchar(10), c char(3), tsn timestamp, dt date, ip inet, net cidr,
+  u uuid, j json, jb jsonb, ia int[], ta text[], ma int[][], tza timestamptz[],
+  nul text);
+INSERT INTO types VALUES
+ (1, '2026-11-27 03:00:00.123456+00', -32768, 2147483647,
+  -9223372036854775808, 1.5, 0.1, 123.4500, true, E'q"b\\s\n\té€😀',
+  'vc', 'ab', '2026-11-27 03:04:05.5', '2026-11-27', '2001:db8::1',
+  '10.0.0.0/8', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
+  E'{\n "k" : [1, 2]}', '{"b": {"c": null}, "a": 1}', '{1,NULL,3}',
+  '{"x y",NULL,"NULL","q\"z"}', '{{1,2},{3,4}}',
+  '{"2026-11-27 03:00:00+00"}', NULL),
+ (2, '2026-11-27 03:30:00+00', 0, 0, 0, 'NaN', 1e100, 0, false, '', '', '',
+  NULL, NULL, NULL, NULL, NULL, 'null', '[]', '{}', '{}', NULL, NULL, NULL),
+ (3, '2026-11-27 04:00:00+00', 1, 1, 1, 1, 1, 'NaN', true, 'out of window',
+  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  NULL, NULL);
+"""
+
+ROW1 = ('{"id":1,"ts":"2026-11-27T03:00:00.123456Z","s":-32768,'
+        '"i":2147483647,"b":-9223372036854775808,"r":1.5,"d":0.1,'
+        '"n":123.4500,"ok":true,"t":"q\\"b\\\\s\\n\\té€😀","v":"vc",'
+        '"c":"ab ","tsn":"2026-11-27T03:04:05.5Z","dt":"2026-11-27",'
+        '"ip":"2001:db8::1","net":"10.0.0.0/8",'
+        '"u":"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11","j":{"k":[1,2]},'
+        '"jb":{"a":1,"b":{"c":null}},"ia":[1,null,3],'
+        '"ta":["x y",null,"NULL","q\\"z"],"ma":[[1,2],[3,4]],'
+        '"tza":["2026-11-27T03:00:00Z"]}')
+ROW2_ERR = ('!column [r] is NaN: JSON has no NaN\t'
+            '{"id":2,"ts":"2026-11-27T03:30:00Z","s":0,"i":0,"b":0,'
+            '"r":"NaN","d":1e+100,"n":0,"ok":false,"t":"","v":"","c":"   ",'
+            '"j":null,"jb":[],"ia":[],"ta":[]}')
+
+
+def run_check(pg, *args, conninfo=None):
+    cmd = [CHECK, "--pg", conninfo or pg.conninfo, "--start", str(H0),
+           "--end", str(H1)] + list(args)
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=60)
+    return r.returncode, r.stdout.decode(), r.stderr.decode()
+
+
+class PgSourceTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.pg = PgCluster().start()
+        try:
+            cls.pg.psql(TYPES_SQL)
+            cls.pg.psql(
+                "CREATE TABLE flows (id bigint PRIMARY KEY, ts timestamptz,"
+                " bytes bigint, src inet);"
+                "INSERT INTO flows SELECT g, '2026-11-27 03:00:00+00'::"
+                "timestamptz + g * interval '1 second', g * 10,"
+                " '10.0.0.1' FROM generate_series(-100, 4000) g;"
+                "CREATE TABLE nokey (a int, b text, ts timestamptz);"
+                "INSERT INTO nokey SELECT g % 7, 'v' || g, "
+                "'2026-11-27 03:00:00+00'::timestamptz + g * interval '1 s'"
+                " FROM generate_series(0, 999) g;")
+        except Exception:
+            cls.pg.stop()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.pg.stop()
+
+    def lines(self, *args):
+        rc, out, err = run_check(self.pg, *args)
+        self.assertEqual(rc, 0, err)
+        lines = out.splitlines()
+        self.assertTrue(lines[0].startswith("#plan "), out)
+        return lines[0], lines[1:]
+
+    def test_types_exact(self):
+        for fetch in ("default", "copy", "singlerow", "cursor"):
+            plan, rows = self.lines("--table", "types", "--time-column", "ts",
+                                    "--fetch", fetch, "--fetch-rows", "1")
+            self.assertIn("split=key", plan)
+            self.assertIn("ids_stable=1", plan)
+            self.assertEqual(sorted(rows), sorted(["1\t" + ROW1, ROW2_ERR]))
+
+    def test_null_as_null(self):
+        _, rows = self.lines("--table", "types", "--time-column", "ts",
+                             "--null-as-null", "--split", "time:3600000000")
+        row2 = [r for r in rows if r.startswith("!")][0]
+        self.assertIn('"tsn":null,"dt":null', row2)
+        self.assertIn('"nul":null}', row2)
+
+    def test_max_doc_bytes(self):
+        _, rows = self.lines("--table", "types", "--time-column", "ts",
+                             "--max-doc-bytes", "200")
+        self.assertEqual(len(rows), 2)
+        big = [r for r in rows if r.startswith("!document is more than")]
+        self.assertEqual(len(big), 1)
+        self.assertTrue(big[0].startswith(
+            "!document is more than 200 bytes\t{\"id\":1,"))
+
+    def test_splits_identical(self):
+        want = None
+        for split, fetch in (("key", "copy"), ("key", "singlerow"),
+                             ("key:bytes", "copy"), ("ctid", "copy"),
+                             ("ctid", "singlerow"), ("ctid", "cursor"),
+                             ("time:600000000", "copy"),
+                             ("time:600000000", "cursor"), ("auto", "default")):
+            plan, rows = self.lines("--table", "flows", "--time-column", "ts",
+                                    "--split", split, "--workers", "3",
+                                    "--fetch", fetch)
+            self.assertEqual(len(rows), 3600, split)
+            self.assertEqual(len(set(rows)), 3600, split)
+            if split.startswith("time:"):
+                self.assertIn("ranges=6 ", plan)
+            elif split == "ctid":
+                # blocks / 12 rounded up: as many ranges as the table's
+                # block count allows, at most 12, and more than one
+                blocks = int(self.pg.psql(
+                    "SELECT pg_relation_size('flows') / 8192")[0][0])
+                step = -(-blocks // 12)
+                self.assertIn("ranges=%d " % -(-blocks // step), plan)
+                self.assertGreater(blocks, 12)
+            else:
+                self.assertIn("ranges=12 ", plan)
+            if want is None:
+                want = sorted(rows)
+            self.assertEqual(sorted(rows), want, split)
+        self.assertIn('1\t{"id":1,"ts":"2026-11-27T03:00:01Z","bytes":10,'
+                      '"src":"10.0.0.1"}', want)
+
+    def test_query_source(self):
+        plan, rows = self.lines(
+            "--query", "SELECT id, bytes FROM flows WHERE ts >= $1 AND "
+            "ts < $2 AND id % 100 = 0;", "--id-column", "id")
+        self.assertIn("split=time", plan)
+        self.assertEqual(sorted(rows), sorted(
+            '%d\t{"id":%d,"bytes":%d}' % (i, i, i * 10)
+            for i in range(0, 3600, 100)))
+
+    def test_ids_hash_and_none(self):
+        plan, rows = self.lines("--table", "nokey", "--time-column", "ts")
+        self.assertIn("split=ctid", plan)
+        self.assertIn("ids_stable=0", plan)
+        self.assertEqual(len(rows), 1000)
+        self.assertTrue(all(r.startswith("-\t") for r in rows))
+        plan, rows = self.lines("--table", "nokey", "--time-column", "ts",
+                                "--id-columns", "a,b")
+        self.assertIn("ids_stable=1", plan)
+        ids = [r.split("\t")[0] for r in rows]
+        self.assertEqual(len(set(ids)), 1000)
+        # a=0, b='v0': FNV-1a 128 of "1:0,2:v0,"
+        h = 0x6c62272e07bb014262b821756295c58d
+        for c in b"1:0,2:v0,":
+            h = ((h ^ c) * ((1 << 88) + 0x13b)) % (1 << 128)
+        self.assertIn('%032x\t{"a":0,"b":"v0","ts":"2026-11-27T03:00:00Z"}'
+                      % h, rows)
+
+    def test_snapshot_hides_later_rows(self):
+        for fetch in ("copy", "singlerow"):
+            self.snapshot_case(fetch)
+
+    def snapshot_case(self, fetch):
+        plan, rows = self.lines(
+            "--table", "flows", "--time-column", "ts", "--fetch", fetch,
+            "--insert-during",
+            "INSERT INTO flows VALUES (100000, '2026-11-27 03:10:00+00', 1,"
+            " '10.0.0.2'); DELETE FROM flows WHERE id = 5")
+        self.assertEqual(len(rows), 3600)
+        self.assertFalse(any(r.startswith("100000\t") for r in rows))
+        self.assertTrue(any(r.startswith("5\t") for r in rows))
+        self.pg.psql("DELETE FROM flows WHERE id = 100000; INSERT INTO flows"
+                     " VALUES (5, '2026-11-27 03:00:05+00', 50, '10.0.0.1')"
+                     " ON CONFLICT DO NOTHING")
+
+    def test_empty_window(self):
+        rc, out, err = run_check(self.pg, "--table", "flows",
+                                 "--time-column", "ts", "--start", "0",
+                                 "--end", "3600000000")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(out.splitlines(), [
+            out.splitlines()[0]])
+        self.assertIn("ranges=0 ", out)
+
+    def test_errors(self):
+        cases = [
+            (["--table", "nope", "--time-column", "ts"], 78,
+             'relation "nope" does not exist'),
+            (["--table", "flows", "--time-column", "tss"], 78,
+             'column "tss" does not exist'),
+            (["--query", "SELEC 1"], 78, 'syntax error at or near "1"'),
+            (["--table", "flows", "--time-column", "ts", "--split",
+              "key:src"], 78, "split key [src] is not an integer column"),
+            (["--table", "flows", "--time-column", "ts", "--id-column",
+              "nope"], 78, "id column [nope] is not a column of the source"),
+        ]
+        for args, code, msg in cases:
+            rc, out, err = run_check(self.pg, *args)
+            self.assertEqual(rc, code, (args, err))
+            self.assertIn(msg, err, args)
+        port = self.pg.port
+        rc, out, err = run_check(
+            self.pg, "--table", "flows", "--time-column", "ts",
+            conninfo="host=127.0.0.1 port=%d user=postgres connect_timeout=5"
+            % (port + 1 if port < 65535 else port - 1))
+        self.assertEqual(rc, 69, err)
+        self.assertIn("cannot connect to PostgreSQL", err)
+
+
+if __name__ == "__main__":
+    unittest.main()
