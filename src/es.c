@@ -133,10 +133,7 @@ fb_es_new(const struct fb_options *opts)
     blen = strlen(es->base_url);
     while (blen > 0 && es->base_url[blen - 1] == '/')
         es->base_url[--blen] = '\0';
-    es->bulk_url = join_url(es->base_url, "/", opts->index,
-                            "/_bulk?filter_path=" FB_BULKRESP_FILTER_PATH);
-    es->refresh_url = join_url(es->base_url, "/", opts->index, "/_refresh");
-    if (es->bulk_url == NULL || es->refresh_url == NULL)
+    if (opts->index != NULL && fb_es_set_index(es, opts->index) < 0)
         goto fail;
     es->auth_header = api_key_header(opts->es_api_key);
     if (opts->es_api_key != NULL && es->auth_header == NULL)

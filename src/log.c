@@ -43,6 +43,12 @@ fb_log_get_level(void)
 }
 
 int
+fb_log_fd(void)
+{
+    return log_fd;
+}
+
+int
 fb_log_open(const char *path)
 {
     int fd;

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "forkbulk/job.h"
 #include "forkbulk/log.h"
 #include "forkbulk/options.h"
 #include "forkbulk/status.h"
@@ -38,6 +39,7 @@ main(int argc, char **argv)
     struct fb_options opts;
     struct fb_summary summary;
     struct fb_source_ops source;
+    struct fb_job *job = NULL;
     int rc;
 
     ensure_std_fds();
@@ -50,21 +52,41 @@ main(int argc, char **argv)
                      : opts.verbosity == 1 ? FB_LOG_INFO
                                            : FB_LOG_DEBUG);
 
+    if (opts.log_file != NULL && fb_log_open(opts.log_file) < 0) {
+        fprintf(stderr, "forkbulk: cannot open log file %s: %s\n",
+                opts.log_file, strerror(errno));
+        fb_options_free(&opts);
+        return FB_EXIT_CANTCREAT;
+    }
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         fb_error("cannot initialise libcurl");
         fb_options_free(&opts);
         return FB_EXIT_SOFTWARE;
     }
-    fb_file_source(&opts, &source);
+    if (fb_options_pg(&opts)) {
+        rc = fb_job_open(&opts, &job);
+        if (rc != 0)
+            goto out;
+        fb_job_source(job, &source);
+    } else {
+        fb_file_source(&opts, &source);
+    }
     rc = fb_supervisor_run(&opts, &source, &summary);
-    if (opts.verbosity > 0 || rc != FB_EXIT_OK)
+    if (opts.verbosity > 0 || rc != FB_EXIT_OK) {
         fb_summary_print(&summary, &opts, stderr);
+        if (job != NULL)
+            fb_job_print_hours(job, stderr);
+    }
     if (opts.summary_json != NULL &&
-        fb_summary_write_json(&summary, &opts, opts.summary_json) < 0) {
+        fb_summary_write_json(&summary, &opts, opts.summary_json,
+                              job != NULL ? fb_job_summary_json : NULL,
+                              job) < 0) {
         fb_error("cannot write summary %s: %s", opts.summary_json,
                  strerror(errno));
         rc = fb_exit_worse(rc, FB_EXIT_IOERR);
     }
+out:
+    fb_job_close(job, rc);
     curl_global_cleanup();
     fb_options_free(&opts);
     return rc;

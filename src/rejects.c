@@ -78,13 +78,15 @@ fb_rejects_close(struct fb_rejects *rj)
 static void
 log_reject(const struct fb_rejects *rj, const struct fb_reject *r)
 {
+    const char *where = r->where != NULL ? r->where : rj->source;
+
     if (r->status != 0)
         fb_warn("rejected: %s line %" PRIu64 " (offset %" PRIu64
                 "): HTTP %d %s: %s",
-                rj->source, r->line, r->offset, r->status, r->type, r->reason);
+                where, r->line, r->offset, r->status, r->type, r->reason);
     else
         fb_warn("rejected: %s line %" PRIu64 " (offset %" PRIu64 "): %s: %s",
-                rj->source, r->line, r->offset, r->type, r->reason);
+                where, r->line, r->offset, r->type, r->reason);
 }
 
 static int
@@ -109,6 +111,7 @@ fb_rejects_write(struct fb_rejects *rj, const struct fb_reject *r)
     size_t keep = r->record_len;
     bool cut = false;
     const char *reason = r->reason != NULL ? r->reason : "";
+    const char *where = r->where != NULL ? r->where : rj->source;
     ssize_t n;
 
     if (rj->path == NULL) {
@@ -139,8 +142,7 @@ fb_rejects_write(struct fb_rejects *rj, const struct fb_reject *r)
         reason = "(reason longer than 1024 bytes)";
 
     if (put_str(rj, &pos, "{\"file\":") < 0 ||
-        fb_json_escape(rj->line, rj->cap, &pos, rj->source,
-                       strlen(rj->source)) < 0 ||
+        fb_json_escape(rj->line, rj->cap, &pos, where, strlen(where)) < 0 ||
         put_str(rj, &pos, ",\"line\":") < 0 || put_uint(rj, &pos, r->line) ||
         put_str(rj, &pos, ",\"offset\":") < 0 ||
         put_uint(rj, &pos, r->offset) < 0)

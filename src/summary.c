@@ -46,6 +46,14 @@ fb_exit_meaning(int code)
     }
 }
 
+static const char *
+source_name(const struct fb_options *opts)
+{
+    if (opts->input != NULL)
+        return opts->input;
+    return opts->table != NULL ? opts->table : "query";
+}
+
 static double
 docs_per_second(const struct fb_summary *s)
 {
@@ -58,38 +66,40 @@ fb_summary_print(const struct fb_summary *s, const struct fb_options *opts,
 {
     const struct fb_counts *c = &s->counts;
 
-    fprintf(out,
-            "forkbulk summary: %s -> %s (%s)\n"
-            "  records read   %llu\n"
-            "  loaded         %llu\n"
-            "  rejected       %llu%s%s%s\n"
-            "  conflicts      %llu (409 on create: already present)\n"
-            "  retried        %llu\n"
-            "  requests       %llu, %.1f MB sent\n"
-            "  ranges         %llu planned, %llu loaded, %llu failed, %llu "
-            "worker deaths\n"
-            "  time           %.2f s, %.0f docs/s\n"
-            "  peak RSS       parent %.1f MB, largest worker %.1f MB\n"
-            "  exit           %d (%s)\n",
-            opts->input, opts->index, s->cluster[0] ? s->cluster : "no cluster",
-            (unsigned long long)c->read, (unsigned long long)c->loaded,
-            (unsigned long long)c->rejected,
-            c->rejected && opts->reject_file ? " (see " : "",
-            c->rejected && opts->reject_file ? opts->reject_file : "",
-            c->rejected && opts->reject_file ? ")" : "",
-            (unsigned long long)c->conflicts, (unsigned long long)c->retried,
-            (unsigned long long)c->requests, (double)c->bytes_sent / 1e6,
-            (unsigned long long)s->ranges, (unsigned long long)s->ranges_done,
-            (unsigned long long)s->ranges_failed,
-            (unsigned long long)s->worker_deaths, s->seconds,
-            docs_per_second(s), (double)s->parent_rss_kb / 1024.0,
-            (double)s->worker_rss_kb / 1024.0, s->exit_code,
-            fb_exit_meaning(s->exit_code));
+    fprintf(
+        out,
+        "forkbulk summary: %s -> %s (%s)\n"
+        "  records read   %llu\n"
+        "  loaded         %llu\n"
+        "  rejected       %llu%s%s%s\n"
+        "  conflicts      %llu (409 on create: already present)\n"
+        "  retried        %llu\n"
+        "  requests       %llu, %.1f MB sent\n"
+        "  ranges         %llu planned, %llu loaded, %llu failed, %llu "
+        "worker deaths\n"
+        "  time           %.2f s, %.0f docs/s\n"
+        "  peak RSS       parent %.1f MB, largest worker %.1f MB\n"
+        "  exit           %d (%s)\n",
+        source_name(opts),
+        opts->index != NULL ? opts->index : opts->index_pattern,
+        s->cluster[0] ? s->cluster : "no cluster", (unsigned long long)c->read,
+        (unsigned long long)c->loaded, (unsigned long long)c->rejected,
+        c->rejected && opts->reject_file ? " (see " : "",
+        c->rejected && opts->reject_file ? opts->reject_file : "",
+        c->rejected && opts->reject_file ? ")" : "",
+        (unsigned long long)c->conflicts, (unsigned long long)c->retried,
+        (unsigned long long)c->requests, (double)c->bytes_sent / 1e6,
+        (unsigned long long)s->ranges, (unsigned long long)s->ranges_done,
+        (unsigned long long)s->ranges_failed,
+        (unsigned long long)s->worker_deaths, s->seconds, docs_per_second(s),
+        (double)s->parent_rss_kb / 1024.0, (double)s->worker_rss_kb / 1024.0,
+        s->exit_code, fb_exit_meaning(s->exit_code));
 }
 
 int
 fb_summary_write_json(const struct fb_summary *s, const struct fb_options *opts,
-                      const char *path)
+                      const char *path, fb_summary_extra_fn extra,
+                      const void *arg)
 {
     const struct fb_counts *c = &s->counts;
     char tmp[4096];
@@ -99,9 +109,10 @@ fb_summary_write_json(const struct fb_summary *s, const struct fb_options *opts,
     o = json_pack(
         "{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
         "s:I, s:f, s:f, s:I, s:I, s:i, s:s}",
-        "input", opts->input, "index", opts->index, "cluster", s->cluster,
-        "read", (json_int_t)c->read, "loaded", (json_int_t)c->loaded,
-        "rejected", (json_int_t)c->rejected, "conflicts",
+        "input", source_name(opts), "index",
+        opts->index != NULL ? opts->index : opts->index_pattern, "cluster",
+        s->cluster, "read", (json_int_t)c->read, "loaded",
+        (json_int_t)c->loaded, "rejected", (json_int_t)c->rejected, "conflicts",
         (json_int_t)c->conflicts, "retried", (json_int_t)c->retried, "requests",
         (json_int_t)c->requests, "bytes_sent", (json_int_t)c->bytes_sent,
         "ranges", (json_int_t)s->ranges, "ranges_done",
@@ -111,7 +122,8 @@ fb_summary_write_json(const struct fb_summary *s, const struct fb_options *opts,
         docs_per_second(s), "parent_rss_kb", (json_int_t)s->parent_rss_kb,
         "worker_rss_kb", (json_int_t)s->worker_rss_kb, "exit_code",
         s->exit_code, "exit_meaning", fb_exit_meaning(s->exit_code));
-    if (o == NULL) {
+    if (o == NULL || (extra != NULL && extra(arg, o) < 0)) {
+        json_decref(o);
         errno = ENOMEM;
         return -1;
     }

@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include "forkbulk/supervisor.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -135,8 +136,37 @@ close_fd(int *fd)
 }
 
 /*
+ * In a new child: close every descriptor but stdio and its own pipes.
+ * The parent may hold connections (the snapshot exporter, the ledger, the
+ * advisory lock) and the lock file; a worker must never use or keep them.
+ * Closing a copy sends nothing to a server and releases no flock (the
+ * parent's descriptor still holds it).
+ */
+static void
+close_inherited(int keep_a, int keep_b, int keep_c)
+{
+    DIR *d = opendir("/proc/self/fd");
+    struct dirent *e;
+    int self;
+
+    if (d == NULL)
+        return;
+    self = dirfd(d);
+    while ((e = readdir(d)) != NULL) {
+        char *end = NULL;
+        long fd = strtol(e->d_name, &end, 10);
+
+        if (end == e->d_name || *end != '\0' || fd <= 2 || fd == self ||
+            fd == keep_a || fd == keep_b || fd == keep_c)
+            continue;
+        close((int)fd);
+    }
+    closedir(d);
+}
+
+/*
  * In the new child: make sure it cannot outlive the parent, drop every
- * descriptor that belongs to other workers, and run the worker loop.
+ * descriptor that is not its own, and run the worker loop.
  */
 static void
 run_child(struct supervisor *sv, int self, int cmd_fd, int res_fd, pid_t parent)
@@ -148,13 +178,8 @@ run_child(struct supervisor *sv, int self, int cmd_fd, int res_fd, pid_t parent)
     if (getppid() != parent) /* the parent died before prctl took hold */
         _exit(FB_EXIT_SOFTWARE);
 
-    for (int i = 0; i < sv->n_slots; i++) {
-        if (i == self)
-            continue;
-        close_fd(&sv->slots[i].cmd_fd);
-        close_fd(&sv->slots[i].res_fd);
-    }
     restore_signals();
+    close_inherited(cmd_fd, res_fd, fb_log_fd());
 
     snprintf(role, sizeof(role), "worker %d", self);
     fb_log_set_role(role);
@@ -449,7 +474,12 @@ static void
 on_signal_byte(struct supervisor *sv, int signo)
 {
     if (signo == SIGHUP) {
-        fb_info("SIGHUP received");
+        /* logrotate moved the file: reopen it here and in every worker. */
+        if (sv->opts->log_file != NULL && fb_log_open(sv->opts->log_file) < 0)
+            fb_error("cannot reopen log file %s: %s", sv->opts->log_file,
+                     strerror(errno));
+        signal_workers(sv, SIGHUP);
+        fb_info("SIGHUP: log reopened");
         return;
     }
     if (sv->stop_signal != 0) {

@@ -26,7 +26,9 @@
 #include "forkbulk/docid.h"
 #include "forkbulk/es.h"
 #include "forkbulk/jsonscan.h"
+#include "forkbulk/job.h"
 #include "forkbulk/log.h"
+#include "forkbulk/pgsource.h"
 #include "forkbulk/plan.h"
 #include "forkbulk/proto.h"
 #include "forkbulk/reader.h"
@@ -34,6 +36,7 @@
 #include "forkbulk/status.h"
 
 volatile sig_atomic_t fb_worker_stop;
+static volatile sig_atomic_t reopen_log; /* SIGHUP: reopen --log-file */
 
 /* Backoff between attempts: full jitter over an exponential window. */
 #define BACKOFF_BASE_MS 100
@@ -56,6 +59,9 @@ struct worker {
     struct fb_es *es;
     struct fb_rejects *rejects;
     struct fb_docid_source idsrc;
+    bool is_pg; /* PostgreSQL instead of a file */
+    struct fb_pg_spec pgspec;
+    struct fb_pg_reader *pg; /* connected at the first range */
     struct fb_counts counts; /* of the current range */
     uint64_t rng;
 };
@@ -64,6 +70,13 @@ static void
 on_stop_signal(int signo)
 {
     fb_worker_stop = signo;
+}
+
+static void
+on_hup(int signo)
+{
+    (void)signo;
+    reopen_log = 1;
 }
 
 static int
@@ -139,7 +152,13 @@ reject(struct worker *w, uint64_t offset, uint64_t rel_line, int status,
 {
     struct fb_reject r;
 
-    r.line = line_of(w, offset, rel_line);
+    if (w->is_pg) {
+        r.where = fb_pg_reader_range_desc(w->pg);
+        r.line = rel_line; /* the row number within the range */
+    } else {
+        r.where = NULL;
+        r.line = line_of(w, offset, rel_line);
+    }
     r.offset = offset;
     r.status = status;
     r.type = type;
@@ -331,52 +350,72 @@ flush(struct worker *w)
     }
     fb_bulk_reset(w->bulk);
     report_progress(w);
+    if (reopen_log) {
+        reopen_log = 0;
+        if (w->opts->log_file != NULL)
+            fb_log_open(w->opts->log_file);
+    }
     return rc;
 }
 
-/* Adds a ready JSON document, sending the batch first if it is full. */
+/* Where a document came from, for its batch item and a reject. */
+struct origin {
+    uint64_t offset; /* file: byte offset; PostgreSQL: 0 */
+    uint64_t line;   /* file: line within the range; PG: row in range */
+    const char *raw; /* the record as read, for the reject file */
+    size_t raw_len;
+};
+
+/*
+ * Adds a ready JSON document with the given id (NULL: the file source
+ * derives one), sending the batch first if it is full.
+ */
 static int
-add_document(struct worker *w, const struct fb_record *rec, const char *doc,
-             size_t len)
+add_document(struct worker *w, const struct origin *o, const char *id,
+             size_t idlen, const char *doc, size_t len)
 {
-    char id[FB_DOCID_BUFSIZE];
+    char idbuf[FB_DOCID_BUFSIZE];
     char err[160];
-    size_t idlen;
     enum fb_bulk_result r;
     int rc;
 
-    if (w->opts->id_field != NULL) {
-        if (fb_docid_from_field(doc, len, w->opts->id_field, id, sizeof(id),
-                                &idlen, err, sizeof(err)) < 0)
-            return reject(w, rec->offset, rec->rel_line, 0, "invalid_id", err,
-                          rec->data, rec->len);
-    } else {
-        idlen = fb_docid_position(&w->idsrc, rec->offset, id, sizeof(id));
+    if (id == NULL && !w->is_pg) {
+        if (w->opts->id_field != NULL) {
+            if (fb_docid_from_field(doc, len, w->opts->id_field, idbuf,
+                                    sizeof(idbuf), &idlen, err,
+                                    sizeof(err)) < 0)
+                return reject(w, o->offset, o->line, 0, "invalid_id", err,
+                              o->raw, o->raw_len);
+        } else {
+            idlen =
+                fb_docid_position(&w->idsrc, o->offset, idbuf, sizeof(idbuf));
+        }
+        id = idbuf;
     }
 
-    r = fb_bulk_add(w->bulk, id, idlen, doc, len, rec->offset, rec->rel_line);
+    r = fb_bulk_add(w->bulk, id, idlen, doc, len, o->offset, o->line);
     if (r == FB_BULK_FULL) {
         if ((rc = flush(w)) != FB_EXIT_OK)
             return rc;
-        r = fb_bulk_add(w->bulk, id, idlen, doc, len, rec->offset,
-                        rec->rel_line);
+        r = fb_bulk_add(w->bulk, id, idlen, doc, len, o->offset, o->line);
     }
     if (r == FB_BULK_OK)
         return FB_EXIT_OK;
     if (r == FB_BULK_BAD_ID)
-        return reject(w, rec->offset, rec->rel_line, 0, "invalid_id",
-                      "id longer than 512 bytes", rec->data, rec->len);
+        return reject(w, o->offset, o->line, 0, "invalid_id",
+                      "id longer than 512 bytes", o->raw, o->raw_len);
     snprintf(err, sizeof(err),
              "record of %zu bytes does not fit in a batch of %zu bytes "
              "(--batch-bytes)",
              len, fb_bulk_limit(w->bulk));
-    return reject(w, rec->offset, rec->rel_line, 0, "record_too_large", err,
-                  rec->data, rec->len);
+    return reject(w, o->offset, o->line, 0, "record_too_large", err, o->raw,
+                  o->raw_len);
 }
 
 static int
 process_record(struct worker *w, const struct fb_record *rec)
 {
+    struct origin o = {rec->offset, rec->rel_line, rec->data, rec->len};
     char err[192];
     size_t pos = 0;
 
@@ -402,13 +441,13 @@ process_record(struct worker *w, const struct fb_record *rec)
         if (fb_json_validate_object(rec->data, rec->len, err, sizeof(err)) < 0)
             return reject(w, rec->offset, rec->rel_line, 0, "invalid_json", err,
                           rec->data, rec->len);
-        return add_document(w, rec, rec->data, rec->len);
+        return add_document(w, &o, NULL, 0, rec->data, rec->len);
     }
     if (fb_csv_to_json(w->csv, rec->data, rec->len, w->scratch, w->scratch_cap,
                        &pos) < 0)
         return reject(w, rec->offset, rec->rel_line, 0, "invalid_csv",
                       fb_csv_error(w->csv), rec->data, rec->len);
-    return add_document(w, rec, w->scratch, pos);
+    return add_document(w, &o, NULL, 0, w->scratch, pos);
 }
 
 /* Opens the input the first time a range needs it. */
@@ -464,9 +503,78 @@ open_input(struct worker *w)
     return FB_EXIT_OK;
 }
 
-/* Loads one range; returns its exit code. */
+/*
+ * Ends a range: the batch in flight is sent also when stopping; after an
+ * error nothing more is sent (the range is not loaded).
+ */
 static int
-load_range(struct worker *w, uint64_t lo, uint64_t hi)
+finish_range(struct worker *w, int rc)
+{
+    if (rc == FB_EXIT_OK || rc == FB_EXIT_SIGINT || rc == FB_EXIT_SIGTERM) {
+        int frc = flush(w);
+
+        if (rc == FB_EXIT_OK)
+            rc = frc;
+    } else {
+        fb_bulk_reset(w->bulk);
+    }
+    return rc;
+}
+
+/* Loads one range of a PostgreSQL source; returns its exit code. */
+static int
+load_pg_range(struct worker *w, const struct fb_msg *msg)
+{
+    struct fb_pg_job job;
+    struct fb_pg_row row;
+    int status = FB_EXIT_OK;
+    int rc;
+
+    if (w->pg == NULL && (w->pg = fb_pg_reader_open(&w->pgspec)) == NULL)
+        return FB_EXIT_UNAVAILABLE;
+    job.snapshot = msg->snapshot;
+    job.split = (enum fb_pg_split)msg->split;
+    job.window.start_us = msg->win_start;
+    job.window.end_us = msg->win_end;
+    job.lo = msg->lo;
+    job.hi = msg->hi;
+    if ((rc = fb_pg_reader_begin(w->pg, &job)) != FB_EXIT_OK)
+        return rc;
+    while (rc == FB_EXIT_OK) {
+        struct origin o;
+        int r;
+
+        if (fb_worker_stop) {
+            rc = stop_status();
+            break;
+        }
+        r = fb_pg_reader_next(w->pg, &row, &status);
+        if (r == 0)
+            break;
+        if (r < 0) {
+            rc = status != FB_EXIT_OK ? status : FB_EXIT_UNAVAILABLE;
+            break;
+        }
+        w->counts.read++;
+        o.offset = 0;
+        o.line = row.row;
+        o.raw = row.doc;
+        o.raw_len = row.doc_len;
+        if (row.error != NULL)
+            rc = reject(w, 0, row.row, 0, "invalid_row", row.error, row.doc,
+                        row.doc_len);
+        else
+            rc = add_document(w, &o, row.id, row.id_len, row.doc, row.doc_len);
+    }
+    rc = finish_range(w, rc);
+    if (rc == FB_EXIT_OK && w->counts.rejected > 0)
+        rc = FB_EXIT_DATAERR;
+    return rc;
+}
+
+/* Loads one range of a file; returns its exit code. */
+static int
+load_file_range(struct worker *w, uint64_t lo, uint64_t hi)
 {
     struct fb_record rec;
     enum fb_read_result r;
@@ -493,15 +601,7 @@ load_range(struct worker *w, uint64_t lo, uint64_t hi)
         }
         rc = process_record(w, &rec);
     }
-    /* Finish the batch in flight, also when stopping. */
-    if (rc == FB_EXIT_OK || rc == FB_EXIT_SIGINT || rc == FB_EXIT_SIGTERM) {
-        int frc = flush(w);
-
-        if (rc == FB_EXIT_OK)
-            rc = frc;
-    } else {
-        fb_bulk_reset(w->bulk); /* not sent: the range is not loaded */
-    }
+    rc = finish_range(w, rc);
     if (rc == FB_EXIT_OK && w->kind == FB_INPUT_FILE &&
         fb_reader_file_changed(w->reader) == 1) {
         fb_error("%s changed (size, inode or mtime) while range [%" PRIu64
@@ -538,8 +638,18 @@ worker_init(struct worker *w, const struct fb_options *opts, int res_fd)
     w->items = calloc(opts->batch_docs, sizeof(*w->items));
     w->retry = calloc(opts->batch_docs, sizeof(*w->retry));
     w->es = fb_es_new(opts);
-    w->rejects =
-        fb_rejects_open(opts->reject_file, opts->input, opts->max_record_bytes);
+    w->is_pg = fb_options_pg(opts);
+    if (w->is_pg) {
+        char err[256];
+
+        if (fb_pg_spec_from_options(opts, &w->pgspec, err, sizeof(err)) < 0) {
+            fb_error("%s", err); /* the parent checked it already */
+            return FB_EXIT_CONFIG;
+        }
+    }
+    w->rejects = fb_rejects_open(
+        opts->reject_file, w->is_pg ? fb_job_source_name(opts) : opts->input,
+        opts->max_record_bytes);
     if (w->reader == NULL || w->bulk == NULL || w->items == NULL ||
         w->retry == NULL || w->es == NULL || w->rejects == NULL)
         return FB_EXIT_OSERR;
@@ -560,6 +670,7 @@ worker_init(struct worker *w, const struct fb_options *opts, int res_fd)
 static void
 worker_free(struct worker *w)
 {
+    fb_pg_reader_close(w->pg);
     fb_reader_free(w->reader);
     fb_csv_free(w->csv);
     free(w->scratch);
@@ -581,8 +692,9 @@ install_worker_signals(void)
     /* No SA_RESTART: a backoff sleep must end at once. */
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    sa.sa_handler = on_hup;
+    sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    signal(SIGHUP, SIG_IGN);
 }
 
 int
@@ -596,7 +708,8 @@ fb_worker_main(const struct fb_options *opts, int cmd_fd, int res_fd)
     install_worker_signals();
     rc = worker_init(&w, opts, res_fd);
     if (rc != FB_EXIT_OK) {
-        fb_error("cannot set up: out of memory");
+        if (rc == FB_EXIT_OSERR)
+            fb_error("cannot set up: out of memory");
         worker_free(&w);
         return rc;
     }
@@ -621,12 +734,16 @@ fb_worker_main(const struct fb_options *opts, int cmd_fd, int res_fd)
             code = FB_EXIT_OSERR;
             break;
         }
-        if (!opened) {
-            rc = open_input(&w);
-            opened = rc == FB_EXIT_OK;
+        if (w.is_pg) {
+            rc = load_pg_range(&w, &msg);
+        } else {
+            if (!opened) {
+                rc = open_input(&w);
+                opened = rc == FB_EXIT_OK;
+            }
+            if (opened)
+                rc = load_file_range(&w, msg.lo, msg.hi);
         }
-        if (opened)
-            rc = load_range(&w, msg.lo, msg.hi);
 
         memset(&done, 0, sizeof(done));
         done.type = FB_MSG_DONE;

@@ -31,6 +31,9 @@ enum fb_log_level fb_log_get_level(void);
  */
 int fb_log_open(const char *path);
 
+/* The descriptor log lines go to (workers keep it open). */
+int fb_log_fd(void);
+
 void fb_log(enum fb_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

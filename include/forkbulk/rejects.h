@@ -13,6 +13,8 @@
  *    "record":"<the record as sent or read, as a JSON string>"}
  * "status" is the cluster's item status; it is absent for records the
  * loader refused itself (invalid JSON, wrong CSV field count, too large).
+ * For PostgreSQL, "file" names the table and range ("public.flows key
+ * [100, 200)") and "line" is the row number within that range.
  */
 #ifndef FORKBULK_REJECTS_H
 #define FORKBULK_REJECTS_H
@@ -37,7 +39,8 @@ void fb_rejects_close(struct fb_rejects *rj);
 
 /* One position in the source: line is 0 when unknown. */
 struct fb_reject {
-    uint64_t line;
+    const char *where; /* NULL: the file; PostgreSQL: the range */
+    uint64_t line;     /* file line, or row number within the range */
     uint64_t offset;
     int status; /* 0: refused by the loader */
     const char *type;

@@ -28,10 +28,14 @@ struct fb_summary {
 void fb_summary_print(const struct fb_summary *s, const struct fb_options *opts,
                       FILE *out);
 
-/* The same as one JSON object in path (written to path.tmp, renamed).
- * 0, or -1 with errno set. */
+/* Adds members to the summary's JSON object (a json_t *); 0 or -1. */
+typedef int (*fb_summary_extra_fn)(const void *arg, void *json_object);
+
+/* The same as one JSON object in path (written to path.tmp, renamed),
+ * plus what extra adds (may be NULL).  0, or -1 with errno set. */
 int fb_summary_write_json(const struct fb_summary *s,
-                          const struct fb_options *opts, const char *path);
+                          const struct fb_options *opts, const char *path,
+                          fb_summary_extra_fn extra, const void *arg);
 
 /* One-line meaning of an exit code, as in --help. */
 const char *fb_exit_meaning(int code);

@@ -1,0 +1,470 @@
+/*
+ * job.c
+ *    The hourly PostgreSQL job as a sequence of units (see job.h).
+ */
+#include "forkbulk/job.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "forkbulk/hours.h"
+#include "forkbulk/ledger.h"
+#include "forkbulk/lock.h"
+#include "forkbulk/log.h"
+#include "forkbulk/status.h"
+#include "forkbulk/summary.h"
+
+#define DEFAULT_LOOKBACK "48h"
+
+struct hour_run {
+    int64_t start_us;
+    char label[32];
+    char index[FB_MSG_INDEX_MAX];
+    struct fb_summary sum;
+    bool loaded; /* went through the supervisor */
+};
+
+struct fb_job {
+    const struct fb_options *opts;
+    struct fb_pg_spec spec;
+    char name[128]; /* the job: lock key and ledger key */
+    struct fb_lock *lock;
+    struct fb_ledger *ledger;
+    int64_t run_id; /* ledger row of the current hour */
+    struct hour_run *hours;
+    size_t n_hours;
+    size_t next;              /* next hour to plan */
+    struct hour_run *current; /* the hour being loaded */
+    struct fb_pg_plan plan;
+    bool planned; /* plan holds an open snapshot */
+    bool warned_ids;
+};
+
+const char *
+fb_job_source_name(const struct fb_options *opts)
+{
+    return opts->table != NULL ? opts->table : "query";
+}
+
+int
+fb_pg_spec_from_options(const struct fb_options *opts, struct fb_pg_spec *spec,
+                        char *err, size_t errlen)
+{
+    const char *split = opts->split != NULL ? opts->split : "auto";
+
+    memset(spec, 0, sizeof(*spec));
+    spec->conninfo = opts->pg != NULL ? opts->pg : "";
+    spec->table = opts->table;
+    spec->time_column = opts->time_column;
+    spec->query = opts->query;
+    spec->id_column = opts->id_column;
+    spec->id_columns = opts->id_columns;
+    spec->null_as_null = opts->pg_null;
+    spec->max_doc_bytes = opts->max_record_bytes;
+    spec->ranges_per_worker = 16;
+    if (strcmp(split, "auto") == 0) {
+        spec->split = FB_PG_SPLIT_AUTO;
+    } else if (strcmp(split, "ctid") == 0) {
+        spec->split = FB_PG_SPLIT_CTID;
+    } else if (strncmp(split, "key:", 4) == 0 && split[4] != '\0') {
+        spec->split = FB_PG_SPLIT_KEY;
+        spec->split_column = split + 4;
+    } else if (strncmp(split, "time:", 5) == 0) {
+        char why[128];
+
+        spec->split = FB_PG_SPLIT_TIME;
+        if (fb_hours_parse_duration(split + 5, &spec->split_us, why,
+                                    sizeof(why)) < 0 ||
+            spec->split_us <= 0) {
+            snprintf(err, errlen, "--split %s: %s", split, why);
+            return -1;
+        }
+    } else {
+        snprintf(err, errlen,
+                 "--split must be auto, ctid, key:COLUMN or time:DURATION, "
+                 "not '%s'",
+                 split);
+        return -1;
+    }
+    if (opts->id_column != NULL && opts->id_columns != NULL) {
+        snprintf(err, errlen,
+                 "--id-column and --id-columns exclude each "
+                 "other");
+        return -1;
+    }
+    return 0;
+}
+
+static int64_t
+now_us(void)
+{
+    struct timeval tv;
+
+    gettimeofday(&tv, NULL);
+    return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
+}
+
+static int
+add_hour(struct fb_job *job, int64_t start, char *err, size_t errlen)
+{
+    struct hour_run *h = &job->hours[job->n_hours];
+
+    memset(h, 0, sizeof(*h));
+    h->start_us = start;
+    fb_hours_format(start, job->opts->timezone, h->label, sizeof(h->label));
+    if (fb_hours_index_name(job->opts->index_pattern, start,
+                            job->opts->timezone, h->index, sizeof(h->index),
+                            err, errlen) < 0)
+        return -1;
+    job->n_hours++;
+    return 0;
+}
+
+/*
+ * --catch-up: every hour of the lookback window whose last run in the
+ * ledger is not done (never run, failed, interrupted), oldest first.
+ */
+static int
+plan_catch_up(struct fb_job *job, char *err, size_t errlen)
+{
+    int64_t lookback, from, to, *pending;
+    size_t n, n_pending = 0;
+
+    if (fb_hours_parse_duration(job->opts->lookback ? job->opts->lookback
+                                                    : DEFAULT_LOOKBACK,
+                                &lookback, err, errlen) < 0)
+        return -1;
+    if (fb_hours_lookback(now_us(), lookback, job->opts->timezone,
+                          FB_HOURS_MAX_DEFAULT, &from, &to, &n, err,
+                          errlen) < 0)
+        return -1;
+    pending = calloc(n ? n : 1, sizeof(*pending));
+    job->hours = calloc(n ? n : 1, sizeof(*job->hours));
+    if (pending == NULL || job->hours == NULL) {
+        free(pending);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (fb_ledger_pending(job->ledger, job->name, from, to, pending, n,
+                          &n_pending, err, errlen) < 0) {
+        free(pending);
+        return -1;
+    }
+    for (size_t i = 0; i < n_pending; i++) {
+        if (add_hour(job, pending[i], err, errlen) < 0) {
+            free(pending);
+            return -1;
+        }
+    }
+    free(pending);
+    fb_info("catch-up: %zu of the %zu hour(s) since %s need loading", n_pending,
+            n, job->hours ? "the lookback start" : "");
+    return 0;
+}
+
+/* Works out which hours this run loads. */
+static int
+plan_hours(struct fb_job *job, char *err, size_t errlen)
+{
+    const struct fb_options *o = job->opts;
+    const char *tz = o->timezone;
+    int64_t from, to, one;
+    size_t n = 0;
+    int modes =
+        (o->hour != NULL) + (o->from != NULL || o->to != NULL) + o->catch_up;
+
+    if (modes != 1) {
+        snprintf(err, errlen,
+                 modes == 0 ? "say which hours to load: --hour last, --hour "
+                              "2026-11-27T03, --from T --to T, or --catch-up"
+                            : "--hour, --from/--to and --catch-up exclude "
+                              "each other");
+        return -1;
+    }
+    if (o->hour != NULL) {
+        if (fb_hours_parse_hour(o->hour, tz, now_us(), &one, err, errlen) < 0)
+            return -1;
+        from = one;
+        n = 1;
+    } else if (o->from != NULL || o->to != NULL) {
+        if (o->from == NULL || o->to == NULL) {
+            snprintf(err, errlen, "--from and --to go together");
+            return -1;
+        }
+        if (fb_hours_parse_range(o->from, o->to, tz, FB_HOURS_MAX_DEFAULT,
+                                 &from, &to, &n, err, errlen) < 0)
+            return -1;
+    } else {
+        return plan_catch_up(job, err, errlen);
+    }
+    job->hours = calloc(n ? n : 1, sizeof(*job->hours));
+    if (job->hours == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (add_hour(job, from + (int64_t)i * FB_HOUR_US, err, errlen) < 0)
+            return -1;
+    return 0;
+}
+
+/* The lock file: --lock-file, or one per job name in /tmp. */
+static int
+take_lock(struct fb_job *job, char *err, size_t errlen)
+{
+    char path[512];
+
+    if (job->opts->lock_file != NULL) {
+        snprintf(path, sizeof(path), "%s", job->opts->lock_file);
+    } else {
+        size_t n = (size_t)snprintf(path, sizeof(path), "/tmp/forkbulk-");
+
+        for (const char *c = job->name; *c && n + 6 < sizeof(path); c++)
+            path[n++] = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                                (*c >= '0' && *c <= '9') || *c == '-'
+                            ? *c
+                            : '_';
+        snprintf(path + n, sizeof(path) - n, ".lock");
+    }
+    return fb_lock_acquire(job->name, path, job->spec.conninfo, &job->lock, err,
+                           errlen);
+}
+
+/* Opens the ledger ([schema.]table) and marks dead runs interrupted. */
+static int
+open_ledger(struct fb_job *job, char *err, size_t errlen)
+{
+    char schema[128] = "";
+    const char *table = job->opts->ledger_table;
+    const char *dot = table != NULL ? strchr(table, '.') : NULL;
+    size_t reaped = 0;
+
+    if (dot != NULL) {
+        snprintf(schema, sizeof(schema), "%.*s", (int)(dot - table), table);
+        table = dot + 1;
+    }
+    if (fb_ledger_open(job->spec.conninfo, schema, table, &job->ledger, err,
+                       errlen) < 0)
+        return FB_EXIT_UNAVAILABLE;
+    /* We hold the lock: runs still marked running have died. */
+    if (fb_ledger_reap(job->ledger, job->name, &reaped, err, errlen) < 0)
+        return FB_EXIT_UNAVAILABLE;
+    if (reaped > 0)
+        fb_warn("ledger: %zu earlier run(s) of %s died while running; "
+                "marked interrupted",
+                reaped, job->name);
+    return 0;
+}
+
+int
+fb_job_open(const struct fb_options *opts, struct fb_job **out)
+{
+    struct fb_job *job = calloc(1, sizeof(*job));
+    char err[512];
+    int rc;
+
+    *out = NULL;
+    if (job == NULL)
+        return FB_EXIT_OSERR;
+    job->opts = opts;
+    if (fb_pg_spec_from_options(opts, &job->spec, err, sizeof(err)) < 0 ||
+        (opts->timezone != NULL &&
+         fb_hours_check_timezone(opts->timezone, err, sizeof(err)) < 0)) {
+        fb_error("%s", err);
+        fb_job_close(job, FB_EXIT_USAGE);
+        return FB_EXIT_USAGE;
+    }
+    snprintf(job->name, sizeof(job->name), "%s",
+             opts->job != NULL ? opts->job : fb_job_source_name(opts));
+    if ((rc = take_lock(job, err, sizeof(err))) != 0 ||
+        (rc = open_ledger(job, err, sizeof(err))) != 0) {
+        fb_error("%s", err);
+        fb_job_close(job, rc);
+        return rc;
+    }
+    if (plan_hours(job, err, sizeof(err)) < 0) {
+        fb_error("%s", err);
+        fb_job_close(job, FB_EXIT_USAGE);
+        return FB_EXIT_USAGE;
+    }
+    *out = job;
+    return 0;
+}
+
+static int
+job_next_unit(void *ctx, struct fb_unit *unit)
+{
+    struct fb_job *job = ctx;
+    struct hour_run *h;
+    struct fb_pg_window win;
+    char err[512];
+    int rc;
+
+    if (job->next >= job->n_hours)
+        return 0;
+    h = &job->hours[job->next++];
+    win.start_us = h->start_us;
+    win.end_us = h->start_us + FB_HOUR_US;
+    rc = fb_pg_plan(&job->spec, &win, job->opts->workers, &job->plan);
+    if (rc != 0)
+        return -rc;
+    job->planned = true;
+    job->current = h;
+    if (!job->plan.ids_stable && !job->warned_ids) {
+        fb_warn("%s has no primary key and no --id-column/--id-columns: "
+                "documents get generated ids, so re-running an hour may "
+                "duplicate documents",
+                fb_job_source_name(job->opts));
+        job->warned_ids = true;
+    }
+    if (job->plan.n_ranges == 0)
+        fb_info("hour %s: no rows in %s for this window; nothing to load",
+                h->label, fb_job_source_name(job->opts));
+    if (fb_ledger_begin(job->ledger, job->name, h->start_us, h->index,
+                        job->plan.snapshot, &job->run_id, err,
+                        sizeof(err)) < 0) {
+        fb_error("ledger: %s", err);
+        return -FB_EXIT_UNAVAILABLE;
+    }
+    snprintf(unit->name, sizeof(unit->name), "hour %s", h->label);
+    snprintf(unit->index, sizeof(unit->index), "%s", h->index);
+    unit->n_ranges = job->plan.n_ranges;
+    return 1;
+}
+
+static void
+job_range(void *ctx, uint64_t i, struct fb_msg *msg)
+{
+    struct fb_job *job = ctx;
+
+    fb_pg_plan_range(&job->plan, i, &msg->lo, &msg->hi);
+    msg->win_start = job->current->start_us;
+    msg->win_end = job->current->start_us + FB_HOUR_US;
+    msg->split = (uint8_t)job->plan.split;
+    snprintf(msg->snapshot, sizeof(msg->snapshot), "%s", job->plan.snapshot);
+}
+
+static void
+job_range_done(void *ctx, uint64_t i, const struct fb_msg *done)
+{
+    struct fb_job *job = ctx;
+    char err[512];
+
+    if (done->status != FB_EXIT_OK && done->status != FB_EXIT_DATAERR)
+        return; /* not completed: the ledger keeps completed ranges only */
+    if (fb_ledger_range_done(
+            job->ledger, job->run_id, (int)i, (int64_t)done->lo,
+            (int64_t)done->hi, (int64_t)done->counts.loaded,
+            (int64_t)done->counts.rejected, err, sizeof(err)) < 0)
+        fb_warn("ledger: %s", err);
+}
+
+static enum fb_run_status
+run_status(int exit_code)
+{
+    if (exit_code == FB_EXIT_OK || exit_code == FB_EXIT_DATAERR)
+        return FB_RUN_DONE;
+    if (exit_code == FB_EXIT_SIGINT || exit_code == FB_EXIT_SIGTERM)
+        return FB_RUN_INTERRUPTED;
+    return FB_RUN_FAILED;
+}
+
+static void
+job_unit_done(void *ctx, const struct fb_unit *unit,
+              const struct fb_summary *sum)
+{
+    struct fb_job *job = ctx;
+    struct fb_ledger_counts counts;
+    char err[512];
+
+    (void)unit;
+    if (job->planned) {
+        fb_pg_plan_end(&job->plan);
+        job->planned = false;
+    }
+    job->current->sum = *sum;
+    job->current->loaded = true;
+    counts.loaded = (int64_t)sum->counts.loaded;
+    counts.rejected = (int64_t)sum->counts.rejected;
+    counts.read = (int64_t)sum->counts.read;
+    if (fb_ledger_end(job->ledger, job->run_id, run_status(sum->exit_code),
+                      &counts, err, sizeof(err)) < 0)
+        fb_warn("ledger: %s", err);
+}
+
+void
+fb_job_source(struct fb_job *job, struct fb_source_ops *ops)
+{
+    memset(ops, 0, sizeof(*ops));
+    ops->next_unit = job_next_unit;
+    ops->job = job_range;
+    ops->range_done = job_range_done;
+    ops->unit_done = job_unit_done;
+    ops->ctx = job;
+}
+
+void
+fb_job_print_hours(const struct fb_job *job, FILE *out)
+{
+    for (size_t i = 0; i < job->n_hours; i++) {
+        const struct hour_run *h = &job->hours[i];
+
+        if (!h->loaded) {
+            fprintf(out, "  hour %s -> %s: not loaded\n", h->label, h->index);
+            continue;
+        }
+        fprintf(out,
+                "  hour %s -> %s: %" PRIu64 " read, %" PRIu64
+                " loaded, %" PRIu64 " rejected, %.2f s, exit %d (%s)\n",
+                h->label, h->index, h->sum.counts.read, h->sum.counts.loaded,
+                h->sum.counts.rejected, h->sum.seconds, h->sum.exit_code,
+                fb_exit_meaning(h->sum.exit_code));
+    }
+}
+
+int
+fb_job_summary_json(const void *arg, void *json_object)
+{
+    const struct fb_job *job = arg;
+    json_t *arr = json_array();
+
+    if (arr == NULL)
+        return -1;
+    for (size_t i = 0; i < job->n_hours; i++) {
+        const struct hour_run *h = &job->hours[i];
+        json_t *o = json_pack(
+            "{s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:f, s:i}", "hour",
+            h->label, "index", h->index, "loaded_to_end", h->loaded, "read",
+            (json_int_t)h->sum.counts.read, "loaded",
+            (json_int_t)h->sum.counts.loaded, "rejected",
+            (json_int_t)h->sum.counts.rejected, "ranges",
+            (json_int_t)h->sum.ranges, "ranges_failed",
+            (json_int_t)h->sum.ranges_failed, "seconds", h->sum.seconds,
+            "exit_code", h->loaded ? h->sum.exit_code : -1);
+
+        if (o == NULL || json_array_append_new(arr, o) < 0) {
+            json_decref(arr);
+            return -1;
+        }
+    }
+    return json_object_set_new(json_object, "hours", arr);
+}
+
+void
+fb_job_close(struct fb_job *job, int exit_code)
+{
+    (void)exit_code;
+    if (job == NULL)
+        return;
+    if (job->planned)
+        fb_pg_plan_end(&job->plan);
+    fb_ledger_close(job->ledger);
+    fb_lock_release(job->lock);
+    free(job->hours);
+    free(job);
+}
