@@ -13,7 +13,18 @@
  *                   range has no upper bound
  *   slice, time:    the window itself, with $1/$2 set to the sub-window
  * $1/$2 are timestamptz, so a query that uses only one of them still
- * prepares.  Every session runs with TimeZone=UTC, DateStyle=ISO,
+ * prepares.  A key with NULLs in the window is refused (no range would
+ * hold those rows).
+ *
+ * Streaming (fb_pg_fetch): table sources use COPY (...) TO STDOUT by
+ * default, the least worker CPU measured.  COPY takes no parameters, so
+ * the values are bound as parameters of set_config('fb.pN', $N, true)
+ * (transaction-local) and the SQL reads them back as
+ * (SELECT current_setting('fb.pN')::type): the scalar subquery makes it
+ * an InitPlan, evaluated once and usable by index and TID range scans
+ * (a bare current_setting() in a filter is evaluated per row and cost
+ * twice the server CPU).  Query sources keep their own $1/$2 and stream in
+ * single-row mode.  Every session runs with TimeZone=UTC, DateStyle=ISO,
  * extra_float_digits=1 and client_encoding=UTF8, which pgrender.c relies
  * on.
  */
@@ -585,17 +596,27 @@ pg_plan_key(PGconn *conn, const char *wsql, const char *key,
 
     if (qk == NULL)
         goto out;
-    n = strlen(wsql) + 2 * strlen(qk) + 64;
+    n = strlen(wsql) + 3 * strlen(qk) + 80;
     sql = malloc(n);
     if (sql == NULL)
         goto out;
-    snprintf(sql, n, "SELECT min(%s), max(%s) FROM (%s) AS fb_w", qk, qk, wsql);
+    snprintf(sql, n,
+             "SELECT min(%s), max(%s), bool_or(%s IS NULL) FROM (%s) AS fb_w",
+             qk, qk, qk, wsql);
     res = pg_query(conn, sql, win, NULL, NULL, 0, "split key range", &status);
     if (res == NULL)
         goto out;
     if (!pg_is_int_type(PQftype(res, 0))) {
         fb_error("split key [%s] is not an integer column (type oid %u)", key,
                  PQftype(res, 0));
+        status = FB_EXIT_CONFIG;
+        goto out;
+    }
+    /* No range holds a NULL key: such rows would be lost silently. */
+    if (strcmp(PQgetvalue(res, 0, 2), "t") == 0) {
+        fb_error("split key [%s] is NULL in some rows of the window: split "
+                 "on another column, by time or by ctid",
+                 key);
         status = FB_EXIT_CONFIG;
         goto out;
     }

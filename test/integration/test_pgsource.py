@@ -87,7 +87,9 @@ class PgSourceTest(unittest.TestCase):
                 "CREATE TABLE nokey (a int, b text, ts timestamptz);"
                 "INSERT INTO nokey SELECT g % 7, 'v' || g, "
                 "'2026-11-27 03:00:00+00'::timestamptz + g * interval '1 s'"
-                " FROM generate_series(0, 999) g;")
+                " FROM generate_series(0, 999) g;"
+                "CREATE TABLE nulls (k int, ts timestamptz);"
+                "INSERT INTO nulls VALUES (NULL, '2026-11-27 03:00:00+00');")
         except Exception:
             cls.pg.stop()
             raise
@@ -185,21 +187,27 @@ class PgSourceTest(unittest.TestCase):
                       % h, rows)
 
     def test_snapshot_hides_later_rows(self):
-        for fetch in ("copy", "singlerow"):
-            self.snapshot_case(fetch)
+        # Key ranges would exclude id 100000 anyway; ctid's open last range
+        # and time sub-windows would not, so only the snapshot hides it.
+        for fetch, split in (("copy", "ctid"), ("singlerow", "ctid"),
+                             ("copy", "time:600000000"),
+                             ("cursor", "time:600000000"), ("copy", "key")):
+            self.snapshot_case(fetch, split)
 
-    def snapshot_case(self, fetch):
+    def snapshot_case(self, fetch, split):
         plan, rows = self.lines(
             "--table", "flows", "--time-column", "ts", "--fetch", fetch,
-            "--insert-during",
+            "--split", split, "--insert-during",
             "INSERT INTO flows VALUES (100000, '2026-11-27 03:10:00+00', 1,"
             " '10.0.0.2'); DELETE FROM flows WHERE id = 5")
-        self.assertEqual(len(rows), 3600)
+        self.assertEqual(len(rows), 3600, (fetch, split))
         self.assertFalse(any(r.startswith("100000\t") for r in rows))
         self.assertTrue(any(r.startswith("5\t") for r in rows))
         self.pg.psql("DELETE FROM flows WHERE id = 100000; INSERT INTO flows"
                      " VALUES (5, '2026-11-27 03:00:05+00', 50, '10.0.0.1')"
                      " ON CONFLICT DO NOTHING")
+        self.assertEqual(self.pg.psql("SELECT count(*) FROM flows"),
+                         [["4101"]])
 
     def test_empty_window(self):
         rc, out, err = run_check(self.pg, "--table", "flows",
@@ -221,6 +229,10 @@ class PgSourceTest(unittest.TestCase):
               "key:src"], 78, "split key [src] is not an integer column"),
             (["--table", "flows", "--time-column", "ts", "--id-column",
               "nope"], 78, "id column [nope] is not a column of the source"),
+            (["--table", "nulls", "--time-column", "ts", "--split", "key:k"],
+             78, "split key [k] is NULL in some rows of the window"),
+            (["--table", "nokey", "--time-column", "ts", "--split", "key"],
+             78, "the source has no integer primary key"),
         ]
         for args, code, msg in cases:
             rc, out, err = run_check(self.pg, *args)
