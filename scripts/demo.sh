@@ -49,12 +49,12 @@ CREATE TABLE flows (
 INSERT INTO flows
 SELECT g,
        '2026-11-27 03:00:00+00'::timestamptz
-         + (g - 1) * (interval '1 hour' / $flows),
+         + ((g - 1) * 3600000000::bigint / $flows) * interval '1 microsecond',
        ('10.' || (g % 256) || '.' || ((g / 256) % 256) || '.' || (g % 200 + 1))::inet,
        CASE WHEN g % 10 = 0 THEN ('2001:db8::' || to_hex(g % 65536))::inet
             ELSE ('192.0.' || (g % 250) || '.' || (g % 199 + 1))::inet END,
        1024 + g % 64000, (ARRAY[53, 80, 443, 22, 123])[1 + g % 5],
-       (ARRAY[6, 6, 17, 1])[1 + g % 4], 40 + (g * 7919) % 1048576,
+       (ARRAY[6, 6, 17, 1])[1 + g % 4], 40 + (g::bigint * 7919) % 1048576,
        1 + g % 1000, CASE WHEN g % 4 < 2 THEN g % 64 END, g % 48, (g + 7) % 48
 FROM generate_series(1, $flows) g;
 CREATE INDEX ON flows (ts);

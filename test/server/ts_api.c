@@ -191,6 +191,7 @@ struct ctx {
     bool head;
     bool compat;   /* es8 compatible-with media type */
     bool no_count; /* the request reset the counters: do not count it */
+    bool filtered; /* filter_path was applied while writing out */
     char uri[2048];
 };
 
@@ -1174,7 +1175,7 @@ dispatch(struct ctx *c)
         if (c->req->body_len == 0)
             return error(c, 400, "parse_exception", "request body is required");
         return ts_bulk_handle(c->st, c->req, &c->q, n > 1 ? segs[0] : NULL,
-                              &c->out);
+                              &c->out, &c->filtered);
     }
     if ((rc = check_content_type(c, false)) != 0)
         return rc;
@@ -1268,9 +1269,10 @@ ts_api_handle(struct ts_state *state, const struct ts_request *req,
         ts_out_free(&c->out);
         ts_out_init(&c->out, 4096);
         c->status = error(c, 500, "exception", "response too large");
+        c->filtered = false;
     }
     filter = ts_query_get(&c->q, "filter_path");
-    if (filter != NULL && c->out.len > 0 && !c->head) {
+    if (filter != NULL && c->out.len > 0 && !c->head && !c->filtered) {
         struct ts_out filtered;
 
         ts_out_init(&filtered, TS_OUT_MAX);

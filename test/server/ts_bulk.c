@@ -7,7 +7,9 @@
  *
  * Speed matters here (hundreds of MB/s): one items array per request (no
  * malloc per item), source lines validated by the hand-written scanner of
- * ts_json.c, ids kept as 64-bit hashes.
+ * ts_json.c, ids kept as 64-bit hashes, compact action lines parsed by a
+ * fast path, and filter_path applied while the response is written (only
+ * what survives is written at all).
  */
 #include "ts_state.h"
 
@@ -17,6 +19,7 @@
 #include <string.h>
 
 #include "ts_docsum.h"
+#include "ts_filter.h"
 #include "ts_json.h"
 
 enum op { OP_INDEX, OP_CREATE, OP_UPDATE, OP_DELETE };
@@ -47,6 +50,45 @@ struct item {
 
 struct mapctx;
 
+/*
+ * What filter_path leaves of a successful item, as literal text with holes
+ * for its values.  filter_path decides by keys only and copies scalar
+ * values as they are, so the filtered form of every success item of one
+ * op has the same shape: it is worked out once per request, by running
+ * the generic filter over an item whose values are markers.
+ */
+#define TMPL_TEXT 1024
+#define TMPL_PARTS 8
+
+enum tfield {
+    TF_NONE,
+    TF_INDEX,
+    TF_ID,
+    TF_VERSION,
+    TF_RESULT,
+    TF_TOTAL,
+    TF_SEQ,
+    TF_STATUS,
+};
+
+enum tmpl_state {
+    TMPL_UNBUILT,
+    TMPL_READY,
+    TMPL_GENERIC, /* could not be built: filter each item generically */
+};
+
+struct tmpl {
+    enum tmpl_state state;
+    bool emitted; /* false: the filter drops the whole item */
+    int nparts;
+    struct {
+        uint16_t off; /* literal text[off..off+len), then field */
+        uint16_t len;
+        uint8_t field; /* enum tfield */
+    } part[TMPL_PARTS];
+    char text[TMPL_TEXT];
+};
+
 struct bulk {
     struct ts_state *st;
     enum ts_mode mode;
@@ -61,6 +103,13 @@ struct bulk {
     int status;         /* of a whole-request error, 0 if none */
     char etype[64];     /* whole-request error type */
     char ereason[1024];
+    /* filter_path applied while writing (NULL: the response is whole) */
+    const struct ts_filter *filter;
+    struct ts_filter_state item_state; /* state of each items[] element */
+    bool items_kept;                   /* "items" can survive the filter */
+    struct ts_out *fout;               /* the response being written */
+    bool item_emitted;   /* the last template item wrote something */
+    struct tmpl tmpl[4]; /* by op; forced_refresh is the same for all */
 };
 
 /* ---- error envelopes ---- */
@@ -174,6 +223,87 @@ span_is(const char *s, size_t n, const char *lit)
     return strlen(lit) == n && memcmp(s, lit, n) == 0;
 }
 
+/* A string of plain printable ASCII from s[p] to its closing quote;
+ * returns the quote's offset, or 0 for anything else (escapes, controls,
+ * UTF-8 or no quote). */
+static size_t
+plain_string_end(const char *s, size_t n, size_t p)
+{
+    for (; p < n; p++) {
+        unsigned char c = (unsigned char)s[p];
+
+        if (c == '"')
+            return p;
+        if (c < 0x20 || c == '\\' || c >= 0x80)
+            return 0;
+    }
+    return 0;
+}
+
+/*
+ * The usual action line, {"index":{"_id":"..."}} (any op, "_index" and
+ * "_id" in any order), with no whitespace and no escapes: what the full
+ * parser below would make of it, in a fraction of its time.  Returns 0
+ * with it filled, or -1 when the line has any other shape (it is then
+ * left for the full parser, which gives the same result or the error).
+ */
+static int
+parse_action_fast(const char *s, size_t n, struct item *it)
+{
+    static const struct {
+        const char *head;
+        size_t len;
+        uint8_t op;
+    } heads[] = {
+        {"{\"index\":{\"", 11, OP_INDEX},
+        {"{\"create\":{\"", 12, OP_CREATE},
+        {"{\"update\":{\"", 12, OP_UPDATE},
+        {"{\"delete\":{\"", 12, OP_DELETE},
+    };
+    size_t p = 0;
+    size_t k;
+
+    for (k = 0; k < sizeof(heads) / sizeof(heads[0]); k++)
+        if (n > heads[k].len && memcmp(s, heads[k].head, heads[k].len) == 0)
+            break;
+    if (k == sizeof(heads) / sizeof(heads[0]))
+        return -1;
+    it->op = heads[k].op;
+    p = heads[k].len - 1; /* at the opening quote of the first key */
+    for (;;) {
+        struct span *v = NULL;
+        size_t e;
+
+        if (n - p > 7 && memcmp(s + p, "\"_id\":\"", 7) == 0) {
+            p += 7;
+            v = &it->id;
+            it->has_id = true;
+        } else if (n - p > 10 && memcmp(s + p, "\"_index\":\"", 10) == 0) {
+            p += 10;
+            v = &it->index;
+            it->has_index = true;
+        } else {
+            return -1;
+        }
+        e = plain_string_end(s, n, p);
+        if (e == 0)
+            return -1;
+        v->s = s + p;
+        v->n = e - p;
+        p = e + 1;
+        if (p < n && s[p] == ',') {
+            p++;
+            continue;
+        }
+        if (p + 2 != n || s[p] != '}' || s[p + 1] != '}')
+            return -1;
+        break;
+    }
+    if (it->has_id)
+        it->idh = ts_id_hash(it->id.s, it->id.n);
+    return 0;
+}
+
 /*
  * Parses one action line.  Returns 1 for a blank line, 0 with it filled,
  * -1 on a whole-request error (b->status set).
@@ -190,6 +320,10 @@ parse_action(struct bulk *b, const char *s, size_t n, uint32_t line,
     size_t name_n;
     int op = -1;
 
+    memset(it, 0, sizeof(*it));
+    it->line = line;
+    if (parse_action_fast(s, n, it) == 0)
+        return 0;
     memset(it, 0, sizeof(*it));
     it->line = line;
     ts_json_skip_ws(s, n, &p);
@@ -559,6 +693,8 @@ fail:
 /* ---- dynamic mapping ---- */
 
 #define PENDING_MAX 256
+#define FC_N 64
+#define FC_PATH 46
 
 enum map_err {
     ME_NONE,
@@ -589,6 +725,22 @@ struct mapctx {
     char path[TS_JSON_PATH_MAX];
     char key[TS_JSON_PATH_MAX];
     char preview[512];
+    /*
+     * Documents of one bulk mostly have the same fields in the same
+     * order: the n-th field of a document is remembered with its mapped
+     * type, so the next document's n-th field, if it has the same path,
+     * needs neither a hash nor a map lookup.  Only fields already in the
+     * index's map are remembered (they keep their type); valid for
+     * fc_idx only.
+     */
+    const struct ts_index *fc_idx;
+    int ord; /* fields of the current document so far */
+    struct {
+        uint8_t len; /* 0: empty */
+        uint8_t type;
+        uint8_t name;
+        char path[FC_PATH];
+    } fc[FC_N];
 };
 
 static bool
@@ -783,6 +935,9 @@ map_field(void *ud, const struct ts_json_field *f)
     const struct ts_fieldslot *fs;
     uint64_t h;
     enum ts_ftype t;
+    uint8_t type;
+    uint8_t name;
+    int ord;
 
     if (f->depth == 1 && f->key_len > 0 && f->key[0] == '_' &&
         is_meta_field(f->key, f->key_len)) {
@@ -791,8 +946,23 @@ map_field(void *ud, const struct ts_json_field *f)
     }
     if (f->kind == TS_JSON_NULL || f->kind == TS_JSON_ARRAY)
         return 0;
+    ord = m->ord++;
+    if (ord < FC_N && m->fc[ord].len == f->path_len &&
+        memcmp(m->fc[ord].path, f->path, f->path_len) == 0) {
+        type = m->fc[ord].type;
+        name = m->fc[ord].name;
+        goto check;
+    }
     h = ts_path_hash(f->path, f->path_len);
-    fs = lookup(m, h, &tmp);
+    fs = ts_fieldmap_get(&m->idx->fields, h);
+    if (fs != NULL && ord < FC_N && f->path_len > 0 && f->path_len <= FC_PATH) {
+        m->fc[ord].len = (uint8_t)f->path_len;
+        m->fc[ord].type = fs->type;
+        m->fc[ord].name = fs->name;
+        memcpy(m->fc[ord].path, f->path, f->path_len);
+    }
+    if (fs == NULL)
+        fs = lookup(m, h, &tmp);
     if (fs == NULL) {
         size_t k;
 
@@ -829,7 +999,10 @@ map_field(void *ud, const struct ts_json_field *f)
             return map_fail(m, f, ME_LIMIT, 0);
         return 0;
     }
-    switch ((enum ts_ftype)fs->type) {
+    type = fs->type;
+    name = fs->name;
+check:
+    switch ((enum ts_ftype)type) {
     case TS_FT_LONG:
     case TS_FT_FLOAT:
         if (f->kind == TS_JSON_INT || f->kind == TS_JSON_FLOAT)
@@ -837,8 +1010,8 @@ map_field(void *ud, const struct ts_json_field *f)
         if (f->kind == TS_JSON_STRING)
             return is_numeric_text(f->val, f->val_len)
                        ? 0
-                       : map_fail(m, f, ME_NUMBER, fs->name);
-        return map_fail(m, f, ME_NOTNUM, fs->name);
+                       : map_fail(m, f, ME_NUMBER, name);
+        return map_fail(m, f, ME_NOTNUM, name);
     case TS_FT_BOOL:
         if (f->kind == TS_JSON_TRUE || f->kind == TS_JSON_FALSE)
             return 0;
@@ -847,7 +1020,7 @@ map_field(void *ud, const struct ts_json_field *f)
              span_is(f->val, f->val_len, "false") || f->val_len == 0))
             return 0;
         return map_fail(m, f, f->kind == TS_JSON_OBJECT ? ME_NOTEXT : ME_BOOL,
-                        fs->name);
+                        name);
     case TS_FT_DATE:
         if (f->kind == TS_JSON_INT)
             return 0;
@@ -858,20 +1031,20 @@ map_field(void *ud, const struct ts_json_field *f)
               is_digits(f->val + 5, 2))))
             return 0;
         return map_fail(m, f, f->kind == TS_JSON_OBJECT ? ME_NOTEXT : ME_DATE,
-                        fs->name);
+                        name);
     case TS_FT_IP:
         if (f->kind == TS_JSON_STRING && is_ip(f->val, f->val_len))
             return 0;
         return map_fail(m, f, f->kind == TS_JSON_OBJECT ? ME_NOTEXT : ME_IP,
-                        fs->name);
+                        name);
     case TS_FT_TEXT:
         if (f->kind == TS_JSON_OBJECT)
-            return map_fail(m, f, ME_NOTEXT, fs->name);
+            return map_fail(m, f, ME_NOTEXT, name);
         return 0;
     case TS_FT_OBJECT:
         if (f->kind == TS_JSON_OBJECT)
             return 0;
-        return map_fail(m, f, ME_CONCRETE, fs->name);
+        return map_fail(m, f, ME_CONCRETE, name);
     default:
         return 0;
     }
@@ -890,11 +1063,11 @@ commit_pending(struct mapctx *m)
 /* ---- item output ---- */
 
 static void
-item_head(struct bulk *b, struct ts_out *out, const struct item *it,
-          const char *index, const struct span *id, bool null_id)
+item_head_op(struct bulk *b, struct ts_out *out, int op, const char *index,
+             const struct span *id, bool null_id)
 {
     ts_out_str(out, "{\"");
-    ts_out_str(out, op_names[it->op]);
+    ts_out_str(out, op_names[op]);
     ts_out_str(out, "\":{\"_index\":");
     ts_out_json_cstr(out, index);
     if (b->mode == TS_MODE_ES7)
@@ -904,6 +1077,13 @@ item_head(struct bulk *b, struct ts_out *out, const struct item *it,
         ts_out_str(out, "null");
     else
         ts_out_json_str(out, id->s, id->n);
+}
+
+static void
+item_head(struct bulk *b, struct ts_out *out, const struct item *it,
+          const char *index, const struct span *id, bool null_id)
+{
+    item_head_op(b, out, it->op, index, id, null_id);
 }
 
 /* Failed item up to the open error object: ...,"status":N,"error":{ */
@@ -1140,42 +1320,228 @@ write_parse_error(struct bulk *b, struct ts_out *out, const struct item *it,
 static inline void
 put_u64_raw(struct ts_out *o, uint64_t v)
 {
-    char tmp[24];
-    size_t n = sizeof(tmp);
+    size_t n = 1;
+    uint64_t t = v;
+    char *p = NULL;
 
+    while (t >= 10) {
+        t /= 10;
+        n++;
+    }
+    p = o->buf + o->len + n;
+    o->len += n;
     do {
-        tmp[--n] = (char)('0' + v % 10);
+        *--p = (char)('0' + v % 10);
         v /= 10;
     } while (v != 0);
-    memcpy(o->buf + o->len, tmp + n, sizeof(tmp) - n);
-    o->len += sizeof(tmp) - n;
 }
 
-/* The hot path: one bound check per item instead of one per piece. */
+/* The values of a successful item. */
+struct success {
+    const char *index; /* NUL-terminated name */
+    const struct span *id;
+    uint64_t version;
+    const char *result; /* "created", ...: written as is, in quotes */
+    uint64_t total;     /* _shards.total */
+    uint64_t seq;
+    uint64_t status;
+};
+
+/*
+ * The layout of a successful item, the only one: templates are derived
+ * from it.  One bound check per item instead of one per piece.
+ */
+static void
+success_layout(struct bulk *b, struct ts_out *out, int op,
+               const struct success *v, bool forced)
+{
+    size_t rn = strlen(v->result);
+
+    item_head_op(b, out, op, v->index, v->id, false);
+    if (!ts_out_reserve(out, 256 + rn))
+        return;
+    PUT_LIT(out, ",\"_version\":");
+    put_u64_raw(out, v->version);
+    PUT_LIT(out, ",\"result\":\"");
+    memcpy(out->buf + out->len, v->result, rn);
+    out->len += rn;
+    PUT_LIT(out, "\"");
+    if (forced)
+        PUT_LIT(out, ",\"forced_refresh\":true");
+    PUT_LIT(out, ",\"_shards\":{\"total\":");
+    put_u64_raw(out, v->total);
+    PUT_LIT(out, ",\"successful\":1,\"failed\":0},\"_seq_no\":");
+    put_u64_raw(out, v->seq);
+    PUT_LIT(out, ",\"_primary_term\":1,\"status\":");
+    put_u64_raw(out, v->status);
+    PUT_LIT(out, "}}");
+}
+
+/* Marker values: nothing else in an item looks like them. */
+static const struct {
+    const char *text;
+    enum tfield field;
+} markers[] = {
+    {"\"#index#\"", TF_INDEX},           {"\"#id#\"", TF_ID},
+    {"\"#result#\"", TF_RESULT},         {"18446744073709551615", TF_VERSION},
+    {"18446744073709551614", TF_TOTAL},  {"18446744073709551613", TF_SEQ},
+    {"18446744073709551612", TF_STATUS},
+};
+
+/* The index of the marker s starts with, or -1. */
+static int
+marker_at(const char *s, size_t n)
+{
+    size_t k;
+
+    for (k = 0; k < sizeof(markers) / sizeof(markers[0]); k++) {
+        size_t mlen = strlen(markers[k].text);
+
+        if (n >= mlen && memcmp(s, markers[k].text, mlen) == 0)
+            return (int)k;
+    }
+    return -1;
+}
+
+/* Filters an item of markers and cuts the result at the markers. */
+static void
+tmpl_build(struct bulk *b, struct tmpl *t, int op, bool forced)
+{
+    struct span mid = {"#id#", 4};
+    struct success mv = {"#index#",     &mid,           UINT64_MAX,
+                         "#result#",    UINT64_MAX - 1, UINT64_MAX - 2,
+                         UINT64_MAX - 3};
+    struct ts_out sk;
+    struct ts_out fo;
+    bool emitted = false;
+    size_t lit = 0;
+    size_t i = 0;
+
+    t->state = TMPL_GENERIC;
+    t->nparts = 0;
+    ts_out_init(&sk, 4096);
+    ts_out_init(&fo, TMPL_TEXT);
+    if (!b->items_kept) {
+        /* the filter drops "items" whole: nothing of an item is kept */
+        t->emitted = false;
+        t->state = TMPL_READY;
+        goto out;
+    }
+    success_layout(b, &sk, op, &mv, forced);
+    if (sk.overflow ||
+        ts_filter_value(b->filter, &b->item_state, sk.buf, sk.len, &fo,
+                        &emitted) != 0 ||
+        fo.overflow)
+        goto out;
+    t->emitted = emitted;
+    while (i < fo.len) {
+        /* a value always follows a colon in the filter's compact output */
+        int k = i > 0 && fo.buf[i - 1] == ':'
+                    ? marker_at(fo.buf + i, fo.len - i)
+                    : -1;
+        size_t mlen;
+
+        if (k < 0) {
+            i++;
+            continue;
+        }
+        mlen = strlen(markers[k].text);
+        if (t->nparts == TMPL_PARTS - 1)
+            goto out;
+        t->part[t->nparts].off = (uint16_t)lit;
+        t->part[t->nparts].len = (uint16_t)(i - lit);
+        t->part[t->nparts].field = (uint8_t)markers[k].field;
+        t->nparts++;
+        i += mlen;
+        lit = i;
+    }
+    t->part[t->nparts].off = (uint16_t)lit;
+    t->part[t->nparts].len = (uint16_t)(fo.len - lit);
+    t->part[t->nparts].field = TF_NONE;
+    t->nparts++;
+    if (fo.len > 0)
+        memcpy(t->text, fo.buf, fo.len);
+    t->state = TMPL_READY;
+out:
+    ts_out_free(&sk);
+    ts_out_free(&fo);
+}
+
+/* Writes an item through its template: the same bytes the generic filter
+ * would leave of success_layout(). */
+static void
+tmpl_apply(const struct tmpl *t, struct ts_out *out, const struct success *v)
+{
+    int i;
+
+    for (i = 0; i < t->nparts; i++) {
+        size_t n = t->part[i].len;
+        uint64_t num = 0;
+
+        /* room for the literal and a number: one check for both */
+        if (!ts_out_reserve(out, n + 24))
+            return;
+        memcpy(out->buf + out->len, t->text + t->part[i].off, n);
+        out->len += n;
+        switch ((enum tfield)t->part[i].field) {
+        case TF_NONE:
+            continue;
+        case TF_INDEX:
+            ts_out_json_cstr(out, v->index);
+            continue;
+        case TF_ID:
+            ts_out_json_str(out, v->id->s, v->id->n);
+            continue;
+        case TF_RESULT:
+            ts_out_char(out, '"');
+            ts_out_str(out, v->result);
+            ts_out_char(out, '"');
+            continue;
+        case TF_VERSION:
+            num = v->version;
+            break;
+        case TF_TOTAL:
+            num = v->total;
+            break;
+        case TF_SEQ:
+            num = v->seq;
+            break;
+        case TF_STATUS:
+            num = v->status;
+            break;
+        }
+        put_u64_raw(out, num);
+    }
+}
+
+/*
+ * A successful item.  With filter_path it goes through its template
+ * straight into the response (b->fout); otherwise, or if no template could
+ * be built, its whole form goes to out.
+ */
 static void
 write_success(struct bulk *b, struct ts_out *out, const struct item *it,
               const struct ts_index *idx, const struct span *id,
               uint32_t version, const char *result, uint64_t seq, int status,
               bool forced)
 {
-    item_head(b, out, it, idx->name, id, false);
-    if (!ts_out_reserve(out, 256))
-        return;
-    PUT_LIT(out, ",\"_version\":");
-    put_u64_raw(out, version);
-    PUT_LIT(out, ",\"result\":\"");
-    memcpy(out->buf + out->len, result, strlen(result));
-    out->len += strlen(result);
-    PUT_LIT(out, "\"");
-    if (forced)
-        PUT_LIT(out, ",\"forced_refresh\":true");
-    PUT_LIT(out, ",\"_shards\":{\"total\":");
-    put_u64_raw(out, (uint64_t)idx->replicas + 1);
-    PUT_LIT(out, ",\"successful\":1,\"failed\":0},\"_seq_no\":");
-    put_u64_raw(out, seq);
-    PUT_LIT(out, ",\"_primary_term\":1,\"status\":");
-    put_u64_raw(out, (uint64_t)status);
-    PUT_LIT(out, "}}");
+    struct success v = {
+        idx->name,       id, version, result, (uint64_t)idx->replicas + 1, seq,
+        (uint64_t)status};
+
+    if (b->filter != NULL) {
+        struct tmpl *t = &b->tmpl[it->op];
+
+        if (t->state == TMPL_UNBUILT)
+            tmpl_build(b, t, it->op, forced);
+        if (t->state == TMPL_READY) {
+            if (t->emitted)
+                tmpl_apply(t, b->fout, &v);
+            b->item_emitted = t->emitted;
+            return;
+        }
+    }
+    success_layout(b, out, it->op, &v, forced);
 }
 
 /* 20-character base64url id, like ES's time-based UUIDs. */
@@ -1232,6 +1598,10 @@ touch(struct exec *x, struct ts_index *idx)
         x->touched[x->ntouched++] = idx;
 }
 
+/* ts_xxh64("", 0, 1), the id hash behind source_checksum, worked out once
+ * (a wrong value fails the source_checksum tests). */
+#define EMPTY_ID_HASH UINT64_C(0xd5afba1336a3be4b)
+
 /* Applies a source to an id: accounting of checksums. */
 static void
 put_source(struct ts_index *idx, struct ts_idslot *slot, uint64_t idh,
@@ -1244,7 +1614,7 @@ put_source(struct ts_index *idx, struct ts_idslot *slot, uint64_t idh,
     /* idh is ts_id_hash(), i.e. XXH64(id, 1) (0 mapped to 1, which only
      * matters with probability 2^-64) */
     sum = ts_docsum_mix(srch, idh);
-    srcsum = ts_docsum_mix(srch, ts_xxh64("", 0, 1));
+    srcsum = ts_docsum_mix(srch, EMPTY_ID_HASH);
 
     if (was_live) {
         idx->checksum -= slot->sum;
@@ -1444,7 +1814,13 @@ exec_item(struct bulk *b, struct exec *x, struct item *it,
 
     /* index, create, or an upsert: the source must parse and map */
     m = b->map;
+    if (m->fc_idx != idx) {
+        /* another index: what was remembered is of no use */
+        memset(m->fc, 0, sizeof(m->fc));
+        m->fc_idx = idx;
+    }
     m->idx = idx;
+    m->ord = 0;
     m->npend = 0;
     m->pend_counted = 0;
     m->err = ME_NONE;
@@ -1500,23 +1876,135 @@ exec_item(struct bulk *b, struct exec *x, struct item *it,
 
 #define HEAD_GAP 64
 
+/* The largest unfiltered item: reasons are bounded, ids are at most 512. */
+#define ITEM_MAX ((size_t)1 << 20)
+
+/*
+ * One item with filter_path: a success item goes through its template
+ * straight into the response, any other is written whole to scratch and
+ * filtered from there.  *nkept counts the items written.
+ */
+static int
+exec_filtered(struct bulk *b, struct exec *x, struct item *it,
+              const char *default_index, struct ts_out *scratch, size_t *nkept)
+{
+    struct ts_out *out = b->fout;
+    size_t mark = out->len;
+    bool emitted = false;
+    int s;
+
+    if (*nkept > 0)
+        ts_out_char(out, ',');
+    scratch->len = 0;
+    b->item_emitted = false;
+    s = exec_item(b, x, it, default_index, scratch);
+    if (scratch->len > 0) {
+        if (b->items_kept && !scratch->overflow &&
+            ts_filter_value(b->filter, &b->item_state, scratch->buf,
+                            scratch->len, out, &emitted) != 0)
+            scratch->overflow = true; /* cannot happen: our own JSON */
+    } else {
+        emitted = b->item_emitted;
+    }
+    if (emitted)
+        (*nkept)++;
+    else
+        out->len = mark;
+    return s;
+}
+
+/* One top-level scalar member, as the filter's walk of an object does. */
+static void
+root_member(const struct ts_filter *f, const struct ts_filter_state *root,
+            struct ts_out *o, const char *key, const char *val, bool *any)
+{
+    struct ts_filter_state ch;
+    size_t before = o->len;
+    bool emitted = false;
+
+    if (!ts_filter_child(f, root, key, strlen(key), &ch))
+        return;
+    if (*any)
+        ts_out_char(o, ',');
+    ts_out_char(o, '"');
+    ts_out_str(o, key);
+    ts_out_str(o, "\":");
+    ts_filter_value(f, &ch, val, strlen(val), o, &emitted);
+    if (emitted)
+        *any = true;
+    else
+        o->len = before;
+}
+
+/*
+ * Puts the filtered top-level members in front of the filtered items
+ * (written after a gap at base), or drops the items when the filter
+ * leaves no "items".
+ */
+static void
+filtered_head(struct bulk *b, const struct ts_filter_state *root, bool errors,
+              int64_t took, size_t nkept, struct ts_out *out, size_t base)
+{
+    char tk[24];
+    struct ts_out h;
+    bool any = false;
+    bool items = b->items_kept && (nkept > 0 || b->item_state.included);
+    const char *ev = errors ? "true" : "false";
+
+    snprintf(tk, sizeof(tk), "%lld", (long long)took);
+    /* at most {"errors":false,"took":<20 digits>,"items":[ */
+    ts_out_init(&h, HEAD_GAP);
+    ts_out_char(&h, '{');
+    if (b->mode == TS_MODE_ES8) {
+        root_member(b->filter, root, &h, "errors", ev, &any);
+        root_member(b->filter, root, &h, "took", tk, &any);
+    } else {
+        root_member(b->filter, root, &h, "took", tk, &any);
+        root_member(b->filter, root, &h, "errors", ev, &any);
+    }
+    if (!items) {
+        out->len = base;
+        ts_out_put(out, h.buf, h.len);
+        ts_out_char(out, '}');
+        goto out;
+    }
+    if (any)
+        ts_out_char(&h, ',');
+    ts_out_str(&h, "\"items\":[");
+    memmove(out->buf + base + h.len, out->buf + base + HEAD_GAP,
+            out->len - base - HEAD_GAP);
+    memcpy(out->buf + base, h.buf, h.len);
+    out->len = out->len - HEAD_GAP + h.len;
+    ts_out_str(out, "]}");
+out:
+    ts_out_free(&h);
+}
+
 int
 ts_bulk_handle(struct ts_state *st, const struct ts_request *req,
                const struct ts_query *q, const char *default_index,
-               struct ts_out *out)
+               struct ts_out *out, bool *filtered)
 {
     struct bulk b;
     struct exec x;
+    struct ts_filter filter;
+    struct ts_filter_state root;
+    struct ts_out scratch;
     char head[HEAD_GAP];
     int hlen;
     size_t base;
     const char *refresh = ts_query_get(q, "refresh");
+    const char *filter_text = ts_query_get(q, "filter_path");
     bool do_refresh = false;
     bool errors = false;
     int64_t t0 = ts_now_ms();
+    int64_t took;
+    size_t nkept = 0;
     int status = 200;
     size_t i;
 
+    *filtered = false;
+    ts_out_init(&scratch, 0);
     memset(&b, 0, sizeof(b));
     memset(&x, 0, sizeof(x));
     x.now = ts_now_ms();
@@ -1540,7 +2028,7 @@ ts_bulk_handle(struct ts_state *st, const struct ts_request *req,
     }
     if (parse_body(&b) != 0 || validate(&b, default_index) != 0)
         goto req_fail;
-    b.map = malloc(sizeof(*b.map));
+    b.map = calloc(1, sizeof(*b.map));
     if (b.map == NULL) {
         req_error(&b, 500, "exception", "out of memory");
         goto req_fail;
@@ -1571,12 +2059,26 @@ ts_bulk_handle(struct ts_state *st, const struct ts_request *req,
         goto req_fail;
     }
     /*
+     * filter_path is applied while writing: only what survives is written,
+     * which for the loaders' usual filters is a tenth of the whole.
+     */
+    if (filter_text != NULL &&
+        ts_filter_compile(&filter, filter_text, strlen(filter_text)) == 0) {
+        ts_filter_root(&filter, &root);
+        b.filter = &filter;
+        b.fout = out;
+        b.items_kept =
+            ts_filter_child(&filter, &root, "items", 5, &b.item_state);
+        ts_out_init(&scratch, ITEM_MAX);
+    }
+    /*
      * Items go straight into out after a gap for the top-level keys, which
      * are only known at the end ("errors"); the header is then put in
-     * front with one memmove.  About 200 bytes of response per item.
+     * front with one memmove.  About 200 bytes of response per item, or
+     * about 25 with the usual filters.
      */
     base = out->len;
-    ts_out_reserve(out, b.nitems * 200 + HEAD_GAP + 2);
+    ts_out_reserve(out, b.nitems * (b.filter ? 32 : 200) + HEAD_GAP + 2);
     ts_out_put(out,
                "                                                    "
                "            ",
@@ -1584,15 +2086,20 @@ ts_bulk_handle(struct ts_state *st, const struct ts_request *req,
     for (i = 0; i < b.nitems; i++) {
         int s;
 
-        if (i > 0)
-            ts_out_char(out, ',');
         /* the id table is far bigger than the caches: fetch ahead */
         if (i + 8 < b.nitems && x.cache_idx != NULL &&
             x.cache_idx->ids.cap > 0 && b.items[i + 8].has_id)
             __builtin_prefetch(
                 &x.cache_idx->ids
                      .slots[b.items[i + 8].idh & (x.cache_idx->ids.cap - 1)]);
-        s = exec_item(&b, &x, &b.items[i], default_index, out);
+        if (b.filter == NULL) {
+            if (i > 0)
+                ts_out_char(out, ',');
+            s = exec_item(&b, &x, &b.items[i], default_index, out);
+        } else {
+            s = exec_filtered(&b, &x, &b.items[i], default_index, &scratch,
+                              &nkept);
+        }
         st->stats.items[s]++;
         if (s >= 400 && !(s == 404 && b.items[i].op == OP_DELETE))
             errors = true;
@@ -1600,21 +2107,27 @@ ts_bulk_handle(struct ts_state *st, const struct ts_request *req,
     if (do_refresh)
         for (int k = 0; k < x.ntouched; k++)
             ts_store_refresh(x.touched[k]);
-    if (out->overflow) {
+    if (out->overflow || scratch.overflow) {
         ts_out_free(out);
         ts_out_init(out, TS_OUT_MAX);
         ts_write_error(out, 500, "exception", "response too large");
         status = 500;
         goto out;
     }
+    took = ts_now_ms() - t0;
+    if (b.filter != NULL) {
+        filtered_head(&b, &root, errors, took, nkept, out, base);
+        *filtered = true;
+        goto out;
+    }
     if (b.mode == TS_MODE_ES8)
-        hlen = snprintf(
-            head, sizeof(head), "{\"errors\":%s,\"took\":%lld,\"items\":[",
-            errors ? "true" : "false", (long long)(ts_now_ms() - t0));
+        hlen = snprintf(head, sizeof(head),
+                        "{\"errors\":%s,\"took\":%lld,\"items\":[",
+                        errors ? "true" : "false", (long long)took);
     else
-        hlen = snprintf(
-            head, sizeof(head), "{\"took\":%lld,\"errors\":%s,\"items\":[",
-            (long long)(ts_now_ms() - t0), errors ? "true" : "false");
+        hlen = snprintf(head, sizeof(head),
+                        "{\"took\":%lld,\"errors\":%s,\"items\":[",
+                        (long long)took, errors ? "true" : "false");
     memmove(out->buf + base + (size_t)hlen, out->buf + base + HEAD_GAP,
             out->len - base - HEAD_GAP);
     memcpy(out->buf + base, head, (size_t)hlen);
@@ -1635,5 +2148,6 @@ out:
     }
     free(b.scratch);
     free(b.map);
+    ts_out_free(&scratch);
     return status;
 }

@@ -15,32 +15,15 @@
 
 #include "ts_json.h"
 
-#define MAX_PATTERNS 16
-#define MAX_SEGS 16
+#define MAX_PATTERNS TS_FILTER_PATTERNS
+#define MAX_SEGS TS_FILTER_SEGS
 
-struct seg {
-    const char *s;
-    size_t n;
-};
-
-struct pattern {
-    struct seg segs[MAX_SEGS];
-    int nseg;
-    bool exclude;
-};
-
+/* One walk over one body. */
 struct fctx {
-    struct pattern pats[MAX_PATTERNS];
-    int npat;
-    bool any_include;
+    const struct ts_filter *f;
     const char *json;
     size_t len;
     struct ts_out *out;
-};
-
-struct fstate {
-    uint32_t mask[MAX_PATTERNS]; /* positions reached, per pattern */
-    bool included;               /* whole subtree matched an include */
 };
 
 static bool
@@ -71,19 +54,19 @@ glob(const char *p, size_t pn, const char *s, size_t sn)
 }
 
 static bool
-is_dstar(const struct seg *sg)
+is_dstar(const struct ts_filter_seg *sg)
 {
     return sg->n == 2 && sg->s[0] == '*' && sg->s[1] == '*';
 }
 
 static int
-parse_filter(struct fctx *c, const char *f, size_t n)
+parse_filter(struct ts_filter *c, const char *f, size_t n)
 {
     size_t i = 0;
 
     while (i <= n) {
         size_t j = i;
-        struct pattern *pt;
+        struct ts_filter_pattern *pt;
         size_t k;
         size_t segstart;
 
@@ -124,7 +107,7 @@ parse_filter(struct fctx *c, const char *f, size_t n)
 
 /* Positions reachable without consuming a key ("**" may match nothing). */
 static uint32_t
-closure(const struct pattern *pt, uint32_t m)
+closure(const struct ts_filter_pattern *pt, uint32_t m)
 {
     for (int p = 0; p < pt->nseg; p++)
         if ((m & (1u << p)) && is_dstar(&pt->segs[p]))
@@ -133,12 +116,12 @@ closure(const struct pattern *pt, uint32_t m)
 }
 
 static uint32_t
-step(const struct pattern *pt, uint32_t m, const char *key, size_t kn)
+step(const struct ts_filter_pattern *pt, uint32_t m, const char *key, size_t kn)
 {
     uint32_t r = 0;
 
     for (int p = 0; p < pt->nseg; p++) {
-        const struct seg *sg = &pt->segs[p];
+        const struct ts_filter_seg *sg = &pt->segs[p];
 
         if (!(m & (1u << p)))
             continue;
@@ -153,14 +136,14 @@ step(const struct pattern *pt, uint32_t m, const char *key, size_t kn)
 /* Child state for key; returns false if the child is excluded or cannot
  * contribute anything. */
 static bool
-child_state(const struct fctx *c, const struct fstate *st, const char *key,
-            size_t kn, struct fstate *ch)
+child_state(const struct ts_filter *c, const struct ts_filter_state *st,
+            const char *key, size_t kn, struct ts_filter_state *ch)
 {
     bool alive = st->included;
 
     ch->included = st->included;
     for (int i = 0; i < c->npat; i++) {
-        const struct pattern *pt = &c->pats[i];
+        const struct ts_filter_pattern *pt = &c->pats[i];
 
         ch->mask[i] = step(pt, st->mask[i], key, kn);
         if (ch->mask[i] & (1u << pt->nseg)) {
@@ -176,7 +159,7 @@ child_state(const struct fctx *c, const struct fstate *st, const char *key,
 }
 
 static bool
-excl_alive(const struct fctx *c, const struct fstate *st)
+excl_alive(const struct ts_filter *c, const struct ts_filter_state *st)
 {
     for (int i = 0; i < c->npat; i++)
         if (c->pats[i].exclude && st->mask[i] != 0)
@@ -184,7 +167,7 @@ excl_alive(const struct fctx *c, const struct fstate *st)
     return false;
 }
 
-static int walk(struct fctx *c, size_t *pos, const struct fstate *st,
+static int walk(struct fctx *c, size_t *pos, const struct ts_filter_state *st,
                 bool *emitted);
 
 static int
@@ -195,7 +178,8 @@ skip_ws_at(struct fctx *c, size_t *pos)
 }
 
 static int
-walk_object(struct fctx *c, size_t *pos, const struct fstate *st, bool *emitted)
+walk_object(struct fctx *c, size_t *pos, const struct ts_filter_state *st,
+            bool *emitted)
 {
     size_t mark = c->out->len;
     bool any = false;
@@ -213,7 +197,7 @@ walk_object(struct fctx *c, size_t *pos, const struct fstate *st, bool *emitted)
         size_t kstart;
         size_t kend;
         enum ts_json_kind kind;
-        struct fstate ch;
+        struct ts_filter_state ch;
         bool sub = false;
         size_t before;
 
@@ -226,7 +210,8 @@ walk_object(struct fctx *c, size_t *pos, const struct fstate *st, bool *emitted)
         if (skip_ws_at(c, pos) != 0 || c->json[*pos] != ':')
             return -1;
         (*pos)++;
-        if (child_state(c, st, c->json + kstart + 1, kend - kstart - 2, &ch)) {
+        if (child_state(c->f, st, c->json + kstart + 1, kend - kstart - 2,
+                        &ch)) {
             before = c->out->len;
             if (any)
                 ts_out_char(c->out, ',');
@@ -262,7 +247,8 @@ done:
 }
 
 static int
-walk_array(struct fctx *c, size_t *pos, const struct fstate *st, bool *emitted)
+walk_array(struct fctx *c, size_t *pos, const struct ts_filter_state *st,
+           bool *emitted)
 {
     size_t mark = c->out->len;
     bool any = false;
@@ -307,7 +293,8 @@ done:
 }
 
 static int
-walk(struct fctx *c, size_t *pos, const struct fstate *st, bool *emitted)
+walk(struct fctx *c, size_t *pos, const struct ts_filter_state *st,
+     bool *emitted)
 {
     size_t start;
     enum ts_json_kind kind;
@@ -316,9 +303,9 @@ walk(struct fctx *c, size_t *pos, const struct fstate *st, bool *emitted)
     *emitted = false;
     if (skip_ws_at(c, pos) != 0)
         return -1;
-    if (c->json[*pos] == '{' && !(st->included && !excl_alive(c, st)))
+    if (c->json[*pos] == '{' && !(st->included && !excl_alive(c->f, st)))
         return walk_object(c, pos, st, emitted);
-    if (c->json[*pos] == '[' && !(st->included && !excl_alive(c, st)))
+    if (c->json[*pos] == '[' && !(st->included && !excl_alive(c->f, st)))
         return walk_array(c, pos, st, emitted);
     start = *pos;
     if (ts_json_skip_value(c->json, c->len, pos, &kind, &err) != 0)
@@ -331,27 +318,55 @@ walk(struct fctx *c, size_t *pos, const struct fstate *st, bool *emitted)
 }
 
 int
-ts_filter_apply(const char *filter, size_t filter_len, const char *json,
-                size_t len, struct ts_out *out)
+ts_filter_compile(struct ts_filter *f, const char *filter, size_t len)
+{
+    memset(f, 0, sizeof(*f));
+    return parse_filter(f, filter, len);
+}
+
+void
+ts_filter_root(const struct ts_filter *f, struct ts_filter_state *st)
+{
+    memset(st, 0, sizeof(*st));
+    for (int i = 0; i < f->npat; i++)
+        st->mask[i] = closure(&f->pats[i], 1u);
+    st->included = !f->any_include;
+}
+
+bool
+ts_filter_child(const struct ts_filter *f, const struct ts_filter_state *st,
+                const char *key, size_t kn, struct ts_filter_state *ch)
+{
+    return child_state(f, st, key, kn, ch);
+}
+
+int
+ts_filter_value(const struct ts_filter *f, const struct ts_filter_state *st,
+                const char *json, size_t len, struct ts_out *out, bool *emitted)
 {
     struct fctx c;
-    struct fstate root;
     size_t pos = 0;
-    bool emitted = false;
 
-    memset(&c, 0, sizeof(c));
-    memset(&root, 0, sizeof(root));
-    if (parse_filter(&c, filter, filter_len) != 0)
-        return -1;
+    c.f = f;
     c.json = json;
     c.len = len;
     c.out = out;
-    for (int i = 0; i < c.npat; i++)
-        root.mask[i] = closure(&c.pats[i], 1u);
-    root.included = !c.any_include;
-    if (skip_ws_at(&c, &pos) != 0)
+    *emitted = false;
+    return walk(&c, &pos, st, emitted);
+}
+
+int
+ts_filter_apply(const char *filter, size_t filter_len, const char *json,
+                size_t len, struct ts_out *out)
+{
+    struct ts_filter f;
+    struct ts_filter_state root;
+    bool emitted = false;
+
+    if (ts_filter_compile(&f, filter, filter_len) != 0)
         return -1;
-    if (walk(&c, &pos, &root, &emitted) != 0)
+    ts_filter_root(&f, &root);
+    if (ts_filter_value(&f, &root, json, len, out, &emitted) != 0)
         return -1;
     if (!emitted)
         ts_out_str(out, "{}");

@@ -169,13 +169,23 @@ parse_string(struct scan *s, bool *escaped)
             uint64_t q;
             uint64_t b;
 
+            uint64_t hit;
+
             memcpy(&v, s->p + s->pos, 8);
             q = v ^ (ones * '"');
             b = v ^ (ones * '\\');
-            if ((((q - ones) & ~q) | ((b - ones) & ~b) |
-                 ((v - ones * 0x20) & ~v) | v) &
-                highs)
+            hit = (((q - ones) & ~q) | ((b - ones) & ~b) |
+                   ((v - ones * 0x20) & ~v) | v) &
+                  highs;
+            if (hit != 0) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+                /* the lowest flagged byte is a real stop byte (a false
+                 * flag needs a borrow from a lower, real one): skip the
+                 * bytes before it at once */
+                s->pos += (size_t)__builtin_ctzll(hit) / 8;
+#endif
                 break;
+            }
             s->pos += 8;
         }
         while (s->pos < s->len && !str_stop[s->p[s->pos]])

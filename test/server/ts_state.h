@@ -244,11 +244,12 @@ const char *ts_query_get(const struct ts_query *q, const char *name);
 /*
  * Handles a _bulk request whose route, auth and query parameters were
  * already checked; default_index (from the URL) may be NULL.  Writes the
- * body to out and returns the HTTP status.  The lock is held.
+ * body to out and returns the HTTP status.  *filtered is set when
+ * filter_path was already applied to that body.  The lock is held.
  */
 int ts_bulk_handle(struct ts_state *st, const struct ts_request *req,
                    const struct ts_query *q, const char *default_index,
-                   struct ts_out *out);
+                   struct ts_out *out, bool *filtered);
 
 /* Writes the standard error envelope with one root cause. */
 void ts_write_error(struct ts_out *out, int status, const char *type,

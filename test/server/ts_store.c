@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "ts_docsum.h"
@@ -82,6 +83,40 @@ ts_idtab_find(struct ts_idtab *tab, uint64_t h)
     }
 }
 
+/*
+ * Big tables are mapped on their own with every page populated up front:
+ * filled through calloc, each page would fault twice (read, then write)
+ * as the rehash touches it.
+ */
+#define IDTAB_MAP_MIN ((size_t)1 << 20)
+
+static struct ts_idslot *
+idtab_alloc(size_t cap)
+{
+    size_t bytes = cap * sizeof(struct ts_idslot);
+    void *p = NULL;
+
+    if (bytes < IDTAB_MAP_MIN)
+        return calloc(cap, sizeof(struct ts_idslot));
+    /* anonymous mappings come zeroed */
+    p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+             MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+static void
+idtab_release(struct ts_idslot *slots, size_t cap)
+{
+    size_t bytes = cap * sizeof(struct ts_idslot);
+
+    if (slots == NULL)
+        return;
+    if (bytes < IDTAB_MAP_MIN)
+        free(slots);
+    else
+        munmap(slots, bytes);
+}
+
 static int
 idtab_grow(struct ts_idtab *tab)
 {
@@ -91,7 +126,7 @@ idtab_grow(struct ts_idtab *tab)
 
     if (ncap > TS_IDTAB_MAX)
         return -1;
-    ns = calloc(ncap, sizeof(*ns));
+    ns = idtab_alloc(ncap);
     if (ns == NULL)
         return -1;
     for (i = 0; i < tab->cap; i++) {
@@ -104,7 +139,7 @@ idtab_grow(struct ts_idtab *tab)
             ;
         ns[j] = tab->slots[i];
     }
-    free(tab->slots);
+    idtab_release(tab->slots, tab->cap);
     tab->slots = ns;
     tab->cap = ncap;
     return 0;
@@ -134,7 +169,7 @@ ts_idtab_upsert(struct ts_idtab *tab, uint64_t h)
 void
 ts_idtab_free(struct ts_idtab *tab)
 {
-    free(tab->slots);
+    idtab_release(tab->slots, tab->cap);
     tab->slots = NULL;
     tab->cap = 0;
     tab->used = 0;
