@@ -417,6 +417,29 @@ out:
     return status;
 }
 
+/*
+ * Does an index lead with the time column?  Then time sub-windows are
+ * index range scans of exactly their rows, the cheapest split of an hour
+ * of a table that holds many hours (measured on 7.85 M flows: time 18 s,
+ * ctid 19 s, key 73 s, because with the window opaque to the planner a
+ * key range scanned the whole hour's index entries).
+ */
+static bool
+pg_time_indexed(PGconn *conn, const char *qtable, const char *column)
+{
+    static const char sql[] =
+        "SELECT 1 FROM pg_index i JOIN pg_attribute a "
+        "ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] "
+        "WHERE i.indrelid = $1::regclass AND a.attname = $2";
+    int status = 0;
+    PGresult *res =
+        pg_catalog(conn, sql, qtable, column, "time index", &status);
+    bool yes = res != NULL && PQntuples(res) > 0;
+
+    PQclear(res);
+    return yes;
+}
+
 /* Splits "a,b" into names. */
 static int
 pg_split_names(const char *list, struct fb_pg_ids *ids)
@@ -732,6 +755,8 @@ fb_pg_plan(const struct fb_pg_spec *spec, const struct fb_pg_window *win,
         if (spec->split_column != NULL)
             plan->split = FB_PG_SPLIT_KEY;
         else if (spec->table == NULL)
+            plan->split = FB_PG_SPLIT_TIME;
+        else if (pg_time_indexed(conn, qt, spec->time_column))
             plan->split = FB_PG_SPLIT_TIME;
         else if (pk_key != NULL && pg_is_int_type(pk_type))
             plan->split = FB_PG_SPLIT_KEY;

@@ -31,7 +31,8 @@
 #include <stdint.h>
 
 enum fb_pg_split {
-    FB_PG_SPLIT_AUTO = 0, /* key if a usable integer key exists, else ctid */
+    FB_PG_SPLIT_AUTO = 0, /* time if the time column leads an index, else an
+                           * integer primary key, else ctid */
     FB_PG_SPLIT_KEY,      /* integer key ranges: split_column */
     FB_PG_SPLIT_TIME,     /* sub-windows of split_us microseconds */
     FB_PG_SPLIT_CTID,     /* heap block ranges */
