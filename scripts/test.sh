@@ -3,7 +3,8 @@
 #
 # Installs what is missing (apt-get; nothing when all is present), checks
 # formatting, then builds and runs the whole ctest suite twice: with gcc,
-# and with clang under AddressSanitizer + UndefinedBehaviorSanitizer.
+# and with clang under AddressSanitizer + UndefinedBehaviorSanitizer; the
+# unit and server tests also run under valgrind (any leak fails).
 #
 #   scripts/test.sh            everything (what CI runs)
 #   scripts/test.sh --quick    gcc build and tests only
@@ -29,6 +30,10 @@ echo "== gcc build and tests"
 run_suite "$fb_root/build/gcc" -DCMAKE_C_COMPILER=gcc
 
 if [ $quick -eq 0 ]; then
+    echo "== valgrind: unit and server tests"
+    (cd "$fb_root/build/gcc" && ctest -T memcheck -L 'unit|server' \
+        --output-on-failure -j "$(nproc)")
+
     echo "== clang build with ASan+UBSan and tests"
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
