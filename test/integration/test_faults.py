@@ -1,0 +1,148 @@
+"""What clusters, networks and hosts do to a loader, provoked with the
+test server's fault injection; every test ends in exact counts against
+the server's accounting and an exact exit code."""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+
+from harness import (FORKBULK, Server, children_of, docsum, run_forkbulk,
+                     write_flows)
+
+N = 60000
+
+
+class FaultTest(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="fb-faults-")
+        cls.flows = write_flows(os.path.join(cls.dir, "flows.ndjson"), N,
+                                seed=3)
+        cls.expect = docsum(cls.flows, "id")
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def load(self, es, index, *extra, timeout=300):
+        summary = os.path.join(self.dir, index + ".json")
+        rc, err = run_forkbulk(["--input", self.flows, "--index", index,
+                                "--es", es.url, "--id-field", "id",
+                                "--summary-json", summary] + list(extra),
+                               timeout=timeout)
+        s = None
+        if os.path.exists(summary):
+            with open(summary) as f:
+                s = json.load(f)
+        return rc, err, s
+
+    def assertExactlyOnce(self, es, index):
+        st = es.index_stats(index)
+        self.assertEqual(st["docs"], self.expect[0])
+        self.assertEqual(st["checksum"], self.expect[1])
+
+    def test_item_429_503_and_dropped_connections(self):
+        with Server("--item-429-rate", "0.1", "--item-503-rate", "0.05",
+                    "--drop-rate", "0.02", "--seed", "7") as es:
+            rc, err, s = self.load(es, "mixed", "--workers", "4",
+                                   "--batch-docs", "500", "--retries", "12")
+            self.assertEqual(rc, 0, err)
+            self.assertExactlyOnce(es, "mixed")
+            st = es.stats()
+            self.assertGreater(st["faults"]["item_429"], 0)
+            self.assertGreater(st["faults"]["item_503"], 0)
+            self.assertGreater(st["faults"]["drop"], 0)
+            self.assertEqual(s["loaded"], N)
+            self.assertEqual(s["rejected"], 0)
+            self.assertGreater(s["retried"], 0)
+
+    def test_whole_request_429_and_503(self):
+        with Server("--request-429-rate", "0.3", "--request-503-rate", "0.1",
+                    "--seed", "3") as es:
+            rc, err, s = self.load(es, "whole", "--workers", "2",
+                                   "--batch-docs", "1000", "--retries", "15")
+            self.assertEqual(rc, 0, err)
+            self.assertExactlyOnce(es, "whole")
+            st = es.stats()
+            self.assertGreater(st["faults"]["request_429"], 0)
+            self.assertGreater(st["faults"]["request_503"], 0)
+
+    def test_small_request_limit_splits_batches(self):
+        """A 2 MiB http.max_content_length with 8 MiB batches: 413, halves,
+        and every record once."""
+        with Server("--max-content-length", "2mb") as es:
+            rc, err, s = self.load(es, "small", "--workers", "2",
+                                   "--batch-docs", "100000",
+                                   "--range-bytes", "64MiB")
+            self.assertEqual(rc, 0, err)
+            self.assertExactlyOnce(es, "small")
+            self.assertGreater(es.stats()["responses"].get("413", 0), 0)
+            self.assertIn("batch limit lowered", err)
+
+    def test_server_that_never_answers_gives_69_in_bounds(self):
+        with Server("--delay-ms", "600000") as es:
+            t = time.monotonic()
+            rc, err, s = self.load(es, "silent", "--workers", "2",
+                                   "--request-timeout", "500",
+                                   "--retries", "1", timeout=120)
+            took = time.monotonic() - t
+            self.assertEqual(rc, 69, err)
+            self.assertLess(took, 60)
+
+    def test_range_that_kills_three_workers(self):
+        """One range, killed under three workers in a row: the range is
+        given up and named, the run ends with 70."""
+        with Server("--delay-ms", "100") as es:
+            proc = subprocess.Popen(
+                [FORKBULK, "--input", self.flows, "--index", "doomed",
+                 "--es", es.url, "--workers", "1", "--batch-docs", "200",
+                 "--range-bytes", "1GiB"], stderr=subprocess.PIPE)
+            killed = set()
+            deadline = time.monotonic() + 60
+            while len(killed) < 3 and time.monotonic() < deadline:
+                kids = [p for p in children_of(proc.pid) if p not in killed]
+                if kids:
+                    time.sleep(0.3)  # let it take the range
+                    os.kill(kids[0], signal.SIGKILL)
+                    killed.add(kids[0])
+                time.sleep(0.05)
+            _, err = proc.communicate(timeout=120)
+            err = err.decode()
+            self.assertEqual(len(killed), 3)
+            self.assertEqual(proc.returncode, 70, err)
+            self.assertIn("has now killed 3 workers and is given up", err)
+            self.assertIn("range 0 [0, %d)" % os.path.getsize(self.flows),
+                          err)
+
+    def test_document_no_mapping_accepts(self):
+        src = os.path.join(self.dir, "one-bad.ndjson")
+        with open(src, "w") as f:
+            for i in range(100):
+                f.write('{"id":%d,"bytes":%s}\n'
+                        % (i, '"lots"' if i == 42 else str(i)))
+        rejects = os.path.join(self.dir, "one-bad.rejects")
+        with Server("--numeric-field", "bytes", "--mode", "es7") as es:
+            rc, err = run_forkbulk(["--input", src, "--index", "onebad",
+                                    "--es", es.url, "--id-field", "id",
+                                    "--reject-file", rejects])
+            self.assertEqual(rc, 65, err)
+            self.assertEqual(es.index_stats("onebad")["docs"], 99)
+        with open(rejects) as f:
+            lines = [json.loads(x) for x in f]
+        self.assertEqual(len(lines), 1)
+        r = lines[0]
+        self.assertEqual((r["line"], r["status"]), (43, 400))
+        self.assertEqual(r["error"]["type"], "mapper_parsing_exception")
+        self.assertTrue(r["error"]["reason"].startswith(
+            "failed to parse field [bytes] of type [long] in document with "
+            "id '42'"), r["error"]["reason"])
+        self.assertEqual(r["record"], '{"id":42,"bytes":"lots"}')
+
+
+if __name__ == "__main__":
+    unittest.main()
