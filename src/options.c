@@ -146,6 +146,10 @@ static const struct opt options[] = {
      "per-request timeout (default 120000)"},
     {"grace", 0, "limits", "grace_ms", K_INT, F(grace_ms), 0, 3600000, "MS",
      "on SIGTERM, time workers get to finish (default 10000)"},
+    {"stall-timeout", 0, "limits", "stall_timeout_ms", K_INT, F(stall_ms), 0,
+     86400000, "MS",
+     "kill a worker that shows no progress this long (default: request "
+     "timeout + 60000)"},
     {"reject-file", 0, "output", "reject_file", K_STR, F(reject_file), 0, 0,
      "PATH", "rejected records, one JSON line each (default: logged only)"},
     {"summary-json", 0, "output", "summary_json", K_STR, F(summary_json), 0, 0,
@@ -584,6 +588,8 @@ finish(struct fb_options *opts)
         set_string(&opts->es_api_key, env) < 0)
         return FB_EXIT_OSERR;
 
+    if (opts->stall_ms == 0)
+        opts->stall_ms = opts->request_timeout_ms + 60000;
     if (opts->max_record_bytes > opts->batch_bytes)
         opts->max_record_bytes = opts->batch_bytes;
     if (opts->workers == 0)

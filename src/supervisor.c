@@ -46,10 +46,12 @@ struct job {
 };
 
 struct slot {
-    pid_t pid;   /* 0: no process */
-    int cmd_fd;  /* parent -> worker; -1 once closed ("stop") */
-    int res_fd;  /* worker -> parent; -1 once EOF */
-    int64_t job; /* index of the range it holds, or -1 */
+    pid_t pid;       /* 0: no process */
+    int cmd_fd;      /* parent -> worker; -1 once closed ("stop") */
+    int res_fd;      /* worker -> parent; -1 once EOF */
+    int64_t job;     /* index of the range it holds, or -1 */
+    double seen;     /* when it last showed progress (monotonic s) */
+    bool stall_kill; /* killed for making no progress */
 };
 
 struct supervisor {
@@ -223,6 +225,8 @@ spawn(struct supervisor *sv, int i)
     s->cmd_fd = cmd[1];
     s->res_fd = res[0];
     s->job = -1;
+    s->seen = now_seconds();
+    s->stall_kill = false;
     fb_debug("started worker %d (pid %ld)", i, (long)pid);
     return 0;
 fail:
@@ -305,6 +309,7 @@ dispatch(struct supervisor *sv)
         }
         sv->jobs[j].state = JOB_RUNNING;
         s->job = j;
+        s->seen = now_seconds();
         fb_debug("range %lld [%llu, %llu) -> worker %d", (long long)j,
                  (unsigned long long)msg.lo, (unsigned long long)msg.hi, i);
     }
@@ -535,6 +540,32 @@ poll_timeout(struct supervisor *sv)
 }
 
 /*
+ * A worker holding a range reports progress before every request and
+ * after every batch; one silent for --stall-timeout is stuck (a dead
+ * connection without a timeout, a wedged source): kill it, and its range
+ * is re-queued like any other death's.
+ */
+static void
+kill_stalled(struct supervisor *sv)
+{
+    double now = now_seconds();
+
+    for (int i = 0; i < sv->n_slots; i++) {
+        struct slot *s = &sv->slots[i];
+
+        if (s->pid <= 0 || s->job < 0 || s->stall_kill ||
+            (now - s->seen) * 1000 < (double)sv->opts->stall_ms)
+            continue;
+        fb_error("worker %d (pid %ld) made no progress for %.0f s on range "
+                 "%lld of %s; killing it",
+                 i, (long)s->pid, now - s->seen, (long long)s->job,
+                 sv->unit.name);
+        s->stall_kill = true;
+        kill(s->pid, SIGKILL);
+    }
+}
+
+/*
  * Waits for workers until the current unit has no range pending or
  * running (or, when draining, until every worker has exited).
  */
@@ -589,6 +620,8 @@ main_loop(struct supervisor *sv)
                 struct fb_msg msg;
                 int rc = fb_msg_recv(sv->slots[i].res_fd, &msg);
 
+                if (rc == 1)
+                    sv->slots[i].seen = now_seconds();
                 if (rc == 1 && msg.type == FB_MSG_DONE)
                     on_done(sv, i, &msg);
                 else if (rc != 1 || msg.type != FB_MSG_PROGRESS)
@@ -596,6 +629,7 @@ main_loop(struct supervisor *sv)
                 /* PROGRESS: liveness only, for now */
             }
         }
+        kill_stalled(sv);
         dispatch(sv);
     }
     free(pfd);

@@ -223,6 +223,7 @@ send_slice(struct worker *w, size_t i, size_t j)
     for (;;) {
         bool retryable = false;
 
+        report_progress(w); /* alive, about to wait on the cluster */
         if (fb_es_bulk(w->es, body, len, &res) < 0) {
             snprintf(err, sizeof(err), "%s", res.error);
             retryable = true;

@@ -82,6 +82,8 @@ struct fb_options {
     long connect_timeout_ms;
     long request_timeout_ms;
     long grace_ms; /* SIGTERM: time workers get to finish */
+    long stall_ms; /* a worker silent this long is killed; 0: request
+                    * timeout + 60 s */
 
     /* Output. */
     char *reject_file; /* NULL: rejects are logged, not kept */

@@ -5,6 +5,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -93,6 +94,38 @@ class FaultTest(unittest.TestCase):
             took = time.monotonic() - t
             self.assertEqual(rc, 69, err)
             self.assertLess(took, 60)
+
+    def test_stalled_worker_is_killed_and_range_given_up(self):
+        """The cluster starts answering _bulk never (the connection stays
+        open), with a long request timeout: the parent kills the silent
+        worker after --stall-timeout, re-dispatches its range, and after
+        three stalls gives it up (70)."""
+        with Server() as es:
+            proc = subprocess.Popen(
+                [FORKBULK, "--input", self.flows, "--index", "stall",
+                 "--es", es.url, "--workers", "1", "--batch-docs", "200",
+                 "--range-bytes", "1GiB", "--request-timeout", "600000",
+                 "--stall-timeout", "1500"], stderr=subprocess.PIPE)
+            deadline = time.monotonic() + 30
+            while (time.monotonic() < deadline
+                   and es.stats()["bulk_requests"] < 2):
+                time.sleep(0.01)
+            # The server delays its own answer to this request too: send it
+            # and do not wait for the reply.
+            body = b'{"delay_ms":600000}'
+            with socket.create_connection(("127.0.0.1", es.port)) as c:
+                c.sendall(b"PUT /_test/faults HTTP/1.1\r\nHost: x\r\n"
+                          b"Content-Type: application/json\r\n"
+                          b"Content-Length: %d\r\n\r\n%s"
+                          % (len(body), body))
+                time.sleep(0.2)
+            t = time.monotonic()
+            _, err = proc.communicate(timeout=120)
+            err = err.decode()
+            self.assertEqual(proc.returncode, 70, err)
+            self.assertEqual(err.count("made no progress"), 3)
+            self.assertIn("has now killed 3 workers and is given up", err)
+            self.assertLess(time.monotonic() - t, 60)
 
     def test_range_that_kills_three_workers(self):
         """One range, killed under three workers in a row: the range is
