@@ -238,6 +238,37 @@ class PgJobTest(unittest.TestCase):
             self.assertEqual(rc, 0, err)
             self.assertEqual(len(self.ledger("incident")), len(rows))
 
+    def test_sigterm_mid_hour_interrupted_then_caught_up(self):
+        with Server("--delay-ms", "30") as es:
+            proc = subprocess.Popen(
+                [FORKBULK] + self.args(es, "term", "--hour", HOURS[1],
+                                       "--batch-docs", "300",
+                                       "--grace", "5000"),
+                stderr=subprocess.PIPE)
+            deadline = time.monotonic() + 30
+            while (time.monotonic() < deadline and
+                   (es.index_stats(INDICES[1]) or {}).get("created", 0)
+                   < 1000):
+                time.sleep(0.02)
+            kids = children_of(proc.pid)
+            proc.send_signal(signal.SIGTERM)
+            _, err = proc.communicate(timeout=60)
+            self.assertEqual(proc.returncode, 143, err.decode())
+            for pid in kids:
+                self.assertFalse(os.path.exists("/proc/%d/status" % pid)
+                                 and "State:\tZ" not in
+                                 open("/proc/%d/status" % pid).read())
+            self.assertEqual(self.ledger("term"),
+                             [[HOURS[1], "interrupted",
+                               self.ledger("term")[0][2]]])
+            self.assertLess(int(self.ledger("term")[0][2]), ROWS_PER_HOUR)
+            rc, err = run_forkbulk(self.args(es, "term", "--catch-up",
+                                             "--lookback", "6h"))
+            self.assertEqual(rc, 0, err)
+            self.assertHour(es, INDICES[1], 1)
+            self.assertEqual([r[1] for r in self.ledger("term")
+                              if r[0] == HOURS[1]], ["interrupted", "done"])
+
     def test_lock_second_run_exits_75(self):
         with Server("--delay-ms", "200") as es:
             proc = subprocess.Popen(
