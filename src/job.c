@@ -364,13 +364,16 @@ job_range_done(void *ctx, uint64_t i, const struct fb_msg *done)
         fb_warn("ledger: %s", err);
 }
 
+/* Done only if every range was loaded to its end. */
 static enum fb_run_status
-run_status(int exit_code)
+run_status(const struct fb_summary *sum)
 {
-    if (exit_code == FB_EXIT_OK || exit_code == FB_EXIT_DATAERR)
-        return FB_RUN_DONE;
-    if (exit_code == FB_EXIT_SIGINT || exit_code == FB_EXIT_SIGTERM)
+    if (sum->exit_code == FB_EXIT_SIGINT || sum->exit_code == FB_EXIT_SIGTERM)
         return FB_RUN_INTERRUPTED;
+    if (sum->ranges_failed > 0)
+        return FB_RUN_FAILED;
+    if (sum->exit_code == FB_EXIT_OK || sum->exit_code == FB_EXIT_DATAERR)
+        return FB_RUN_DONE;
     return FB_RUN_FAILED;
 }
 
@@ -392,8 +395,8 @@ job_unit_done(void *ctx, const struct fb_unit *unit,
     counts.loaded = (int64_t)sum->counts.loaded;
     counts.rejected = (int64_t)sum->counts.rejected;
     counts.read = (int64_t)sum->counts.read;
-    if (fb_ledger_end(job->ledger, job->run_id, run_status(sum->exit_code),
-                      &counts, err, sizeof(err)) < 0)
+    if (fb_ledger_end(job->ledger, job->run_id, run_status(sum), &counts, err,
+                      sizeof(err)) < 0)
         fb_warn("ledger: %s", err);
 }
 

@@ -146,6 +146,10 @@ static const struct opt options[] = {
      "per-request timeout (default 120000)"},
     {"grace", 0, "limits", "grace_ms", K_INT, F(grace_ms), 0, 3600000, "MS",
      "on SIGTERM, time workers get to finish (default 10000)"},
+    {"max-rejects", 0, "limits", "max_rejects", K_SPECIAL, NOFIELD, 0, 0,
+     "N|N%",
+     "stop early (65) past this many rejects, or this share of the "
+     "records read (judged from 1000 records on; default 0)"},
     {"stall-timeout", 0, "limits", "stall_timeout_ms", K_INT, F(stall_ms), 0,
      86400000, "MS",
      "kill a worker that shows no progress this long (default: request "
@@ -421,6 +425,37 @@ apply_option(struct fb_options *opts, const struct opt *o, const char *value,
                 return -1;
             }
             format_given = true;
+            return 0;
+        }
+        if (strcmp(o->flag, "max-rejects") == 0) {
+            char *end = NULL;
+            double d;
+
+            errno = 0;
+            d = strtod(value, &end);
+            if (errno != 0 || end == value || d < 0 ||
+                (*end != '\0' && strcmp(end, "%") != 0) ||
+                (*end == '%' && d > 100)) {
+                snprintf(err, errlen,
+                         "must be a count or a percentage "
+                         "(like 100 or 0.5%%), not '%s'",
+                         value);
+                return -1;
+            }
+            if (*end == '%') {
+                opts->max_rejects_pct = d;
+                opts->max_rejects = 0;
+            } else {
+                if (d != (double)(uint64_t)d) {
+                    snprintf(err, errlen,
+                             "must be a whole count or a "
+                             "percentage, not '%s'",
+                             value);
+                    return -1;
+                }
+                opts->max_rejects = (uint64_t)d;
+                opts->max_rejects_pct = 0;
+            }
             return 0;
         }
         if (strcmp(o->flag, "op") == 0) {
@@ -784,6 +819,11 @@ fb_options_print(const struct fb_options *opts, FILE *out)
             break;
         }
     }
+    if (opts->max_rejects_pct > 0)
+        fprintf(out, "max_rejects = %g%%\n", opts->max_rejects_pct);
+    else
+        fprintf(out, "max_rejects = %llu\n",
+                (unsigned long long)opts->max_rejects);
     fprintf(out, "format = %s\nop = %s\n",
             opts->format == FB_FORMAT_CSV ? "csv" : "ndjson",
             opts->op == FB_OP_CREATE ? "create" : "index");

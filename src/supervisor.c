@@ -46,12 +46,13 @@ struct job {
 };
 
 struct slot {
-    pid_t pid;       /* 0: no process */
-    int cmd_fd;      /* parent -> worker; -1 once closed ("stop") */
-    int res_fd;      /* worker -> parent; -1 once EOF */
-    int64_t job;     /* index of the range it holds, or -1 */
-    double seen;     /* when it last showed progress (monotonic s) */
-    bool stall_kill; /* killed for making no progress */
+    pid_t pid;             /* 0: no process */
+    int cmd_fd;            /* parent -> worker; -1 once closed ("stop") */
+    int res_fd;            /* worker -> parent; -1 once EOF */
+    int64_t job;           /* index of the range it holds, or -1 */
+    double seen;           /* when it last showed progress (monotonic s) */
+    struct fb_counts live; /* its current range so far (PROGRESS) */
+    bool stall_kill;       /* killed for making no progress */
 };
 
 struct supervisor {
@@ -310,6 +311,7 @@ dispatch(struct supervisor *sv)
         sv->jobs[j].state = JOB_RUNNING;
         s->job = j;
         s->seen = now_seconds();
+        memset(&s->live, 0, sizeof(s->live));
         fb_debug("range %lld [%llu, %llu) -> worker %d", (long long)j,
                  (unsigned long long)msg.lo, (unsigned long long)msg.hi, i);
     }
@@ -360,6 +362,7 @@ on_done(struct supervisor *sv, int i, const struct fb_msg *msg)
     }
     job = &sv->jobs[s->job];
     add_counts(&sv->usum.counts, &msg->counts);
+    memset(&s->live, 0, sizeof(s->live));
     if (sv->src->range_done != NULL)
         sv->src->range_done(sv->src->ctx, (uint64_t)s->job, msg);
     s->job = -1;
@@ -540,6 +543,51 @@ poll_timeout(struct supervisor *sv)
 }
 
 /*
+ * --max-rejects: past the limit the run stops dispatching (the ranges in
+ * flight finish) and ends with 65, saying so.  A percentage is judged
+ * once 1000 records have been read, so one early reject is not 100%.  Counts
+ * are those of the finished ranges of the unit plus the ranges in flight so
+ * far.
+ */
+static void
+check_rejects(struct supervisor *sv)
+{
+    uint64_t rejected = sv->summary->counts.rejected + sv->usum.counts.rejected;
+    uint64_t read = sv->summary->counts.read + sv->usum.counts.read;
+    const struct fb_options *o = sv->opts;
+    bool over;
+
+    if (sv->stopping)
+        return;
+    for (int i = 0; i < sv->n_slots; i++) {
+        if (sv->slots[i].pid > 0 && sv->slots[i].job >= 0) {
+            rejected += sv->slots[i].live.rejected;
+            read += sv->slots[i].live.read;
+        }
+    }
+    /* A share needs a sample: judged from the 1000th record read on. */
+    if (o->max_rejects_pct > 0)
+        over = read >= 1000 &&
+               (double)rejected > o->max_rejects_pct / 100.0 * (double)read;
+    else
+        over = rejected > o->max_rejects;
+    if (!over)
+        return;
+    if (o->max_rejects_pct > 0)
+        fb_error("%llu of %llu records rejected, more than --max-rejects "
+                 "%g%%: stopping early",
+                 (unsigned long long)rejected, (unsigned long long)read,
+                 o->max_rejects_pct);
+    else
+        fb_error("%llu records rejected, more than --max-rejects %llu: "
+                 "stopping early",
+                 (unsigned long long)rejected,
+                 (unsigned long long)o->max_rejects);
+    sv->status = fb_exit_worse(sv->status, FB_EXIT_DATAERR);
+    begin_stop(sv, "too many rejects");
+}
+
+/*
  * A worker holding a range reports progress before every request and
  * after every batch; one silent for --stall-timeout is stuck (a dead
  * connection without a timeout, a wedged source): kill it, and its range
@@ -622,6 +670,8 @@ main_loop(struct supervisor *sv)
 
                 if (rc == 1)
                     sv->slots[i].seen = now_seconds();
+                if (rc == 1 && msg.type == FB_MSG_PROGRESS)
+                    sv->slots[i].live = msg.counts;
                 if (rc == 1 && msg.type == FB_MSG_DONE)
                     on_done(sv, i, &msg);
                 else if (rc != 1 || msg.type != FB_MSG_PROGRESS)
@@ -630,6 +680,7 @@ main_loop(struct supervisor *sv)
             }
         }
         kill_stalled(sv);
+        check_rejects(sv);
         dispatch(sv);
     }
     free(pfd);

@@ -85,6 +85,12 @@ struct fb_options {
     long stall_ms; /* a worker silent this long is killed; 0: request
                     * timeout + 60 s */
 
+    /* Rejects allowed before the run stops early: more than max_rejects
+     * records, or with max_rejects_pct more than that share of the records
+     * read.  Default 0: the first reject stops the run. */
+    uint64_t max_rejects;
+    double max_rejects_pct; /* 0: use max_rejects */
+
     /* Output. */
     char *reject_file; /* NULL: rejects are logged, not kept */
     char *summary_json;

@@ -162,6 +162,7 @@ class FaultTest(unittest.TestCase):
         with Server("--numeric-field", "bytes", "--mode", "es7") as es:
             rc, err = run_forkbulk(["--input", src, "--index", "onebad",
                                     "--es", es.url, "--id-field", "id",
+                                    "--max-rejects", "1",
                                     "--reject-file", rejects])
             self.assertEqual(rc, 65, err)
             self.assertEqual(es.index_stats("onebad")["docs"], 99)

@@ -120,6 +120,7 @@ class FileLoadTest(unittest.TestCase):
         with Server() as es:
             rc, err, s = self.load(es, "bad", "--workers", "2",
                                    "--range-bytes", "4KiB",
+                                   "--max-rejects", "1%",
                                    "--reject-file", rejects, input=src)
             self.assertEqual(rc, 65, err)
             self.assertEqual(s["read"], 2000)
@@ -138,6 +139,30 @@ class FileLoadTest(unittest.TestCase):
             if r["record"].startswith("["):
                 self.assertIn("not a JSON object", r["error"]["reason"])
 
+    def test_max_rejects_stops_early(self):
+        """Default --max-rejects 0: the first reject stops dispatching;
+        the run ends 65 and says so, with later ranges not loaded."""
+        src = self.path("early.ndjson")
+        with open(src, "w") as f:
+            for i in range(1, 5001):
+                f.write('{"id":%d}\n' % i if i != 10 else "not json\n")
+        with Server() as es:
+            rc, err, s = self.load(es, "early", "--workers", "1",
+                                   "--range-bytes", "2KiB", input=src)
+            self.assertEqual(rc, 65, err)
+            self.assertIn("1 records rejected, more than --max-rejects 0: "
+                          "stopping early", err)
+            self.assertEqual(s["rejected"], 1)
+            self.assertLess(s["loaded"], 4999)
+            self.assertGreater(s["ranges"], s["ranges_done"])
+            # 0.5% of the records read may be rejected: the run finishes.
+            rc, err, s = self.load(es, "late", "--workers", "1",
+                                   "--range-bytes", "2KiB",
+                                   "--max-rejects", "0.5%", input=src)
+            self.assertEqual(rc, 65, err)
+            self.assertEqual((s["loaded"], s["rejected"]), (4999, 1))
+            self.assertNotIn("stopping early", err)
+
     def test_mapping_rejects_from_cluster(self):
         """Items the cluster refuses (400) go to the reject file with the
         cluster's reason; the rest load."""
@@ -149,6 +174,7 @@ class FileLoadTest(unittest.TestCase):
         rejects = self.path("mapping.rejects")
         with Server("--numeric-field", "bytes") as es:
             rc, err, s = self.load(es, "mapping", "--id-field", "id",
+                                   "--max-rejects", "10",
                                    "--reject-file", rejects, input=src)
             self.assertEqual(rc, 65, err)
             self.assertEqual(s["loaded"], 990)
