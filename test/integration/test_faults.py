@@ -127,6 +127,64 @@ class FaultTest(unittest.TestCase):
             self.assertIn("has now killed 3 workers and is given up", err)
             self.assertLess(time.monotonic() - t, 60)
 
+    def start(self, es, index, *extra):
+        return subprocess.Popen(
+            [FORKBULK, "--input", self.flows, "--index", index, "--es",
+             es.url, "--id-field", "id", "--workers", "2", "--batch-docs",
+             "200"] + list(extra), stderr=subprocess.PIPE)
+
+    def wait_bulk(self, es, n):
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and es.stats()["bulk_requests"] < n:
+            time.sleep(0.02)
+
+    def test_sighup_reopens_log_file(self):
+        log = os.path.join(self.dir, "forkbulk.log")
+        with Server("--delay-ms", "20") as es:
+            proc = self.start(es, "hup", "--log-file", log, "-v")
+            self.wait_bulk(es, 3)
+            os.rename(log, log + ".1")
+            proc.send_signal(signal.SIGHUP)
+            _, err = proc.communicate(timeout=120)
+            self.assertEqual(proc.returncode, 0, err.decode())
+            self.assertExactlyOnce(es, "hup")
+        with open(log + ".1") as f:
+            before = f.read()
+        with open(log) as f:
+            after = f.read()
+        self.assertIn("cluster at", before)
+        self.assertIn("SIGHUP: log reopened", after)
+        self.assertNotIn("SIGHUP", before)
+
+    def test_second_signal_kills_at_once(self):
+        with Server("--delay-ms", "3000") as es:
+            proc = self.start(es, "twice", "--grace", "60000")
+            self.wait_bulk(es, 1)
+            time.sleep(0.2)
+            t = time.monotonic()
+            proc.send_signal(signal.SIGTERM)
+            time.sleep(0.3)
+            proc.send_signal(signal.SIGTERM)
+            _, err = proc.communicate(timeout=30)
+            self.assertEqual(proc.returncode, 143, err.decode())
+            self.assertLess(time.monotonic() - t, 10)
+            self.assertIn(b"second signal", err)
+
+    def test_input_changed_during_load(self):
+        src = os.path.join(self.dir, "growing.ndjson")
+        shutil.copy(self.flows, src)
+        with Server("--delay-ms", "20") as es:
+            proc = subprocess.Popen(
+                [FORKBULK, "--input", src, "--index", "grow", "--es",
+                 es.url, "--workers", "2", "--batch-docs", "200"],
+                stderr=subprocess.PIPE)
+            self.wait_bulk(es, 3)
+            with open(src, "a") as f:
+                f.write('{"id":-1}\n')
+            _, err = proc.communicate(timeout=120)
+            self.assertEqual(proc.returncode, 74, err.decode())
+            self.assertIn(b"changed (size, inode or mtime) while range", err)
+
     def test_range_that_kills_three_workers(self):
         """One range, killed under three workers in a row: the range is
         given up and named, the run ends with 70."""
