@@ -138,6 +138,9 @@ static const struct opt options[] = {
      1ll << 50, "SIZE", "files: bytes per range (default 0: from the size)"},
     {"retries", 0, "limits", "retries", K_INT, F(max_retries), 0, 1000, "N",
      "attempts per batch on 429/5xx/network errors (default 8)"},
+    {"retry-time", 0, "limits", "retry_time_ms", K_INT, F(retry_time_ms), 1,
+     86400000, "MS",
+     "stop retrying a batch after this long in all (default 600000)"},
     {"connect-timeout", 0, "limits", "connect_timeout_ms", K_INT,
      F(connect_timeout_ms), 1, 3600000, "MS",
      "connect timeout (default 10000)"},
@@ -591,6 +594,7 @@ set_defaults(struct fb_options *opts)
     opts->op = FB_OP_INDEX;
     opts->refresh = true;
     opts->max_retries = 8;
+    opts->retry_time_ms = 600000;
     opts->connect_timeout_ms = 10000;
     opts->request_timeout_ms = 120000;
     opts->grace_ms = 10000;

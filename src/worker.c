@@ -63,6 +63,7 @@ struct worker {
     struct fb_pg_spec pgspec;
     struct fb_pg_reader *pg; /* connected at the first range */
     struct fb_counts counts; /* of the current range */
+    double batch_started;    /* monotonic seconds of the first attempt */
     uint64_t rng;
 };
 
@@ -119,6 +120,29 @@ backoff(struct worker *w, int attempt, long retry_after_s)
         if (fb_worker_stop)
             return -1;
     return fb_worker_stop ? -1 : 0;
+}
+
+static double
+monotonic_seconds(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Seconds since the current batch was first sent. */
+static double
+elapsed(const struct worker *w)
+{
+    return monotonic_seconds() - w->batch_started;
+}
+
+/* --retry-time: retries of one batch stop after this long in total. */
+static bool
+past_deadline(const struct worker *w)
+{
+    return elapsed(w) * 1000 >= (double)w->opts->retry_time_ms;
 }
 
 static void
@@ -258,18 +282,23 @@ send_slice(struct worker *w, size_t i, size_t j)
             }
         }
         if (retryable) {
+            char what[32];
+
             w->counts.requests++;
             attempt++;
-            if (attempt > w->opts->max_retries) {
+            if (res.transport)
+                snprintf(what, sizeof(what), "no response");
+            else
+                snprintf(what, sizeof(what), "HTTP %ld", res.status);
+            if (attempt > w->opts->max_retries || past_deadline(w)) {
                 fb_error("giving up on a batch of %zu record(s) after %d "
-                         "attempt(s) to %s: %s",
-                         j - i, attempt, fb_es_bulk_url(w->es), err);
+                         "attempt(s) in %.0f s to %s: %s: %s",
+                         j - i, attempt, elapsed(w), fb_es_bulk_url(w->es),
+                         what, err);
                 return FB_EXIT_UNAVAILABLE;
             }
-            fb_warn("bulk request failed (%s%s%ld): %s; retry %d of %d",
-                    res.transport ? "transport" : "HTTP ",
-                    res.transport ? "" : "", res.transport ? 0L : res.status,
-                    err, attempt, w->opts->max_retries);
+            fb_warn("bulk request failed (%s): %s; retry %d of %d", what, err,
+                    attempt, w->opts->max_retries);
             w->counts.retried += j - i;
             if (backoff(w, attempt, res.retry_after_s) < 0)
                 return stop_status();
@@ -322,6 +351,7 @@ flush(struct worker *w)
     int round = 0;
     int rc = FB_EXIT_OK;
 
+    w->batch_started = monotonic_seconds();
     while (fb_bulk_count(w->bulk) > 0) {
         size_t n = fb_bulk_count(w->bulk);
         size_t again = 0;
@@ -334,7 +364,7 @@ flush(struct worker *w)
         if (again == 0)
             break;
         round++;
-        if (round > w->opts->max_retries) {
+        if (round > w->opts->max_retries || past_deadline(w)) {
             fb_error("%zu record(s) still refused as overloaded (429/503) "
                      "after %d attempts; giving up on them",
                      again, round);

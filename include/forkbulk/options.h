@@ -79,6 +79,7 @@ struct fb_options {
     size_t max_record_bytes; /* longest record accepted (<= batch_bytes) */
     uint64_t range_bytes;    /* files: 0 chooses from the file size */
     int max_retries;         /* per batch */
+    long retry_time_ms;      /* and at most this long per batch */
     long connect_timeout_ms;
     long request_timeout_ms;
     long grace_ms; /* SIGTERM: time workers get to finish */

@@ -85,6 +85,20 @@ class FaultTest(unittest.TestCase):
             self.assertGreater(es.stats()["responses"].get("413", 0), 0)
             self.assertIn("batch limit lowered", err)
 
+    def test_retries_bounded_by_time(self):
+        """Every bulk request answered 429: with a huge retry count the
+        total time per batch still ends it, with 69."""
+        with Server("--request-429-rate", "1") as es:
+            t = time.monotonic()
+            rc, err, s = self.load(es, "busy", "--workers", "1",
+                                   "--retries", "1000", "--retry-time",
+                                   "3000", timeout=120)
+            self.assertEqual(rc, 69, err)
+            self.assertLess(time.monotonic() - t, 40)
+            self.assertIn("giving up on a batch", err)
+            self.assertIn("HTTP 429", err)
+            self.assertEqual(s["loaded"], 0)
+
     def test_server_that_never_answers_gives_69_in_bounds(self):
         with Server("--delay-ms", "600000") as es:
             t = time.monotonic()
