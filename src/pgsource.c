@@ -166,8 +166,13 @@ pg_command(PGconn *conn, const char *sql, const char *what)
     return rc;
 }
 
+/*
+ * Connects and sets the session up.  app_sql names the connection in
+ * pg_stat_activity ("forkbulk plan" or "forkbulk worker") so an operator
+ * can tell which backend is whose; it is a constant of this file.
+ */
 static int
-pg_connect(const struct fb_pg_spec *spec, PGconn **out)
+pg_connect(const struct fb_pg_spec *spec, const char *app_sql, PGconn **out)
 {
     PGconn *conn = PQconnectdb(spec->conninfo != NULL ? spec->conninfo : "");
     int rc = 0;
@@ -183,6 +188,8 @@ pg_connect(const struct fb_pg_spec *spec, PGconn **out)
         goto out;
     }
     rc = pg_command(conn, FB_PG_SESSION_SQL, "session settings");
+    if (rc == 0)
+        rc = pg_command(conn, app_sql, "application name");
 out:
     if (rc != 0) {
         PQfinish(conn);
@@ -708,7 +715,7 @@ fb_pg_plan(const struct fb_pg_spec *spec, const struct fb_pg_window *win,
         fb_error("empty window");
         return FB_EXIT_CONFIG;
     }
-    status = pg_connect(spec, &conn);
+    status = pg_connect(spec, "SET application_name = 'forkbulk plan'", &conn);
     if (status != 0)
         goto out;
     status = pg_command(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
@@ -912,7 +919,8 @@ fb_pg_reader_open(const struct fb_pg_spec *spec)
         fb_error("out of memory");
         goto out;
     }
-    if (pg_connect(spec, &r->conn) != 0)
+    if (pg_connect(spec, "SET application_name = 'forkbulk worker'",
+                   &r->conn) != 0)
         goto out;
     r->sql = pg_window_sql(r->conn, spec, false, &status);
     if (r->sql == NULL)

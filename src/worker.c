@@ -552,9 +552,9 @@ finish_range(struct worker *w, int rc)
     return rc;
 }
 
-/* Loads one range of a PostgreSQL source; returns its exit code. */
+/* One attempt at a PostgreSQL range; returns its exit code. */
 static int
-load_pg_range(struct worker *w, const struct fb_msg *msg)
+pg_range_once(struct worker *w, const struct fb_msg *msg)
 {
     struct fb_pg_job job;
     struct fb_pg_row row;
@@ -600,6 +600,41 @@ load_pg_range(struct worker *w, const struct fb_msg *msg)
     rc = finish_range(w, rc);
     if (rc == FB_EXIT_OK && w->counts.rejected > 0)
         rc = FB_EXIT_DATAERR;
+    return rc;
+}
+
+/* Attempts at a range after the PostgreSQL connection is lost. */
+#define PG_RANGE_ATTEMPTS 3
+
+/*
+ * Loads one range of a PostgreSQL source.  A lost connection (69) is
+ * retried on a new connection in the same snapshot, which lives as long
+ * as the parent's exporting transaction; if that is gone too, the range
+ * fails, the hour is marked failed, and --catch-up redoes it.  Documents
+ * sent before the loss are sent again with the same ids: they overwrite.
+ */
+static int
+load_pg_range(struct worker *w, const struct fb_msg *msg)
+{
+    int rc = FB_EXIT_OK;
+
+    for (int attempt = 1; attempt <= PG_RANGE_ATTEMPTS; attempt++) {
+        rc = pg_range_once(w, msg);
+        if (rc != FB_EXIT_UNAVAILABLE || fb_worker_stop || w->pg == NULL ||
+            attempt == PG_RANGE_ATTEMPTS)
+            break;
+        fb_warn("PostgreSQL failed while reading %s; retrying the range on a "
+                "new connection in the same snapshot (attempt %d of %d)",
+                fb_pg_reader_range_desc(w->pg), attempt + 1, PG_RANGE_ATTEMPTS);
+        fb_pg_reader_close(w->pg);
+        w->pg = NULL;
+        /* The range starts over: what was sent is sent again. */
+        w->counts.retried += w->counts.loaded + w->counts.conflicts;
+        w->counts.read = w->counts.loaded = w->counts.conflicts = 0;
+        w->counts.rejected = 0;
+        if (backoff(w, attempt, -1) < 0)
+            return stop_status();
+    }
     return rc;
 }
 

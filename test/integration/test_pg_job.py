@@ -269,6 +269,33 @@ class PgJobTest(unittest.TestCase):
             self.assertEqual([r[1] for r in self.ledger("term")
                               if r[0] == HOURS[1]], ["interrupted", "done"])
 
+    def test_lost_connection_retried_in_same_snapshot(self):
+        """Workers' PostgreSQL connections killed mid-range: each range is
+        read again on a new connection in the same snapshot; the hour
+        ends complete and exact."""
+        with Server("--delay-ms", "30") as es:
+            proc = subprocess.Popen(
+                [FORKBULK] + self.args(es, "lost", "--hour", HOURS[0],
+                                       "--batch-docs", "300"),
+                stderr=subprocess.PIPE)
+            deadline = time.monotonic() + 30
+            while (time.monotonic() < deadline and
+                   (es.index_stats(INDICES[0]) or {}).get("created", 0)
+                   < 1500):
+                time.sleep(0.02)
+            killed = self.pg.psql(
+                "SELECT count(pg_terminate_backend(pid)) FROM "
+                "pg_stat_activity WHERE application_name = "
+                "'forkbulk worker'")
+            _, err = proc.communicate(timeout=120)
+            err = err.decode()
+            self.assertEqual(proc.returncode, 0, err)
+            self.assertGreater(int(killed[0][0]), 0)
+            self.assertIn("retrying the range on a new connection", err)
+            self.assertHour(es, INDICES[0], 0)
+            self.assertEqual(self.ledger("lost"),
+                             [[HOURS[0], "done", str(ROWS_PER_HOUR)]])
+
     def test_lock_second_run_exits_75(self):
         with Server("--delay-ms", "200") as es:
             proc = subprocess.Popen(
