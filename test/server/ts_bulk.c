@@ -927,6 +927,20 @@ add_pending(struct mapctx *m, uint64_t h, enum ts_ftype t)
     return 0;
 }
 
+/* memcmp() == 0 for the short paths of most fields, without the call */
+static inline bool
+same_bytes(const char *a, const char *b, size_t n)
+{
+    size_t i;
+
+    if (n > 16)
+        return memcmp(a, b, n) == 0;
+    for (i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return false;
+    return true;
+}
+
 static int
 map_field(void *ud, const struct ts_json_field *f)
 {
@@ -948,7 +962,7 @@ map_field(void *ud, const struct ts_json_field *f)
         return 0;
     ord = m->ord++;
     if (ord < FC_N && m->fc[ord].len == f->path_len &&
-        memcmp(m->fc[ord].path, f->path, f->path_len) == 0) {
+        same_bytes(m->fc[ord].path, f->path, f->path_len)) {
         type = m->fc[ord].type;
         name = m->fc[ord].name;
         goto check;
@@ -1637,7 +1651,8 @@ exec_item(struct bulk *b, struct exec *x, struct item *it,
     struct ts_index *idx = NULL;
     char reason[1024];
     char iname[TS_NAME_MAX + 1];
-    struct ts_idslot *slot;
+    struct ts_idslot *slot = NULL;
+    struct ts_idslot *empty = NULL; /* where a new id goes */
     struct ts_json_err err;
     struct mapctx *m = NULL;
     bool live;
@@ -1758,7 +1773,14 @@ exec_item(struct bulk *b, struct exec *x, struct item *it,
         return 503;
     }
     idh = it->has_id ? it->idh : ts_id_hash(id.s, id.n);
-    slot = ts_idtab_find(&idx->ids, idh);
+    /* one probe finds the id or where it goes (empty: claimed on insert) */
+    slot = ts_idtab_probe(&idx->ids, idh);
+    if (slot == NULL) {
+        slot = ts_idtab_find(&idx->ids, idh); /* at its bound: look only */
+    } else if (slot->h == 0) {
+        empty = slot;
+        slot = NULL;
+    }
     live = slot != NULL && !(slot->version & TS_ID_DELETED);
     ver = slot != NULL ? (slot->version & ~TS_ID_DELETED) : 0;
 
@@ -1847,6 +1869,10 @@ exec_item(struct bulk *b, struct exec *x, struct item *it,
         shard_meta(out, idx);
         item_close(out);
         return 409;
+    }
+    if (slot == NULL && empty != NULL) {
+        ts_idtab_claim(&idx->ids, empty, idh);
+        slot = empty;
     }
     if (slot == NULL)
         slot = ts_idtab_upsert(&idx->ids, idh);
@@ -1980,6 +2006,19 @@ out:
     ts_out_free(&h);
 }
 
+/* Fetches the slots a probe for h reads first into the cache. */
+static inline void
+prefetch_id(const struct ts_idtab *t, uint64_t h)
+{
+    size_t mask = t->cap - 1;
+    size_t home = (size_t)h & mask;
+    size_t per_line = 64 / sizeof(struct ts_idslot);
+
+    __builtin_prefetch(&t->slots[home]);
+    __builtin_prefetch(&t->slots[(home + per_line) & mask]);
+    __builtin_prefetch(&t->slots[(home + 2 * per_line) & mask]);
+}
+
 int
 ts_bulk_handle(struct ts_state *st, const struct ts_request *req,
                const struct ts_query *q, const char *default_index,
@@ -2086,12 +2125,15 @@ ts_bulk_handle(struct ts_state *st, const struct ts_request *req,
     for (i = 0; i < b.nitems; i++) {
         int s;
 
-        /* the id table is far bigger than the caches: fetch ahead */
+        /*
+         * The id table is far bigger than the caches: fetch ahead.  A new
+         * id's probe runs on past its home slot to the next empty one
+         * (about 2 to 13 slots at loads 0.4 to 0.8), so the next two
+         * cache lines are fetched too.
+         */
         if (i + 8 < b.nitems && x.cache_idx != NULL &&
             x.cache_idx->ids.cap > 0 && b.items[i + 8].has_id)
-            __builtin_prefetch(
-                &x.cache_idx->ids
-                     .slots[b.items[i + 8].idh & (x.cache_idx->ids.cap - 1)]);
+            prefetch_id(&x.cache_idx->ids, b.items[i + 8].idh);
         if (b.filter == NULL) {
             if (i > 0)
                 ts_out_char(out, ',');

@@ -11,12 +11,20 @@
 #include <stdio.h>
 #include <string.h>
 
+/*
+ * The scanner's position travels by value: every function takes pos and
+ * returns the position after what it read, or SCAN_FAIL with s->rc set.
+ * Kept in struct scan, pos would live in memory (the struct escapes to the
+ * visitor through path), and every byte read would reload and store it.
+ */
+#define SCAN_FAIL ((size_t)-1)
+
 struct scan {
     const unsigned char *p;
     size_t len;
-    size_t pos;
     const struct ts_json_visitor *v;
     struct ts_json_err *err;
+    int rc; /* result when a function returned SCAN_FAIL */
     int depth;
     size_t path_len;
     char path[TS_JSON_PATH_MAX];
@@ -49,57 +57,56 @@ describe_char(char *buf, size_t cap, unsigned char c)
         snprintf(buf, cap, "(code %u / 0x%x)", (unsigned)c, (unsigned)c);
 }
 
-static int
+/* The error paths are cold: kept out of line so the loops stay small. */
+__attribute__((noinline, cold)) static size_t
 fail(struct scan *s, size_t pos, const char *msg)
 {
     s->err->pos = pos;
     snprintf(s->err->msg, sizeof(s->err->msg), "%s", msg);
-    return -1;
+    s->rc = -1;
+    return SCAN_FAIL;
 }
 
-static int
-fail_unexpected(struct scan *s, const char *what)
+__attribute__((noinline, cold)) static size_t
+fail_unexpected(struct scan *s, size_t pos, const char *what)
 {
     char ch[48];
 
-    describe_char(ch, sizeof(ch), s->p[s->pos]);
-    s->err->pos = s->pos;
+    describe_char(ch, sizeof(ch), s->p[pos]);
+    s->err->pos = pos;
     snprintf(s->err->msg, sizeof(s->err->msg), "Unexpected character (%s): %s",
              ch, what);
-    return -1;
+    s->rc = -1;
+    return SCAN_FAIL;
 }
 
-static int
+__attribute__((noinline, cold)) static size_t
 fail_eof(struct scan *s, const char *what)
 {
     s->err->pos = s->len;
     snprintf(s->err->msg, sizeof(s->err->msg), "Unexpected end-of-input: %s",
              what);
-    return -1;
+    s->rc = -1;
+    return SCAN_FAIL;
 }
 
-static inline void
-skip_ws(struct scan *s)
+static inline size_t
+skip_ws(const unsigned char *p, size_t len, size_t pos)
 {
-    while (s->pos < s->len) {
-        unsigned char c = s->p[s->pos];
+    while (pos < len) {
+        unsigned char c = p[pos];
 
         if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
             break;
-        s->pos++;
+        pos++;
     }
+    return pos;
 }
 
 void
 ts_json_skip_ws(const char *doc, size_t len, size_t *pos)
 {
-    while (*pos < len) {
-        char c = doc[*pos];
-
-        if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
-            break;
-        (*pos)++;
-    }
+    *pos = skip_ws((const unsigned char *)doc, len, *pos);
 }
 
 static inline int
@@ -114,11 +121,11 @@ hexval(unsigned char c)
     return -1;
 }
 
-/* Validates one UTF-8 sequence at s->pos; advances past it. */
-static int
-utf8_seq(struct scan *s)
+/* Validates one UTF-8 sequence at pos; returns the position past it. */
+static size_t
+utf8_seq(struct scan *s, size_t pos)
 {
-    unsigned char c = s->p[s->pos];
+    unsigned char c = s->p[pos];
     int n;
     size_t i;
     char msg[80];
@@ -132,104 +139,105 @@ utf8_seq(struct scan *s)
     else {
         snprintf(msg, sizeof(msg), "Invalid UTF-8 start byte 0x%x",
                  (unsigned)c);
-        return fail(s, s->pos, msg);
+        return fail(s, pos, msg);
     }
     for (i = 1; i <= (size_t)n; i++) {
-        if (s->pos + i >= s->len)
+        if (pos + i >= s->len)
             return fail_eof(s, "was expecting closing quote for a string "
                                "value");
-        if ((s->p[s->pos + i] & 0xc0) != 0x80) {
+        if ((s->p[pos + i] & 0xc0) != 0x80) {
             snprintf(msg, sizeof(msg), "Invalid UTF-8 middle byte 0x%x",
-                     (unsigned)s->p[s->pos + i]);
-            return fail(s, s->pos + i, msg);
+                     (unsigned)s->p[pos + i]);
+            return fail(s, pos + i, msg);
         }
     }
-    s->pos += (size_t)n + 1;
-    return 0;
+    return pos + (size_t)n + 1;
 }
 
-/* s->pos at the opening quote; leaves it after the closing quote. */
-static int
-parse_string(struct scan *s, bool *escaped)
+/* A backslash escape at pos (p[pos] == '\\'); returns the position past
+ * it. */
+static size_t
+string_escape(struct scan *s, size_t pos)
 {
+    const unsigned char *p = s->p;
+    size_t len = s->len;
+    unsigned char e;
     char msg[120];
     char ch[48];
 
-    *escaped = false;
-    s->pos++;
+    if (pos + 1 >= len)
+        return fail_eof(s, "was expecting closing quote for a string value");
+    e = p[pos + 1];
+    if (e == 'u') {
+        int k;
+
+        for (k = 2; k < 6; k++) {
+            if (pos + (size_t)k >= len)
+                return fail_eof(s, "was expecting closing quote for a "
+                                   "string value");
+            if (hexval(p[pos + (size_t)k]) < 0)
+                return fail_unexpected(s, pos + (size_t)k,
+                                       "expected a hex-digit for character "
+                                       "escape sequence");
+        }
+        return pos + 6;
+    }
+    if (strchr("\"\\/bfnrt", e) == NULL || e == 0) {
+        describe_char(ch, sizeof(ch), e);
+        snprintf(msg, sizeof(msg), "Unrecognized character escape %s", ch);
+        return fail(s, pos + 1, msg);
+    }
+    return pos + 2;
+}
+
+/*
+ * The general string loop from pos (inside a string) to past the closing
+ * quote: escapes, UTF-8, control bytes and the last bytes of the document.
+ * parse_string() comes here only when its word-at-a-time loop stops on
+ * anything but the closing quote.
+ */
+__attribute__((noinline)) static size_t
+string_rest(struct scan *s, size_t pos, bool *escaped)
+{
+    const unsigned char *p = s->p;
+    size_t len = s->len;
+    char msg[120];
+
     for (;;) {
         unsigned char c;
 
-        /* 8 bytes at a time while none is a quote, backslash, control
-         * or non-ASCII byte (the usual bit tricks for "has a byte ..."). */
-        while (s->pos + 8 <= s->len) {
+        /* whole words free of stop bytes (see parse_string()) */
+        while (pos + 8 <= len) {
             const uint64_t ones = UINT64_C(0x0101010101010101);
             const uint64_t highs = UINT64_C(0x8080808080808080);
             uint64_t v;
             uint64_t q;
             uint64_t b;
-
             uint64_t hit;
 
-            memcpy(&v, s->p + s->pos, 8);
+            memcpy(&v, p + pos, 8);
             q = v ^ (ones * '"');
             b = v ^ (ones * '\\');
             hit = (((q - ones) & ~q) | ((b - ones) & ~b) |
                    ((v - ones * 0x20) & ~v) | v) &
                   highs;
-            if (hit != 0) {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-                /* the lowest flagged byte is a real stop byte (a false
-                 * flag needs a borrow from a lower, real one): skip the
-                 * bytes before it at once */
-                s->pos += (size_t)__builtin_ctzll(hit) / 8;
-#endif
+            if (hit != 0)
                 break;
-            }
-            s->pos += 8;
+            pos += 8;
         }
-        while (s->pos < s->len && !str_stop[s->p[s->pos]])
-            s->pos++;
-        if (s->pos >= s->len)
+        while (pos < len && !str_stop[p[pos]])
+            pos++;
+        if (pos >= len)
             return fail_eof(s, "was expecting closing quote for a string "
                                "value");
-        c = s->p[s->pos];
-        if (c == '"') {
-            s->pos++;
-            return 0;
-        }
+        c = p[pos];
+        if (c == '"')
+            return pos + 1;
         if (c == '\\') {
-            unsigned char e;
-
             *escaped = true;
-            if (s->pos + 1 >= s->len)
-                return fail_eof(s, "was expecting closing quote for a "
-                                   "string value");
-            e = s->p[s->pos + 1];
-            if (e == 'u') {
-                int k;
-
-                for (k = 2; k < 6; k++) {
-                    if (s->pos + (size_t)k >= s->len)
-                        return fail_eof(s, "was expecting closing quote "
-                                           "for a string value");
-                    if (hexval(s->p[s->pos + (size_t)k]) < 0) {
-                        s->pos += (size_t)k;
-                        return fail_unexpected(
-                            s, "expected a hex-digit for character escape "
-                               "sequence");
-                    }
-                }
-                s->pos += 6;
-                continue;
-            }
-            if (strchr("\"\\/bfnrt", e) == NULL || e == 0) {
-                describe_char(ch, sizeof(ch), e);
-                snprintf(msg, sizeof(msg), "Unrecognized character escape %s",
-                         ch);
-                return fail(s, s->pos + 1, msg);
-            }
-            s->pos += 2;
+            pos = string_escape(s, pos);
+            if (pos == SCAN_FAIL)
+                return SCAN_FAIL;
             continue;
         }
         if (c < 0x20) {
@@ -238,64 +246,114 @@ parse_string(struct scan *s, bool *escaped)
                      "has to be escaped using backslash to be included in "
                      "string value",
                      (unsigned)c);
-            return fail(s, s->pos, msg);
+            return fail(s, pos, msg);
         }
-        if (utf8_seq(s) != 0)
-            return -1;
+        pos = utf8_seq(s, pos);
+        if (pos == SCAN_FAIL)
+            return SCAN_FAIL;
     }
 }
 
-static int
-parse_number(struct scan *s, enum ts_json_kind *kind)
+/*
+ * pos at the opening quote; returns the position after the closing one.
+ * The usual string (no escapes, ASCII, 8 bytes of document left past its
+ * end) is done here without a call: the first word that holds a stop
+ * byte ends it when that byte is the quote.
+ */
+static inline size_t
+parse_string(struct scan *s, size_t pos, bool *escaped)
 {
-    size_t start = s->pos;
+    const unsigned char *p = s->p;
+    size_t len = s->len;
+
+    *escaped = false;
+    pos++;
+    /* 8 bytes at a time while none is a quote, backslash, control or
+     * non-ASCII byte (the usual bit tricks for "has a byte ..."). */
+    while (pos + 8 <= len) {
+        const uint64_t ones = UINT64_C(0x0101010101010101);
+        const uint64_t highs = UINT64_C(0x8080808080808080);
+        uint64_t v;
+        uint64_t q;
+        uint64_t b;
+        uint64_t hit;
+
+        memcpy(&v, p + pos, 8);
+        q = v ^ (ones * '"');
+        b = v ^ (ones * '\\');
+        hit = (((q - ones) & ~q) | ((b - ones) & ~b) |
+               ((v - ones * 0x20) & ~v) | v) &
+              highs;
+        if (hit != 0) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            /* the lowest flagged byte is a real stop byte (a false flag
+             * needs a borrow from a lower, real one) */
+            pos += (size_t)__builtin_ctzll(hit) / 8;
+            if (p[pos] == '"')
+                return pos + 1;
+#endif
+            break;
+        }
+        pos += 8;
+    }
+    return string_rest(s, pos, escaped);
+}
+
+static inline bool
+is_digit(unsigned char c)
+{
+    return (unsigned)(c - '0') <= 9;
+}
+
+static inline size_t
+parse_number(struct scan *s, size_t pos, enum ts_json_kind *kind)
+{
+    const unsigned char *p = s->p;
+    size_t len = s->len;
 
     *kind = TS_JSON_INT;
-    if (s->p[s->pos] == '-') {
-        s->pos++;
-        if (s->pos >= s->len)
+    if (p[pos] == '-') {
+        pos++;
+        if (pos >= len)
             return fail_eof(s, "expected digit (0-9) to follow minus sign, "
                                "for valid numeric value");
-        if (s->p[s->pos] < '0' || s->p[s->pos] > '9')
-            return fail_unexpected(s, "expected digit (0-9) to follow minus "
-                                      "sign, for valid numeric value");
+        if (!is_digit(p[pos]))
+            return fail_unexpected(s, pos,
+                                   "expected digit (0-9) to follow minus "
+                                   "sign, for valid numeric value");
     }
-    if (s->p[s->pos] == '0' && s->pos + 1 < s->len && s->p[s->pos + 1] >= '0' &&
-        s->p[s->pos + 1] <= '9')
-        return fail(s, s->pos,
+    if (p[pos] == '0' && pos + 1 < len && is_digit(p[pos + 1]))
+        return fail(s, pos,
                     "Invalid numeric value: Leading zeroes not "
                     "allowed");
-    while (s->pos < s->len && s->p[s->pos] >= '0' && s->p[s->pos] <= '9')
-        s->pos++;
-    if (s->pos < s->len && s->p[s->pos] == '.') {
+    while (pos < len && is_digit(p[pos]))
+        pos++;
+    if (pos < len && p[pos] == '.') {
         *kind = TS_JSON_FLOAT;
-        s->pos++;
-        if (s->pos >= s->len || s->p[s->pos] < '0' || s->p[s->pos] > '9') {
-            if (s->pos >= s->len)
-                return fail_eof(s, "Decimal point not followed by a digit");
-            return fail_unexpected(s, "Decimal point not followed by a "
-                                      "digit");
-        }
-        while (s->pos < s->len && s->p[s->pos] >= '0' && s->p[s->pos] <= '9')
-            s->pos++;
+        pos++;
+        if (pos >= len)
+            return fail_eof(s, "Decimal point not followed by a digit");
+        if (!is_digit(p[pos]))
+            return fail_unexpected(s, pos,
+                                   "Decimal point not followed by a digit");
+        while (pos < len && is_digit(p[pos]))
+            pos++;
     }
-    if (s->pos < s->len && (s->p[s->pos] == 'e' || s->p[s->pos] == 'E')) {
+    if (pos < len && (p[pos] == 'e' || p[pos] == 'E')) {
         *kind = TS_JSON_FLOAT;
-        s->pos++;
-        if (s->pos < s->len && (s->p[s->pos] == '+' || s->p[s->pos] == '-'))
-            s->pos++;
-        if (s->pos >= s->len || s->p[s->pos] < '0' || s->p[s->pos] > '9') {
-            if (s->pos >= s->len)
-                return fail_eof(s, "Exponent indicator not followed by a "
+        pos++;
+        if (pos < len && (p[pos] == '+' || p[pos] == '-'))
+            pos++;
+        if (pos >= len)
+            return fail_eof(s, "Exponent indicator not followed by a digit");
+        if (!is_digit(p[pos]))
+            return fail_unexpected(s, pos,
+                                   "Exponent indicator not followed by a "
                                    "digit");
-            return fail_unexpected(s, "Exponent indicator not followed by a "
-                                      "digit");
-        }
-        while (s->pos < s->len && s->p[s->pos] >= '0' && s->p[s->pos] <= '9')
-            s->pos++;
+        while (pos < len && is_digit(p[pos]))
+            pos++;
     }
-    (void)start;
-    return 0;
+    return pos;
 }
 
 static bool
@@ -305,27 +363,27 @@ is_word(unsigned char c)
            (c >= '0' && c <= '9') || c == '_' || c >= 0x80;
 }
 
-static int
-parse_literal(struct scan *s, enum ts_json_kind *kind)
+static size_t
+parse_literal(struct scan *s, size_t pos, enum ts_json_kind *kind)
 {
-    size_t start = s->pos;
+    size_t start = pos;
     size_t n;
     char msg[200];
 
-    while (s->pos < s->len && is_word(s->p[s->pos]))
-        s->pos++;
-    n = s->pos - start;
+    while (pos < s->len && is_word(s->p[pos]))
+        pos++;
+    n = pos - start;
     if (n == 4 && memcmp(s->p + start, "true", 4) == 0) {
         *kind = TS_JSON_TRUE;
-        return 0;
+        return pos;
     }
     if (n == 5 && memcmp(s->p + start, "false", 5) == 0) {
         *kind = TS_JSON_FALSE;
-        return 0;
+        return pos;
     }
     if (n == 4 && memcmp(s->p + start, "null", 4) == 0) {
         *kind = TS_JSON_NULL;
-        return 0;
+        return pos;
     }
     snprintf(msg, sizeof(msg),
              "Unrecognized token '%.*s': was expecting (JSON String, "
@@ -334,10 +392,11 @@ parse_literal(struct scan *s, enum ts_json_kind *kind)
     return fail(s, start, msg);
 }
 
-static int scan_object(struct scan *s);
-static int scan_array(struct scan *s, bool report);
+static size_t scan_object(struct scan *s, size_t pos);
+static size_t scan_array(struct scan *s, size_t pos, bool report);
 
-static int
+/* Calls the visitor; a non-zero answer becomes s->rc. */
+static inline int
 report(struct scan *s, size_t key_off, enum ts_json_kind kind, size_t vstart,
        size_t vend, bool escaped)
 {
@@ -359,47 +418,44 @@ report(struct scan *s, size_t key_off, enum ts_json_kind kind, size_t vstart,
         f.val++;
         f.val_len -= 2;
     }
-    return s->v->field(s->v->ud, &f);
+    s->rc = s->v->field(s->v->ud, &f);
+    return s->rc;
 }
 
 /*
- * One value at s->pos; report it (and array elements) under the current
- * path when report_it.
+ * One value at pos (after whitespace); report it (and array elements)
+ * under the current path when report_it.  Returns the position past it.
  */
-static int
-scan_value(struct scan *s, bool report_it, size_t key_off,
+static size_t
+scan_value(struct scan *s, size_t pos, bool report_it, size_t key_off,
            enum ts_json_kind *out_kind)
 {
     size_t start;
-    enum ts_json_kind kind;
+    enum ts_json_kind kind = TS_JSON_NULL;
     bool escaped = false;
-    int rc;
     unsigned char c;
 
-    skip_ws(s);
-    if (s->pos >= s->len)
+    pos = skip_ws(s->p, s->len, pos);
+    if (pos >= s->len)
         return fail_eof(s, "expected a value");
-    start = s->pos;
-    c = s->p[s->pos];
+    start = pos;
+    c = s->p[pos];
     switch (c) {
     case '{':
         kind = TS_JSON_OBJECT;
-        if (report_it && (rc = report(s, key_off, kind, start, start, false)))
-            return rc;
-        if ((rc = scan_object(s)) != 0)
-            return rc;
+        if (report_it && report(s, key_off, kind, start, start, false))
+            return SCAN_FAIL;
+        pos = scan_object(s, pos);
         break;
     case '[':
         kind = TS_JSON_ARRAY;
-        if (report_it && (rc = report(s, key_off, kind, start, start, false)))
-            return rc;
-        if ((rc = scan_array(s, report_it)) != 0)
-            return rc;
+        if (report_it && report(s, key_off, kind, start, start, false))
+            return SCAN_FAIL;
+        pos = scan_array(s, pos, report_it);
         break;
     case '"':
         kind = TS_JSON_STRING;
-        if ((rc = parse_string(s, &escaped)) != 0)
-            return rc;
+        pos = parse_string(s, pos, &escaped);
         break;
     case '-':
     case '0':
@@ -412,30 +468,32 @@ scan_value(struct scan *s, bool report_it, size_t key_off,
     case '7':
     case '8':
     case '9':
-        if ((rc = parse_number(s, &kind)) != 0)
-            return rc;
+        pos = parse_number(s, pos, &kind);
         break;
     default:
         if (is_word(c)) {
-            if ((rc = parse_literal(s, &kind)) != 0)
-                return rc;
+            pos = parse_literal(s, pos, &kind);
             break;
         }
-        return fail_unexpected(s, "expected a valid value (JSON String, "
-                                  "Number, Array, Object or token 'null', "
-                                  "'true' or 'false')");
+        return fail_unexpected(s, pos,
+                               "expected a valid value (JSON String, "
+                               "Number, Array, Object or token 'null', "
+                               "'true' or 'false')");
     }
+    if (pos == SCAN_FAIL)
+        return SCAN_FAIL;
     if (out_kind != NULL)
         *out_kind = kind;
-    if (report_it && kind != TS_JSON_OBJECT && kind != TS_JSON_ARRAY)
-        return report(s, key_off, kind, start, s->pos, escaped);
-    return 0;
+    if (report_it && kind != TS_JSON_OBJECT && kind != TS_JSON_ARRAY &&
+        report(s, key_off, kind, start, pos, escaped))
+        return SCAN_FAIL;
+    return pos;
 }
 
-/* Appends a key to the path; returns the offset of the key in it. */
-static int
-push_key(struct scan *s, size_t kstart, size_t klen, bool escaped,
-         size_t *key_off)
+/* Appends a key to the path; returns the offset of the key in it, or
+ * SCAN_FAIL. */
+static inline size_t
+push_key(struct scan *s, size_t kstart, size_t klen, bool escaped)
 {
     size_t off = s->path_len;
     size_t n;
@@ -448,7 +506,12 @@ push_key(struct scan *s, size_t kstart, size_t klen, bool escaped,
     if (!escaped) {
         if (klen > sizeof(s->path) - off)
             return fail(s, kstart, "Field name too long");
-        memcpy(s->path + off, s->p + kstart, klen);
+        /* short keys: one 8-byte move instead of a memcpy call (the bytes
+         * past the key, in the path buffer, are not part of the path) */
+        if (klen <= 8 && kstart + 8 <= s->len && off + 8 <= sizeof(s->path))
+            memcpy(s->path + off, s->p + kstart, 8);
+        else
+            memcpy(s->path + off, s->p + kstart, klen);
         n = klen;
     } else {
         n = ts_json_unescape((const char *)s->p + kstart, klen, s->path + off,
@@ -456,78 +519,103 @@ push_key(struct scan *s, size_t kstart, size_t klen, bool escaped,
         if (n == (size_t)-1)
             return fail(s, kstart, "Field name too long");
     }
-    *key_off = off;
     s->path_len = off + n;
-    return 0;
+    return off;
 }
 
-static int
-scan_object(struct scan *s)
+static size_t
+scan_object(struct scan *s, size_t pos)
 {
+    const unsigned char *p = s->p;
+    size_t len = s->len;
     size_t saved = s->path_len;
-    int rc;
 
     if (++s->depth > TS_JSON_DEPTH_MAX)
-        return fail(s, s->pos,
+        return fail(s, pos,
                     "Document nesting depth exceeds the maximum "
                     "allowed");
-    s->pos++; /* '{' */
-    skip_ws(s);
-    if (s->pos >= s->len)
+    pos = skip_ws(p, len, pos + 1); /* past '{' */
+    if (pos >= len)
         return fail_eof(s, "expected close marker for Object");
-    if (s->p[s->pos] == '}') {
-        s->pos++;
+    if (p[pos] == '}') {
         s->depth--;
-        return 0;
+        return pos + 1;
     }
     for (;;) {
         size_t kstart;
         size_t key_off = 0;
         bool escaped;
 
-        skip_ws(s);
-        if (s->pos >= s->len)
+        pos = skip_ws(p, len, pos);
+        if (pos >= len)
             return fail_eof(s, "expected close marker for Object");
-        if (s->p[s->pos] != '"')
-            return fail_unexpected(s, "was expecting double-quote to start "
-                                      "field name");
-        kstart = s->pos + 1;
-        if ((rc = parse_string(s, &escaped)) != 0)
-            return rc;
-        if (s->v != NULL && (rc = push_key(s, kstart, s->pos - 1 - kstart,
-                                           escaped, &key_off)) != 0)
-            return rc;
-        skip_ws(s);
-        if (s->pos >= s->len)
+        if (p[pos] != '"')
+            return fail_unexpected(s, pos,
+                                   "was expecting double-quote to start "
+                                   "field name");
+        kstart = pos + 1;
+        pos = parse_string(s, pos, &escaped);
+        if (pos == SCAN_FAIL)
+            return SCAN_FAIL;
+        if (s->v != NULL) {
+            key_off = push_key(s, kstart, pos - 1 - kstart, escaped);
+            if (key_off == SCAN_FAIL)
+                return SCAN_FAIL;
+        }
+        pos = skip_ws(p, len, pos);
+        if (pos >= len)
             return fail_eof(s, "expected close marker for Object");
-        if (s->p[s->pos] != ':')
-            return fail_unexpected(s, "was expecting a colon to separate "
-                                      "field name and value");
-        s->pos++;
-        if ((rc = scan_value(s, s->v != NULL, key_off, NULL)) != 0)
-            return rc;
+        if (p[pos] != ':')
+            return fail_unexpected(s, pos,
+                                   "was expecting a colon to separate "
+                                   "field name and value");
+        /* strings and numbers, most members, without the call to
+         * scan_value(), which does the same for them */
+        pos = skip_ws(p, len, pos + 1);
+        if (pos < len && p[pos] == '"') {
+            size_t start = pos;
+
+            pos = parse_string(s, pos, &escaped);
+            if (pos == SCAN_FAIL ||
+                (s->v != NULL &&
+                 report(s, key_off, TS_JSON_STRING, start, pos, escaped)))
+                return SCAN_FAIL;
+        } else if (pos < len && (is_digit(p[pos]) || p[pos] == '-')) {
+            size_t start = pos;
+            enum ts_json_kind kind;
+
+            pos = parse_number(s, pos, &kind);
+            if (pos == SCAN_FAIL ||
+                (s->v != NULL && report(s, key_off, kind, start, pos, false)))
+                return SCAN_FAIL;
+        } else {
+            pos = scan_value(s, pos, s->v != NULL, key_off, NULL);
+            if (pos == SCAN_FAIL)
+                return SCAN_FAIL;
+        }
         s->path_len = saved;
-        skip_ws(s);
-        if (s->pos >= s->len)
+        pos = skip_ws(p, len, pos);
+        if (pos >= len)
             return fail_eof(s, "expected close marker for Object");
-        if (s->p[s->pos] == ',') {
-            s->pos++;
+        if (p[pos] == ',') {
+            pos++;
             continue;
         }
-        if (s->p[s->pos] == '}') {
-            s->pos++;
+        if (p[pos] == '}') {
             s->depth--;
-            return 0;
+            return pos + 1;
         }
-        return fail_unexpected(s, "was expecting comma to separate Object "
-                                  "entries");
+        return fail_unexpected(s, pos,
+                               "was expecting comma to separate Object "
+                               "entries");
     }
 }
 
-static int
-scan_array(struct scan *s, bool report_it)
+static size_t
+scan_array(struct scan *s, size_t pos, bool report_it)
 {
-    int rc;
+    const unsigned char *p = s->p;
+    size_t len = s->len;
     size_t key_off = 0;
 
     /* Array elements are reported under the member's own path. */
@@ -539,39 +627,51 @@ scan_array(struct scan *s, bool report_it)
         key_off = k;
     }
     if (++s->depth > TS_JSON_DEPTH_MAX)
-        return fail(s, s->pos,
+        return fail(s, pos,
                     "Document nesting depth exceeds the maximum "
                     "allowed");
-    s->pos++; /* '[' */
-    skip_ws(s);
-    if (s->pos >= s->len)
+    pos = skip_ws(p, len, pos + 1); /* past '[' */
+    if (pos >= len)
         return fail_eof(s, "expected close marker for Array");
-    if (s->p[s->pos] == ']') {
-        s->pos++;
+    if (p[pos] == ']') {
         s->depth--;
-        return 0;
+        return pos + 1;
     }
     for (;;) {
         s->depth--; /* elements sit at the member's depth */
-        rc = scan_value(s, report_it, key_off, NULL);
+        pos = scan_value(s, pos, report_it, key_off, NULL);
         s->depth++;
-        if (rc != 0)
-            return rc;
-        skip_ws(s);
-        if (s->pos >= s->len)
+        if (pos == SCAN_FAIL)
+            return SCAN_FAIL;
+        pos = skip_ws(p, len, pos);
+        if (pos >= len)
             return fail_eof(s, "expected close marker for Array");
-        if (s->p[s->pos] == ',') {
-            s->pos++;
+        if (p[pos] == ',') {
+            pos++;
             continue;
         }
-        if (s->p[s->pos] == ']') {
-            s->pos++;
+        if (p[pos] == ']') {
             s->depth--;
-            return 0;
+            return pos + 1;
         }
-        return fail_unexpected(s, "was expecting comma to separate Array "
-                                  "entries");
+        return fail_unexpected(s, pos,
+                               "was expecting comma to separate Array "
+                               "entries");
     }
+}
+
+/* What the public entry points share: everything but the path. */
+static void
+scan_init(struct scan *s, const char *doc, size_t len,
+          const struct ts_json_visitor *visitor, struct ts_json_err *err)
+{
+    s->p = (const unsigned char *)doc;
+    s->len = len;
+    s->v = visitor;
+    s->err = err;
+    s->rc = 0;
+    s->depth = 0;
+    s->path_len = 0;
 }
 
 int
@@ -580,29 +680,22 @@ ts_json_scan_doc(const char *doc, size_t len,
 {
     struct scan s;
     enum ts_json_kind kind;
-    int rc;
+    size_t pos;
 
-    s.p = (const unsigned char *)doc;
-    s.len = len;
-    s.pos = 0;
-    s.v = visitor;
-    s.err = err;
-    s.depth = 0;
-    s.path_len = 0;
-    skip_ws(&s);
-    if (s.pos < s.len && s.p[s.pos] != '{') {
-        rc = scan_value(&s, false, 0, &kind);
-        if (rc != 0)
-            return rc;
+    scan_init(&s, doc, len, visitor, err);
+    pos = skip_ws(s.p, s.len, 0);
+    if (pos < s.len && s.p[pos] != '{') {
+        if (scan_value(&s, pos, false, 0, &kind) == SCAN_FAIL)
+            return s.rc;
         err->pos = 0;
         return -2;
     }
-    rc = scan_value(&s, false, 0, &kind);
-    if (rc != 0)
-        return rc;
-    skip_ws(&s);
-    if (s.pos < s.len) {
-        err->pos = s.pos;
+    pos = scan_value(&s, pos, false, 0, &kind);
+    if (pos == SCAN_FAIL)
+        return s.rc;
+    pos = skip_ws(s.p, s.len, pos);
+    if (pos < s.len) {
+        err->pos = pos;
         return -3;
     }
     return 0;
@@ -613,19 +706,14 @@ ts_json_skip_value(const char *doc, size_t len, size_t *pos,
                    enum ts_json_kind *kind, struct ts_json_err *err)
 {
     struct scan s;
-    int rc;
+    size_t end;
 
-    s.p = (const unsigned char *)doc;
-    s.len = len;
-    s.pos = *pos;
-    s.v = NULL;
-    s.err = err;
-    s.depth = 0;
-    s.path_len = 0;
-    rc = scan_value(&s, false, 0, kind);
-    if (rc == 0)
-        *pos = s.pos;
-    return rc;
+    scan_init(&s, doc, len, NULL, err);
+    end = scan_value(&s, *pos, false, 0, kind);
+    if (end == SCAN_FAIL)
+        return s.rc;
+    *pos = end;
+    return 0;
 }
 
 static size_t

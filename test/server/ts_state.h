@@ -149,6 +149,15 @@ struct ts_idslot *ts_idtab_find(struct ts_idtab *tab, uint64_t h);
 /* Finds or adds the slot of h (a new one is zeroed but for h); NULL if the
  * table is at its bound or out of memory. */
 struct ts_idslot *ts_idtab_upsert(struct ts_idtab *tab, uint64_t h);
+/*
+ * For a write that may add h: grows the table first if one more id would
+ * pass the load bound, then returns the slot of h, or the empty (all
+ * zero) slot where h would go, which ts_idtab_claim() then takes.  One
+ * probe instead of ts_idtab_find() and ts_idtab_upsert(); nothing may
+ * change the table in between.  NULL if the table cannot grow.
+ */
+struct ts_idslot *ts_idtab_probe(struct ts_idtab *tab, uint64_t h);
+void ts_idtab_claim(struct ts_idtab *tab, struct ts_idslot *slot, uint64_t h);
 void ts_idtab_free(struct ts_idtab *tab);
 
 /* The hash of an id for the id table (never 0). */

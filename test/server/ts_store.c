@@ -132,6 +132,9 @@ idtab_grow(struct ts_idtab *tab)
     for (i = 0; i < tab->cap; i++) {
         size_t j;
 
+        /* every move lands at a random place of the new table */
+        if (i + 16 < tab->cap && tab->slots[i + 16].h != 0)
+            __builtin_prefetch(&ns[tab->slots[i + 16].h & (ncap - 1)], 1);
         if (tab->slots[i].h == 0)
             continue;
         for (j = (size_t)tab->slots[i].h & (ncap - 1); ns[j].h != 0;
@@ -164,6 +167,29 @@ ts_idtab_upsert(struct ts_idtab *tab, uint64_t h)
             return &tab->slots[i];
         }
     }
+}
+
+struct ts_idslot *
+ts_idtab_probe(struct ts_idtab *tab, uint64_t h)
+{
+    size_t mask;
+    size_t i;
+
+    if ((tab->used + 1) * 5 > tab->cap * 4 && idtab_grow(tab) != 0)
+        return NULL;
+    mask = tab->cap - 1;
+    for (i = (size_t)h & mask;; i = (i + 1) & mask)
+        if (tab->slots[i].h == h || tab->slots[i].h == 0)
+            return &tab->slots[i];
+}
+
+void
+ts_idtab_claim(struct ts_idtab *tab, struct ts_idslot *slot, uint64_t h)
+{
+    /* empty slots are all zero: tables start zeroed, grow copies only
+     * used slots, and no slot is ever emptied */
+    slot->h = h;
+    tab->used++;
 }
 
 void
