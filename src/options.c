@@ -775,11 +775,13 @@ fb_options_print(const struct fb_options *opts, FILE *out)
             opts->config_path ? opts->config_path : "");
     for (size_t i = 0; i < N_OPTIONS; i++) {
         const struct opt *o = &options[i];
-        const void *f = (const char *)opts + o->offset;
+        const void *f;
 
         if (o->section == NULL || o->kind == K_SECRET_FILE ||
             o->kind == K_SPECIAL)
             continue;
+        /* Settings without a field (the PG password) have no address. */
+        f = o->offset != NOFIELD ? (const char *)opts + o->offset : NULL;
         if (strcmp(section, o->section) != 0) {
             section = o->section;
             fprintf(out, "\n[%s]\n", section);
@@ -792,7 +794,7 @@ fb_options_print(const struct fb_options *opts, FILE *out)
                 fprintf(out, "# %s =\n", o->key);
             break;
         case K_SECRET:
-            if (strcmp(o->key, "pg_password") == 0)
+            if (f == NULL)
                 fprintf(out, "%s = %s\n", o->key,
                         getenv("PGPASSWORD") ? "********" : "(unset)");
             else
