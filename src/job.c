@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include "forkbulk/hours.h"
 #include "forkbulk/ledger.h"
@@ -20,6 +21,9 @@
 #include "forkbulk/summary.h"
 
 #define DEFAULT_LOOKBACK "48h"
+/* Seconds the ledger may be unreachable at the end of an hour (a
+ * PostgreSQL restart) before its outcome is given up. */
+#define LEDGER_RECONNECTS 15
 
 struct hour_run {
     int64_t start_us;
@@ -44,6 +48,8 @@ struct fb_job {
     bool planned; /* plan holds an open snapshot */
     bool warned_ids;
 };
+
+static int reconnect_ledger(struct fb_job *job, char *err, size_t errlen);
 
 const char *
 fb_job_source_name(const struct fb_options *opts)
@@ -239,17 +245,9 @@ take_lock(struct fb_job *job, char *err, size_t errlen)
 static int
 open_ledger(struct fb_job *job, char *err, size_t errlen)
 {
-    char schema[128] = "";
-    const char *table = job->opts->ledger_table;
-    const char *dot = table != NULL ? strchr(table, '.') : NULL;
     size_t reaped = 0;
 
-    if (dot != NULL) {
-        snprintf(schema, sizeof(schema), "%.*s", (int)(dot - table), table);
-        table = dot + 1;
-    }
-    if (fb_ledger_open(job->spec.conninfo, schema, table, &job->ledger, err,
-                       errlen) < 0)
+    if (reconnect_ledger(job, err, errlen) < 0)
         return FB_EXIT_UNAVAILABLE;
     /* We hold the lock: runs still marked running have died. */
     if (fb_ledger_reap(job->ledger, job->name, &reaped, err, errlen) < 0)
@@ -259,6 +257,24 @@ open_ledger(struct fb_job *job, char *err, size_t errlen)
                 "marked interrupted",
                 reaped, job->name);
     return 0;
+}
+
+/* A new ledger connection (no reaping: our own run is the running one). */
+static int
+reconnect_ledger(struct fb_job *job, char *err, size_t errlen)
+{
+    char schema[128] = "";
+    const char *table = job->opts->ledger_table;
+    const char *dot = table != NULL ? strchr(table, '.') : NULL;
+
+    if (dot != NULL) {
+        snprintf(schema, sizeof(schema), "%.*s", (int)(dot - table), table);
+        table = dot + 1;
+    }
+    fb_ledger_close(job->ledger);
+    job->ledger = NULL;
+    return fb_ledger_open(job->spec.conninfo, schema, table, &job->ledger, err,
+                          errlen);
 }
 
 int
@@ -396,8 +412,22 @@ job_unit_done(void *ctx, const struct fb_unit *unit,
     counts.rejected = (int64_t)sum->counts.rejected;
     counts.read = (int64_t)sum->counts.read;
     if (fb_ledger_end(job->ledger, job->run_id, run_status(sum), &counts, err,
-                      sizeof(err)) < 0)
-        fb_warn("ledger: %s", err);
+                      sizeof(err)) == 0)
+        return;
+    /* PostgreSQL may be restarting under the load: the hour's outcome
+     * must still reach the ledger, so reconnect for a while and retry. */
+    fb_warn("ledger: %s; reconnecting", err);
+    for (int attempt = 0; attempt < LEDGER_RECONNECTS; attempt++) {
+        if (attempt > 0)
+            sleep(1);
+        if (reconnect_ledger(job, err, sizeof(err)) == 0 &&
+            fb_ledger_end(job->ledger, job->run_id, run_status(sum), &counts,
+                          err, sizeof(err)) == 0)
+            return;
+    }
+    fb_error("ledger: cannot record hour %s as %s: %s; the next run "
+             "will mark it interrupted",
+             job->current->label, fb_ledger_status_name(run_status(sum)), err);
 }
 
 void

@@ -100,6 +100,13 @@ class PgCluster:
             pass
         self._cleanup()
 
+    def restart(self):
+        """pg_ctl restart -m fast: every session ends, data stays."""
+        data = os.path.join(self.dir, "data")
+        self._run_server_cmd([os.path.join(PG_BIN, "pg_ctl"), "-D", data,
+                              "-l", os.path.join(self.dir, "log"),
+                              "-m", "fast", "-w", "-t", "60", "restart"])
+
     def _cleanup(self):
         if self.dir is not None:
             shutil.rmtree(self.dir, ignore_errors=True)

@@ -296,6 +296,44 @@ class PgJobTest(unittest.TestCase):
             self.assertEqual(self.ledger("lost"),
                              [[HOURS[0], "done", str(ROWS_PER_HOUR)]])
 
+    def test_postgres_restarted_mid_hour(self):
+        """PostgreSQL restarts under the load: the exported snapshot is
+        gone, so the hour fails with a clear message and a 'failed' ledger
+        row (or completes, if it was already read); --catch-up then loads
+        it exactly."""
+        with Server("--delay-ms", "30") as es:
+            proc = subprocess.Popen(
+                [FORKBULK] + self.args(es, "restart", "--hour", HOURS[0],
+                                       "--batch-docs", "300",
+                                       "--retries", "2"),
+                stderr=subprocess.PIPE)
+            deadline = time.monotonic() + 30
+            while (time.monotonic() < deadline and
+                   (es.index_stats(INDICES[0]) or {}).get("created", 0)
+                   < 1500):
+                time.sleep(0.02)
+            self.pg.restart()
+            _, err = proc.communicate(timeout=120)
+            err = err.decode()
+            rows = self.ledger("restart")
+            if proc.returncode == 0:
+                self.assertEqual(rows, [[HOURS[0], "done",
+                                         str(ROWS_PER_HOUR)]])
+            else:
+                self.assertEqual(proc.returncode, 69, err)
+                self.assertIn("PostgreSQL", err)
+                self.assertEqual([r[:2] for r in rows],
+                                 [[HOURS[0], "failed"]], err)
+            rc, err = run_forkbulk(self.args(es, "restart", "--catch-up",
+                                             "--lookback", "6h"))
+            self.assertEqual(rc, 0, err)
+            self.assertHour(es, INDICES[0], 0)
+            self.assertEqual(self.ledger("restart")[-1][:2] if
+                             proc.returncode == 0 else
+                             [r[:2] for r in self.ledger("restart")
+                              if r[0] == HOURS[0]][-1],
+                             [HOURS[0], "done"])
+
     def test_lock_second_run_exits_75(self):
         with Server("--delay-ms", "200") as es:
             proc = subprocess.Popen(
