@@ -6,7 +6,10 @@ set -euo pipefail
 
 fb_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
+# libclang-rt-14-dev: clang's sanitizer and libFuzzer runtimes (only a
+# Recommends of clang on Debian 12, so --no-install-recommends skips it).
 fb_packages=(build-essential cmake pkg-config clang clang-format valgrind
+             libclang-rt-14-dev
              libcurl4-openssl-dev libjansson-dev libpq-dev libcmocka-dev
              libmicrohttpd-dev zlib1g-dev postgresql python3 curl)
 

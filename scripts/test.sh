@@ -39,4 +39,5 @@ if [ $quick -eq 0 ]; then
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
         run_suite "$fb_root/build/asan" -DCMAKE_C_COMPILER=clang \
         -DFORKBULK_SANITIZE=ON
+    bash "$fb_root/scripts/fuzz.sh" 15
 fi

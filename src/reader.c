@@ -738,6 +738,19 @@ fb_reader_read_header(struct fb_reader *r, char *out, size_t cap, size_t *len)
             break;
         }
         if (got == cap) {
+            /* The line fits exactly if the input ends here or its '\n'
+             * comes next: look at that one byte before giving up. */
+            char next = 0;
+
+            do {
+                n = pread(r->fd, &next, 1, (off_t)got);
+            } while (n < 0 && errno == EINTR);
+            if (n < 0) {
+                fb_reader_fail(r, "cannot read header: %s", strerror(errno));
+                return -1;
+            }
+            if (n == 0 || (next == '\n' && !q))
+                break;
             fb_reader_fail(r, "header line is longer than %zu bytes", cap);
             return -1;
         }

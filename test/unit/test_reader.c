@@ -743,6 +743,56 @@ test_stream_input(void **state)
     close(fds[0]);
 }
 
+/*
+ * A header line of exactly the buffer's size fits, whether its '\n' or the
+ * end of the file follows (found by fuzz_reader: it was refused as
+ * "longer than" the buffer); a quoted '\n' there does not end it.
+ */
+static void
+test_csv_header_exact_fit(void **state)
+{
+    static const struct {
+        const char *d;
+        size_t cap;
+        int rc;
+    } cases[] = {
+        {"a,b\n1,2\n", 3, 0},  /* '\n' right after the buffer */
+        {"a,b", 3, 0},         /* the end of the file */
+        {"a,b\r\n1,2", 4, 0},  /* "a,b\r" fills it; '\r' is trimmed */
+        {"a,\"\n\"\n", 3, -1}, /* a quoted '\n': the line goes on */
+        {"a,bc\n", 3, -1},     /* one byte too many */
+    };
+    struct fb_reader_opts opts = {FB_FORMAT_CSV, 100, 3};
+    struct fb_reader *r = NULL;
+    char path[64];
+    char h[8];
+    size_t i;
+
+    (void)state;
+    temp_path(path, sizeof(path));
+    r = fb_reader_new(&opts);
+    assert_non_null(r);
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        size_t cap = cases[i].cap;
+        size_t hl = 99;
+
+        write_file(path, cases[i].d, strlen(cases[i].d));
+        assert_int_equal(fb_reader_open_file(r, path), 0);
+        assert_int_equal(fb_reader_read_header(r, h, cap, &hl), cases[i].rc);
+        if (cases[i].rc == 0) {
+            assert_int_equal(hl, 3);
+            assert_memory_equal(h, "a,b", 3);
+        } else {
+            assert_string_equal(fb_reader_error(r),
+                                "header line is longer than 3 bytes");
+        }
+        /* One byte less never fits. */
+        assert_int_equal(fb_reader_read_header(r, h, cap - 1, &hl), -1);
+    }
+    fb_reader_free(r);
+    unlink(path);
+}
+
 static void
 test_csv_header_and_ranges(void **state)
 {
@@ -859,6 +909,7 @@ main(void)
         cmocka_unit_test(test_gzip_input),
         cmocka_unit_test(test_stream_input),
         cmocka_unit_test(test_csv_header_and_ranges),
+        cmocka_unit_test(test_csv_header_exact_fit),
         cmocka_unit_test(test_file_identity),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

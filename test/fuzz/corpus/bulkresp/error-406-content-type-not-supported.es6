@@ -1,0 +1,1 @@
+p{"error":"Content-Type header [application/x-www-form-urlencoded] is not supported","status":406}
