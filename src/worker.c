@@ -25,6 +25,7 @@
 #include "forkbulk/csv.h"
 #include "forkbulk/docid.h"
 #include "forkbulk/es.h"
+#include "forkbulk/jsonout.h"
 #include "forkbulk/jsonscan.h"
 #include "forkbulk/job.h"
 #include "forkbulk/log.h"
@@ -474,6 +475,11 @@ process_record(struct worker *w, const struct fb_record *rec)
                           rec->data, rec->len);
         return add_document(w, &o, NULL, 0, rec->data, rec->len);
     }
+    /* JSON can carry only UTF-8: a Latin-1 record is refused, not
+     * silently altered. */
+    if (!fb_utf8_valid(rec->data, rec->len))
+        return reject(w, rec->offset, rec->rel_line, 0, "invalid_csv",
+                      "record is not valid UTF-8", rec->data, rec->len);
     if (fb_csv_to_json(w->csv, rec->data, rec->len, w->scratch, w->scratch_cap,
                        &pos) < 0)
         return reject(w, rec->offset, rec->rel_line, 0, "invalid_csv",

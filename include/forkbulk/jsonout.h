@@ -8,17 +8,23 @@
 #ifndef FORKBULK_JSONOUT_H
 #define FORKBULK_JSONOUT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
  * Appends s[0..len) as a JSON string literal (with the quotes) to
  * out[*pos..cap), advancing *pos.  Control characters are escaped as JSON
- * requires; bytes >= 0x80 are copied as they are (the caller has checked
- * UTF-8 where it matters).  Returns 0, or -1 if it does not fit, in which
- * case *pos is unchanged.
+ * requires; valid UTF-8 is copied as it is, and each byte that is not
+ * part of a valid UTF-8 sequence becomes \ufffd, so the output is always
+ * valid JSON.  Returns 0, or -1 if it does not fit, in which case *pos is
+ * unchanged.
  */
 int fb_json_escape(char *out, size_t cap, size_t *pos, const char *s,
                    size_t len);
+
+/* True if s[0..len) is valid UTF-8 (no overlongs, surrogates or code
+ * points past U+10FFFF). */
+bool fb_utf8_valid(const char *s, size_t len);
 
 /* Appends raw bytes; 0, or -1 (and *pos unchanged) if they do not fit. */
 int fb_json_raw(char *out, size_t cap, size_t *pos, const char *s, size_t len);

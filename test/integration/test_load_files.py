@@ -331,6 +331,22 @@ class FileLoadTest(unittest.TestCase):
                 f.write(doc + "}\n")
         self.assertEqual(docsum(expect, "id")[1], st["checksum"])
 
+    def test_csv_invalid_utf8_is_rejected(self):
+        src = self.path("latin1.csv")
+        with open(src, "wb") as f:
+            f.write(b"id,name\n1,ok\n2,caf\xe9\n3,fine\n")
+        rejects = self.path("latin1.rejects")
+        with Server() as es:
+            rc, err, s = self.load(es, "latin1", "--id-field", "id",
+                                   "--max-rejects", "1", "--reject-file",
+                                   rejects, input=src)
+            self.assertEqual(rc, 65, err)
+            self.assertEqual((s["loaded"], s["rejected"]), (2, 1))
+        with open(rejects) as f:
+            r = json.loads(f.read())
+        self.assertEqual((r["line"], r["error"]["type"]), (3, "invalid_csv"))
+        self.assertEqual(r["error"]["reason"], "record is not valid UTF-8")
+
     def test_stdin_and_gzip(self):
         gz = write_flows(self.path("small.ndjson.gz"), 20000, seed=7,
                          compress=True)
