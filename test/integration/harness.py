@@ -24,8 +24,9 @@ DOCSUM = os.environ.get("ES_DOCSUM_BIN", "es-docsum")
 class Server:
     """An es-test-server process on a free loopback port."""
 
-    def __init__(self, *args):
+    def __init__(self, *args, port=0):
         self.args = list(args)
+        self.want_port = port
         self.proc = None
         self.port = None
         self.dir = tempfile.mkdtemp(prefix="fb-server-")
@@ -33,7 +34,8 @@ class Server:
     def __enter__(self):
         ready = os.path.join(self.dir, "port")
         self.proc = subprocess.Popen(
-            [SERVER, "--port", "0", "--ready-file", ready, "--quiet"]
+            [SERVER, "--port", str(self.want_port), "--ready-file", ready,
+             "--quiet"]
             + self.args,
             stdout=subprocess.DEVNULL)
         deadline = time.monotonic() + 20

@@ -62,6 +62,38 @@ class FaultTest(unittest.TestCase):
             self.assertEqual(s["rejected"], 0)
             self.assertGreater(s["retried"], 0)
 
+    def test_server_killed_and_restarted_mid_run(self):
+        """The cluster goes away mid-run and comes back on the same port:
+        requests fail with connection errors, are retried with backoff,
+        and the run completes with every record acknowledged."""
+        with Server("--delay-ms", "20") as first:
+            port = first.port
+            proc = subprocess.Popen(
+                [FORKBULK, "--input", self.flows, "--index", "again",
+                 "--es", first.url, "--id-field", "id", "--workers", "2",
+                 "--batch-docs", "500", "--retries", "12", "--summary-json",
+                 os.path.join(self.dir, "again.json")],
+                stderr=subprocess.PIPE)
+            deadline = time.monotonic() + 30
+            while (time.monotonic() < deadline
+                   and first.stats()["bulk_requests"] < 5):
+                time.sleep(0.02)
+            first.proc.kill()
+            first.proc.wait()
+        time.sleep(1)
+        with Server(port=port) as second:
+            _, err = proc.communicate(timeout=180)
+            err = err.decode()
+            self.assertEqual(proc.returncode, 0, err)
+            with open(os.path.join(self.dir, "again.json")) as f:
+                s = json.load(f)
+            self.assertEqual((s["loaded"], s["rejected"]), (N, 0))
+            self.assertGreater(s["retried"], 0)
+            self.assertIn("no response", err)
+            docs = second.index_stats("again")["docs"]
+            self.assertGreater(docs, 0)
+            self.assertLess(docs, N)
+
     def test_whole_request_429_and_503(self):
         with Server("--request-429-rate", "0.3", "--request-503-rate", "0.1",
                     "--seed", "3") as es:
