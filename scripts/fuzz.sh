@@ -7,6 +7,10 @@
 #   scripts/fuzz.sh                 every target, 20 s each
 #   scripts/fuzz.sh 600             every target, 10 minutes each
 #   scripts/fuzz.sh 600 csv reader  only those targets
+#   FUZZ_RUNS=20000 scripts/fuzz.sh  a fixed number of inputs from a fixed
+#                                    seed (what CI runs: the same inputs
+#                                    every time, so CI cannot fail on a
+#                                    finding nobody has seen yet)
 #
 # New interesting inputs accumulate in build/fuzz/corpus/<target>/, so
 # later runs start where earlier ones stopped; the seeds in
@@ -44,10 +48,16 @@ for t in "${targets[@]}"; do
     work=$dir/corpus/$t
     log=$dir/artifacts/$t.log
     mkdir -p "$work"
-    echo "== fuzz_$t for ${seconds}s"
+    if [ -n "${FUZZ_RUNS:-}" ]; then
+        budget=(-runs="$FUZZ_RUNS" -seed=1)
+        echo "== fuzz_$t for $FUZZ_RUNS inputs (seed 1)"
+    else
+        budget=(-max_total_time="$seconds")
+        echo "== fuzz_$t for ${seconds}s"
+    fi
     # -timeout: one input taking 10 s is a hang, and a finding too.
     if ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-        "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+        "$bin" "${budget[@]}" -timeout=10 -rss_limit_mb=2048 \
         -artifact_prefix="$dir/artifacts/$t-" "$work" "$seeds" \
         >"$log" 2>&1; then
         grep -E '^Done [0-9]+ runs' "$log" || true

@@ -502,8 +502,10 @@ fb_bulkresp_describe_error(const char *body, size_t len, char *out, size_t cap)
         fit(out, cap, "empty response body", 19, 0);
         return out;
     }
-    if (*p == '{' && describe_json(body, len, out, cap) == 0)
+    if (*p == '{' && describe_json(body, len, out, cap) == 0 && out[0] != '\0')
         return out;
     describe_text(p, end, out, cap);
+    if (out[0] == '\0') /* e.g. {"Message":""}: say something */
+        fit(out, cap, "response without a message", 27, 0);
     return out;
 }

@@ -567,6 +567,8 @@ test_describe_other_bodies(void **state)
     (void)state;
     describe("", 128, "empty response body");
     describe(" \r\n", 128, "empty response body");
+    /* Found by fuzz_bulkresp: an empty message must not give "". */
+    describe("{\"Message\":\"\"}", 128, "{\"Message\":\"\"}");
     describe("Unauthorized", 128, "Unauthorized");
     describe("<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n"
              "<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n"
