@@ -19,6 +19,7 @@
 
 #include <libpq-fe.h>
 
+#include "forkbulk/pgutil.h"
 #include "forkbulk/hours.h"
 #include "forkbulk/version.h"
 
@@ -49,27 +50,6 @@ fb_ledger_status_name(enum fb_run_status status)
     return status_names[status];
 }
 
-/* libpq's messages span lines ("...failed: Connection refused\n\tIs the
- * server running..."); log lines must not.  Joins them with one space. */
-static void
-flatten(char *s)
-{
-    char *w = s;
-    const char *r = s;
-
-    for (; *r != '\0'; r++) {
-        if (*r == '\n' || *r == '\t' || *r == '\r') {
-            if (w > s && w[-1] != ' ')
-                *w++ = ' ';
-            continue;
-        }
-        *w++ = *r;
-    }
-    while (w > s && w[-1] == ' ')
-        w--;
-    *w = '\0';
-}
-
 /* err = "<what>: <PostgreSQL's message>", on one line. */
 static void
 pg_error(PGconn *conn, const PGresult *res, const char *what, char *err,
@@ -82,7 +62,7 @@ pg_error(PGconn *conn, const PGresult *res, const char *what, char *err,
     if (msg == NULL)
         msg = PQerrorMessage(conn);
     snprintf(err, errlen, "%s: %s", what, msg);
-    flatten(err);
+    fb_pg_flatten(err);
 }
 
 /* Quotes name with PQescapeIdentifier into out (bounded). */

@@ -17,6 +17,7 @@
 
 #include <libpq-fe.h>
 
+#include "forkbulk/pgutil.h"
 #include "forkbulk/status.h"
 
 #define HOST_MAX 256
@@ -107,27 +108,6 @@ split3(char *line, long *pid, char **a, char **b)
     sanitize(*a);
     sanitize(*b);
     return 0;
-}
-
-/* libpq's messages span lines ("...failed: Connection refused\n\tIs the
- * server running..."); log lines must not.  Joins them with one space. */
-static void
-flatten(char *s)
-{
-    char *w = s;
-    const char *r = s;
-
-    for (; *r != '\0'; r++) {
-        if (*r == '\n' || *r == '\t' || *r == '\r') {
-            if (w > s && w[-1] != ' ')
-                *w++ = ' ';
-            continue;
-        }
-        *w++ = *r;
-    }
-    while (w > s && w[-1] == ' ')
-        w--;
-    *w = '\0';
 }
 
 /* The lock file half.  Returns an exit code; *fdp is the locked file. */
@@ -253,7 +233,7 @@ query_error(PGconn *conn, char *err, size_t errlen)
     char msg[HOLDER_MAX];
 
     snprintf(msg, sizeof(msg), "%s", PQerrorMessage(conn));
-    flatten(msg);
+    fb_pg_flatten(msg);
     snprintf(err, errlen, "cannot take the job lock in PostgreSQL: %s", msg);
 }
 
@@ -275,7 +255,7 @@ lock_pg(const char *job, const char *conninfo, const struct holder *self,
     if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
         snprintf(msg, sizeof(msg), "%s",
                  conn != NULL ? PQerrorMessage(conn) : "out of memory");
-        flatten(msg);
+        fb_pg_flatten(msg);
         snprintf(err, errlen,
                  "cannot connect to PostgreSQL for the job lock: %s", msg);
         goto out;

@@ -367,19 +367,11 @@ apply_option(struct fb_options *opts, const struct opt *o, const char *value,
         }
         return read_secret_file(value, field_of(opts, o), err, errlen);
     case K_BOOL:
-        if (value == NULL) {
-            *(bool *)field_of(opts, o) = true;
-            return 0;
-        }
-        if (parse_bool(value, &b) < 0) {
-            snprintf(err, errlen, "must be true or false, not '%s'", value);
-            return -1;
-        }
-        *(bool *)field_of(opts, o) = b;
-        return 0;
     case K_NOBOOL:
+        /* A bare flag sets it (--compress) or clears it (--no-refresh);
+         * the config file says true or false. */
         if (value == NULL) {
-            *(bool *)field_of(opts, o) = false;
+            *(bool *)field_of(opts, o) = o->kind == K_BOOL;
             return 0;
         }
         if (parse_bool(value, &b) < 0) {
