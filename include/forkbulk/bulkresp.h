@@ -26,9 +26,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* filter_path applies to error bodies too, so the top-level "error" is
+ * kept: without it a whole-request 401/403/400 would read just "{}". */
 #define FB_BULKRESP_FILTER_PATH                                                \
     "errors,items.*.status,items.*.error.type,items.*.error.reason,"           \
-    "items.*.error.caused_by.type,items.*.error.caused_by.reason"
+    "items.*.error.caused_by.type,items.*.error.caused_by.reason,error"
 
 /* Bounds of the strings kept per item, NUL included.  Longer values are
  * cut (at a UTF-8 boundary) and end in "...". */

@@ -94,6 +94,23 @@ class FaultTest(unittest.TestCase):
             self.assertGreater(docs, 0)
             self.assertLess(docs, N)
 
+    def test_refused_credentials_stop_the_run(self):
+        """403 on _bulk (no bulk privilege): retrying or re-dispatching
+        cannot fix it, so the run stops at once with 78 and says why."""
+        with Server() as es:
+            status, _ = es.request("PUT", "/_test/faults",
+                                   {"request_403_rate": 1})
+            self.assertEqual(status, 200)
+            rc, err, s = self.load(es, "denied", "--workers", "2",
+                                   "--range-bytes", "256KiB")
+            self.assertEqual(rc, 78, err)
+            self.assertIn("HTTP 403", err)
+            self.assertIn("security_exception", err)
+            self.assertEqual(s["loaded"], 0)
+            # One request per worker, then nothing more was dispatched.
+            self.assertLessEqual(es.stats()["bulk_requests"], 2)
+            self.assertGreater(s["ranges"], 10)
+
     def test_whole_request_429_and_503(self):
         with Server("--request-429-rate", "0.3", "--request-503-rate", "0.1",
                     "--seed", "3") as es:

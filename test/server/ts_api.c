@@ -866,12 +866,13 @@ route_stats(struct ctx *c)
 static int
 route_faults(struct ctx *c)
 {
-    static const char *const names[] = {"item_429_rate", "item_503_rate",
+    static const char *const names[] = {"item_429_rate",    "item_503_rate",
                                         "request_429_rate", "request_503_rate",
-                                        "drop_rate"};
+                                        "drop_rate",        "request_403_rate"};
     struct ts_faults *f = &c->st->faults;
-    struct ts_fault *targets[] = {&f->item_429, &f->item_503, &f->request_429,
-                                  &f->request_503, &f->drop};
+    struct ts_fault *targets[] = {&f->item_429,    &f->item_503,
+                                  &f->request_429, &f->request_503,
+                                  &f->drop,        &f->request_403};
     int status = 0;
     json_t *body = parse_body_json(c, &status);
     const char *key;
@@ -884,7 +885,7 @@ route_faults(struct ctx *c)
     {
         bool known = strcmp(key, "delay_ms") == 0;
 
-        for (size_t i = 0; i < 5; i++)
+        for (size_t i = 0; i < 6; i++)
             if (strcmp(key, names[i]) == 0)
                 known = true;
         if (!known || !json_is_number(v) || json_number_value(v) < 0 ||
@@ -898,7 +899,7 @@ route_faults(struct ctx *c)
     }
     json_object_foreach(body, key, v)
     {
-        for (size_t i = 0; i < 5; i++)
+        for (size_t i = 0; i < 6; i++)
             if (strcmp(key, names[i]) == 0)
                 ts_fault_set(targets[i], json_number_value(v),
                              c->st->config.seed);

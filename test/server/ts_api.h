@@ -63,6 +63,8 @@ struct ts_faults {
     struct ts_fault item_503;    /* per item: unavailable_shards */
     struct ts_fault request_429; /* whole _bulk: es_rejected_execution */
     struct ts_fault request_503; /* whole _bulk: cluster_block (no master) */
+    struct ts_fault request_403; /* whole _bulk: security_exception, as a
+                                  * user without the bulk privilege gets */
     struct ts_fault drop;        /* any request: close without answering */
     uint32_t delay_ms;           /* every request: answer this much later */
 };

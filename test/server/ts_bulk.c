@@ -2091,6 +2091,15 @@ ts_bulk_handle(struct ts_state *st, const struct ts_request *req,
                       b.len, b.len, b.len, b.len);
         goto req_fail;
     }
+    if (ts_fault_fire(&st->faults.request_403)) {
+        /* The reason of fixture error-403-security-exception-bulk.es8. */
+        req_error(&b, 403, "security_exception",
+                  "action [indices:data/write/bulk] is unauthorized for user "
+                  "[es-test-server] with effective roles [viewer], this "
+                  "action is granted by the index privileges "
+                  "[create_doc,create,delete,index,write,all]");
+        goto req_fail;
+    }
     if (ts_fault_fire(&st->faults.request_503)) {
         st->stats.fault_request_503++;
         req_error(&b, 503, "cluster_block_exception",
