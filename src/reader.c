@@ -696,10 +696,8 @@ fb_reader_next(struct fb_reader *r, struct fb_record *rec)
 }
 
 uint64_t
-fb_reader_line(struct fb_reader *r, struct fb_record *rec)
+fb_reader_line_at(struct fb_reader *r, uint64_t rel_line)
 {
-    if (rec->line != 0)
-        return rec->line;
     if (!r->prefix_known) {
         if (r->src != FB_SRC_FILE) {
             fb_reader_fail(r, "no input open");
@@ -708,7 +706,14 @@ fb_reader_line(struct fb_reader *r, struct fb_record *rec)
         if (fb_reader_scan_prefix(r) != 0)
             return 0;
     }
-    rec->line = r->prefix_nl + r->lead_nl + rec->rel_line + 1;
+    return r->prefix_nl + r->lead_nl + rel_line + 1;
+}
+
+uint64_t
+fb_reader_line(struct fb_reader *r, struct fb_record *rec)
+{
+    if (rec->line == 0)
+        rec->line = fb_reader_line_at(r, rec->rel_line);
     return rec->line;
 }
 

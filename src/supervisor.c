@@ -374,7 +374,6 @@ on_done(struct supervisor *sv, int i, const struct fb_msg *msg)
          * loaded; source ids make a later run redo it without duplicates.
          */
         job->state = JOB_FAILED;
-        sv->usum.ranges_failed++;
         if (msg->status != FB_EXIT_SIGINT && msg->status != FB_EXIT_SIGTERM) {
             fb_error("%s: range %u [%llu, %llu) failed with exit code %d",
                      sv->unit.name, msg->job_id, (unsigned long long)job->lo,
@@ -422,7 +421,6 @@ on_exit_of(struct supervisor *sv, int i)
         sv->usum.worker_deaths++;
         if (sv->stopping && sv->stop_signal != 0) {
             job->state = JOB_FAILED;
-            sv->usum.ranges_failed++;
         } else if (job->deaths >= FB_MAX_JOB_DEATHS) {
             fb_error("worker %d %s while loading range %lld [%llu, %llu) of "
                      "%s; that range has now killed %d workers and is given "
@@ -430,7 +428,6 @@ on_exit_of(struct supervisor *sv, int i)
                      i, how, (long long)s->job, (unsigned long long)job->lo,
                      (unsigned long long)job->hi, sv->unit.name, job->deaths);
             job->state = JOB_FAILED;
-            sv->usum.ranges_failed++;
             sv->status = fb_exit_worse(sv->status, FB_EXIT_SOFTWARE);
         } else {
             fb_warn("worker %d %s while loading range %lld [%llu, %llu); "
@@ -765,7 +762,8 @@ load_unit(struct supervisor *sv)
         sv->status = fb_exit_worse(sv->status, FB_EXIT_OSERR);
         begin_stop(sv, "out of memory");
     }
-    /* Ranges never dispatched (stopped early) are not loaded either. */
+    /* Every range not loaded to its end failed: given up, interrupted,
+     * or never dispatched because the run stopped early. */
     sv->usum.ranges_failed = sv->usum.ranges - sv->usum.ranges_done;
 
     if (sv->stop_signal == 0 && sv->opts->refresh && sv->usum.ranges_done > 0)

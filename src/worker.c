@@ -159,18 +159,6 @@ report_progress(struct worker *w)
     (void)fb_msg_send(w->res_fd, &msg);
 }
 
-/* The absolute line of a record of the current range. */
-static uint64_t
-line_of(struct worker *w, uint64_t offset, uint64_t rel_line)
-{
-    struct fb_record rec;
-
-    memset(&rec, 0, sizeof(rec));
-    rec.offset = offset;
-    rec.rel_line = rel_line;
-    return fb_reader_line(w->reader, &rec);
-}
-
 static int
 reject(struct worker *w, uint64_t offset, uint64_t rel_line, int status,
        const char *type, const char *reason, const char *record, size_t len)
@@ -182,7 +170,7 @@ reject(struct worker *w, uint64_t offset, uint64_t rel_line, int status,
         r.line = rel_line; /* the row number within the range */
     } else {
         r.where = NULL;
-        r.line = line_of(w, offset, rel_line);
+        r.line = fb_reader_line_at(w->reader, rel_line);
     }
     r.offset = offset;
     r.status = status;

@@ -116,7 +116,7 @@ struct fb_record {
     size_t len;        /* content length; for too_long the true raw length */
     uint64_t offset;   /* byte offset of the record's first byte */
     uint64_t line;     /* 1-based line number, or 0 until fb_reader_line() */
-    uint64_t rel_line; /* private: lines from the range's first record */
+    uint64_t rel_line; /* lines from the range's first record */
     int too_long;
     int is_header; /* CSV: the record at offset 0, i.e. the header line */
 };
@@ -166,6 +166,13 @@ enum fb_read_result fb_reader_next(struct fb_reader *r, struct fb_record *rec);
  * set).  Also fills rec->line.
  */
 uint64_t fb_reader_line(struct fb_reader *r, struct fb_record *rec);
+
+/*
+ * The same for a record of the current range known only by its rel_line
+ * (a batch item whose fb_record is gone), e.g. when the cluster rejects
+ * it after the reader has moved on.
+ */
+uint64_t fb_reader_line_at(struct fb_reader *r, uint64_t rel_line);
 
 /*
  * CSV header: copies the first record of the file (it must start at
