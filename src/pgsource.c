@@ -167,12 +167,13 @@ pg_command(PGconn *conn, const char *sql, const char *what)
 }
 
 /*
- * Connects and sets the session up.  app_sql names the connection in
+ * Connects and sets the session up.  role_sql names the connection in
  * pg_stat_activity ("forkbulk plan" or "forkbulk worker") so an operator
- * can tell which backend is whose; it is a constant of this file.
+ * can tell which backend is whose, and sets what that role needs; it is
+ * a constant of this file.
  */
 static int
-pg_connect(const struct fb_pg_spec *spec, const char *app_sql, PGconn **out)
+pg_connect(const struct fb_pg_spec *spec, const char *role_sql, PGconn **out)
 {
     PGconn *conn = PQconnectdb(spec->conninfo != NULL ? spec->conninfo : "");
     int rc = 0;
@@ -189,7 +190,7 @@ pg_connect(const struct fb_pg_spec *spec, const char *app_sql, PGconn **out)
     }
     rc = pg_command(conn, FB_PG_SESSION_SQL, "session settings");
     if (rc == 0)
-        rc = pg_command(conn, app_sql, "application name");
+        rc = pg_command(conn, role_sql, "session settings");
 out:
     if (rc != 0) {
         PQfinish(conn);
@@ -919,7 +920,15 @@ fb_pg_reader_open(const struct fb_pg_spec *spec)
         fb_error("out of memory");
         goto out;
     }
-    if (pg_connect(spec, "SET application_name = 'forkbulk worker'",
+    /* Re-reading a range must meet its rows in the same order (a
+     * replacement worker skips the rejects its predecessor wrote by
+     * count): no scan that starts where another one is, no parallel
+     * plan, whose order depends on timing.  The workers are the
+     * parallelism anyway. */
+    if (pg_connect(spec,
+                   "SET application_name = 'forkbulk worker'; "
+                   "SET synchronize_seqscans = off; "
+                   "SET max_parallel_workers_per_gather = 0",
                    &r->conn) != 0)
         goto out;
     r->sql = pg_window_sql(r->conn, spec, false, &status);

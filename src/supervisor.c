@@ -41,6 +41,7 @@ enum job_state {
 
 struct job {
     uint64_t lo, hi;
+    uint64_t rejects_done; /* reject lines already written (PROGRESS) */
     uint8_t state;
     uint8_t deaths;
 };
@@ -299,6 +300,7 @@ dispatch(struct supervisor *sv)
         msg.job_id = (uint32_t)j;
         snprintf(msg.index, sizeof(msg.index), "%s", sv->unit.index);
         sv->src->job(sv->src->ctx, (uint64_t)j, &msg);
+        msg.rejects_done = sv->jobs[j].rejects_done;
         sv->jobs[j].lo = msg.lo;
         sv->jobs[j].hi = msg.hi;
         if (fb_msg_send(s->cmd_fd, &msg) < 0) {
@@ -345,6 +347,25 @@ begin_stop(struct supervisor *sv, const char *why)
     if (!sv->stopping)
         fb_info("stopping: %s", why);
     sv->stopping = true;
+}
+
+/*
+ * A worker reports its range's counts so far: for --max-rejects, and so
+ * that a replacement after its death knows how many of the range's
+ * rejects are already in the reject file (it sends PROGRESS after each).
+ */
+static void
+on_progress(struct supervisor *sv, int i, const struct fb_msg *msg)
+{
+    struct slot *s = &sv->slots[i];
+    struct job *job;
+
+    if (s->job < 0 || (uint32_t)s->job != msg->job_id)
+        return; /* stale: the range was finished or taken back */
+    job = &sv->jobs[s->job];
+    s->live = msg->counts;
+    if (msg->counts.rejected > job->rejects_done)
+        job->rejects_done = msg->counts.rejected;
 }
 
 static void
@@ -668,12 +689,11 @@ main_loop(struct supervisor *sv)
                 if (rc == 1)
                     sv->slots[i].seen = now_seconds();
                 if (rc == 1 && msg.type == FB_MSG_PROGRESS)
-                    sv->slots[i].live = msg.counts;
-                if (rc == 1 && msg.type == FB_MSG_DONE)
+                    on_progress(sv, i, &msg);
+                else if (rc == 1 && msg.type == FB_MSG_DONE)
                     on_done(sv, i, &msg);
-                else if (rc != 1 || msg.type != FB_MSG_PROGRESS)
+                else
                     on_exit_of(sv, i);
-                /* PROGRESS: liveness only, for now */
             }
         }
         kill_stalled(sv);

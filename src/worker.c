@@ -64,6 +64,7 @@ struct worker {
     struct fb_pg_spec pgspec;
     struct fb_pg_reader *pg; /* connected at the first range */
     struct fb_counts counts; /* of the current range */
+    uint64_t rejects_done;   /* of its rejects, already in the reject file */
     double batch_started;    /* monotonic seconds of the first attempt */
     uint64_t rng;
 };
@@ -178,9 +179,15 @@ reject(struct worker *w, uint64_t offset, uint64_t rel_line, int status,
     r.reason = reason;
     r.record = record != NULL ? record : "";
     r.record_len = record != NULL ? len : 0;
-    w->counts.rejected++;
+    /* A re-read of a range meets its rejects again, in the same order. */
+    if (++w->counts.rejected <= w->rejects_done)
+        return FB_EXIT_OK;
     if (fb_rejects_write(w->rejects, &r) < 0)
         return FB_EXIT_IOERR; /* a reject that cannot be recorded is lost */
+    /* Tell the parent at once, so that a replacement after our death
+     * skips this line: only a kill between these two writes can leave a
+     * reject line twice. */
+    report_progress(w);
     return FB_EXIT_OK;
 }
 
@@ -622,7 +629,10 @@ load_pg_range(struct worker *w, const struct fb_msg *msg)
                 fb_pg_reader_range_desc(w->pg), attempt + 1, PG_RANGE_ATTEMPTS);
         fb_pg_reader_close(w->pg);
         w->pg = NULL;
-        /* The range starts over: what was sent is sent again. */
+        /* The range starts over: what was sent is sent again, what was
+         * rejected is not written again. */
+        if (w->counts.rejected > w->rejects_done)
+            w->rejects_done = w->counts.rejected;
         w->counts.retried += w->counts.loaded + w->counts.conflicts;
         w->counts.read = w->counts.loaded = w->counts.conflicts = 0;
         w->counts.rejected = 0;
@@ -788,6 +798,7 @@ fb_worker_main(const struct fb_options *opts, int cmd_fd, int res_fd)
             break;
         }
         w.job_id = msg.job_id;
+        w.rejects_done = msg.rejects_done;
         memset(&w.counts, 0, sizeof(w.counts));
         if (strcmp(fb_es_index(w.es), msg.index) != 0 &&
             fb_es_set_index(w.es, msg.index) < 0) {

@@ -7,10 +7,12 @@
  * Frames carry ranges and counters, never records: the data itself is read
  * by each worker from the source.
  *
- *   parent -> worker   JOB(job_id, lo, hi, index, source context)
- *                                                load this range
+ *   parent -> worker   JOB(job_id, lo, hi, index, source context,
+ *                          rejects_done)         load this range
  *   worker -> parent   DONE(job_id, counters)    range finished
- *                      PROGRESS(job_id)          a batch went out (liveness)
+ *                      PROGRESS(job_id, counters)
+ *                                                a batch went out, or a
+ *                                                reject line was written
  *
  * Closing the parent's end of the command pipe means "no more work"; EOF
  * on a result pipe before DONE means the worker died holding its range.
@@ -21,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FB_PROTO_VERSION 1
+#define FB_PROTO_VERSION 2
 
 enum fb_msg_type {
     FB_MSG_JOB = 1,
@@ -54,14 +56,19 @@ struct fb_msg {
      * window; workers are forked before any of this is known. */
     int64_t win_start, win_end; /* microseconds since the epoch */
     uint8_t split;              /* enum fb_pg_split */
+    /* JOB: rejects of this range that an earlier attempt (a worker that
+     * died holding it) already wrote to the reject file.  A re-read
+     * meets the same records in the same order, so it counts the first
+     * rejects_done rejects without writing them again. */
+    uint64_t rejects_done;
     char index[FB_MSG_INDEX_MAX];
     char snapshot[FB_MSG_SNAPSHOT_MAX];
 };
 
 /* Encoded frame: version, type, split, 1 spare, job_id, lo, hi, status,
- * 7 counters, window start and end, index, snapshot. */
+ * 7 counters, window start and end, rejects_done, index, snapshot. */
 #define FB_MSG_SIZE                                                            \
-    (1 + 1 + 1 + 1 + 4 + 8 + 8 + 4 + 7 * 8 + 8 + 8 + FB_MSG_INDEX_MAX +        \
+    (1 + 1 + 1 + 1 + 4 + 8 + 8 + 4 + 7 * 8 + 8 + 8 + 8 + FB_MSG_INDEX_MAX +    \
      FB_MSG_SNAPSHOT_MAX)
 
 void fb_msg_encode(const struct fb_msg *msg, unsigned char frame[FB_MSG_SIZE]);

@@ -6,6 +6,10 @@
  * appends with O_APPEND and writes each line with a single write(2), so
  * lines from concurrent workers never interleave.  Without --reject-file
  * every reject is logged instead (position and reason, not the record).
+ * A range re-read after its worker died writes only the rejects its
+ * predecessor had not reported yet (proto.h, rejects_done), so each line
+ * appears once; the one exception is a kill in the microseconds between
+ * writing a line and reporting it.
  *
  * Line format:
  *   {"file":"in.ndjson","line":12,"offset":3456,"status":400,

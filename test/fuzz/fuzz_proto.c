@@ -45,6 +45,7 @@ check_same(const struct fb_msg *a, const struct fb_msg *b)
     CHECK(a->counts.requests == b->counts.requests);
     CHECK(a->win_start == b->win_start && a->win_end == b->win_end);
     CHECK(a->split == b->split);
+    CHECK(a->rejects_done == b->rejects_done);
     CHECK(strcmp(a->index, b->index) == 0);
     CHECK(strcmp(a->snapshot, b->snapshot) == 0);
 }
@@ -80,6 +81,11 @@ fuzz_frame(const unsigned char *frame)
     check_same(&m, &m2);
 }
 
+/* The bytes fuzz_fields reads must lie inside its raw frame. */
+_Static_assert(98 + FB_MSG_INDEX_MAX - 1 + FB_MSG_SNAPSHOT_MAX - 1 + 8 <=
+                   FB_MSG_SIZE,
+               "fuzz_fields reads past raw");
+
 /* Builds a message from the bytes, field by field. */
 static void
 fuzz_fields(const uint8_t *data, size_t size)
@@ -109,6 +115,8 @@ fuzz_fields(const uint8_t *data, size_t size)
     memcpy(m.snapshot, p + 98 + sizeof(m.index) - 1, sizeof(m.snapshot) - 1);
     m.index[sizeof(m.index) - 1] = '\0';
     m.snapshot[sizeof(m.snapshot) - 1] = '\0';
+    memcpy(&m.rejects_done,
+           p + 98 + sizeof(m.index) - 1 + sizeof(m.snapshot) - 1, 8);
 
     fb_msg_encode(&m, frame);
     CHECK(fb_msg_decode(frame, &d) == 0);

@@ -222,6 +222,49 @@ class FileLoadTest(unittest.TestCase):
             self.assertIn(b"re-queued", err)
             self.assertIndexHolds(es, "killed", self.expect)
 
+    def test_sigkill_mid_range_writes_each_reject_once(self):
+        """The replacement re-reads the dead worker's range; the rejects
+        its predecessor already wrote must not be written twice."""
+        src = self.path("killrej.ndjson")
+        bad_lines = {}
+        with open(src, "w") as f:
+            for i in range(1, 100001):
+                line = '{"id":%d,"v":"ok"}' % i
+                if i % 500 == 0:
+                    line = '{"id":%d,"broken":' % i
+                    bad_lines[i] = line
+                f.write(line + "\n")
+        rejects = self.path("killrej.rejects")
+        with Server("--delay-ms", "30") as es:
+            proc = subprocess.Popen(
+                [FORKBULK, "--input", src, "--index", "killrej",
+                 "--es", es.url, "--workers", "2", "--id-field", "id",
+                 "--batch-docs", "200", "--range-bytes", "512KiB",
+                 "--max-rejects", "100%", "--reject-file", rejects],
+                stderr=subprocess.PIPE)
+            deadline = time.monotonic() + 30
+            victim = None
+            while victim is None and time.monotonic() < deadline:
+                kids = children_of(proc.pid)
+                written = 0
+                if os.path.exists(rejects):  # created once forkbulk starts
+                    with open(rejects) as f:
+                        written = sum(1 for _ in f)
+                if len(kids) == 2 and written >= 10:
+                    victim = kids[0]
+                time.sleep(0.02)
+            self.assertIsNotNone(victim, "no rejects were written")
+            os.kill(victim, signal.SIGKILL)
+            _, err = proc.communicate(timeout=300)
+            self.assertEqual(proc.returncode, 65, err.decode())
+            self.assertIn(b"killed by signal 9", err)
+            self.assertIn(b"re-queued", err)
+            self.assertEqual(es.index_stats("killrej")["docs"],
+                             100000 - len(bad_lines))
+        with open(rejects) as f:
+            got = [json.loads(line)["line"] for line in f]
+        self.assertEqual(sorted(got), sorted(bad_lines))
+
     def test_sigterm_exits_143_and_leaves_no_process(self):
         with Server("--delay-ms", "50") as es:
             proc = subprocess.Popen(
