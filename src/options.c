@@ -184,7 +184,7 @@ static const char exit_codes_help[] =
     "  69  Elasticsearch or PostgreSQL unreachable, or failing after "
     "retries\n"
     "  70  internal error (a range kept killing workers)\n"
-    "  71  fork or pipe failure\n"
+    "  71  system error: fork, pipe or memory\n"
     "  73  reject file cannot be created\n"
     "  74  I/O error (also: the input changed during the load)\n"
     "  75  temporary failure (another run holds the lock); retry later\n"

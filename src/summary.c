@@ -28,7 +28,7 @@ fb_exit_meaning(int code)
     case FB_EXIT_SOFTWARE:
         return "internal error";
     case FB_EXIT_OSERR:
-        return "fork or pipe failure";
+        return "system error: fork, pipe or memory";
     case FB_EXIT_CANTCREAT:
         return "reject file cannot be created";
     case FB_EXIT_IOERR:

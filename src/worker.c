@@ -779,7 +779,9 @@ fb_worker_main(const struct fb_options *opts, int cmd_fd, int res_fd)
     rc = worker_init(&w, opts, res_fd);
     if (rc != FB_EXIT_OK) {
         if (rc == FB_EXIT_OSERR)
-            fb_error("cannot set up: out of memory");
+            fb_error("cannot allocate the batch buffers (--batch-bytes %zu, "
+                     "--batch-docs %zu): out of memory",
+                     opts->batch_bytes, opts->batch_docs);
         worker_free(&w);
         return rc;
     }

@@ -16,7 +16,7 @@ enum fb_exit {
     FB_EXIT_NOINPUT = 66,     /* input missing or unreadable */
     FB_EXIT_UNAVAILABLE = 69, /* Elasticsearch/PostgreSQL unreachable */
     FB_EXIT_SOFTWARE = 70,    /* internal error; a range kept killing workers */
-    FB_EXIT_OSERR = 71,       /* fork or pipe failure */
+    FB_EXIT_OSERR = 71,       /* fork, pipe or memory failure */
     FB_EXIT_CANTCREAT = 73,   /* reject file cannot be created */
     FB_EXIT_IOERR = 74,       /* I/O error */
     FB_EXIT_TEMPFAIL = 75,    /* temporary failure, worth retrying later */

@@ -3,6 +3,7 @@ test server's fault injection; every test ends in exact counts against
 the server's accounting and an exact exit code."""
 import json
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -110,6 +111,29 @@ class FaultTest(unittest.TestCase):
             # One request per worker, then nothing more was dispatched.
             self.assertLessEqual(es.stats()["bulk_requests"], 2)
             self.assertGreater(s["ranges"], 10)
+
+    @unittest.skipIf(os.environ.get("FB_SANITIZE") == "ON",
+                     "ASan reserves more address space than the limit")
+    def test_worker_that_cannot_start_stops_the_run(self):
+        """A worker that exits with a fatal status (here: its batch buffer
+        cannot be allocated under the address-space limit) is not
+        respawned: a replacement would fail the same way."""
+        def limit():
+            resource.setrlimit(resource.RLIMIT_AS, (800 << 20, 800 << 20))
+
+        with Server() as es:
+            proc = subprocess.run(
+                [FORKBULK, "--input", self.flows, "--index", "nomem",
+                 "--es", es.url, "--workers", "3", "--batch-bytes", "1GiB"],
+                preexec_fn=limit, stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+            err = proc.stderr.decode()
+            self.assertEqual(proc.returncode, 71, err)
+            # One message per worker forked at the start, no replacement.
+            self.assertEqual(err.count("cannot allocate the batch buffers "
+                                       "(--batch-bytes 1073741824"), 3, err)
+            self.assertIn("stopping: a worker exited with a fatal status", err)
+            self.assertEqual(es.stats()["bulk_requests"], 0)
 
     def test_whole_request_429_and_503(self):
         with Server("--request-429-rate", "0.3", "--request-503-rate", "0.1",
