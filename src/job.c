@@ -324,6 +324,19 @@ job_next_unit(void *ctx, struct fb_unit *unit)
     if (job->next >= job->n_hours)
         return 0;
     h = &job->hours[job->next++];
+    /* PostgreSQL may have restarted under the last hour: wait for it a
+     * while, as for the ledger. */
+    for (int attempt = 0; attempt < LEDGER_RECONNECTS; attempt++) {
+        if (attempt > 0)
+            sleep(1);
+        if ((rc = fb_lock_check(job->lock, err, sizeof(err))) !=
+            FB_EXIT_UNAVAILABLE)
+            break;
+    }
+    if (rc != FB_EXIT_OK) {
+        fb_error("job lock before hour %s: %s", h->label, err);
+        return -rc;
+    }
     win.start_us = h->start_us;
     win.end_us = h->start_us + FB_HOUR_US;
     rc = fb_pg_plan(&job->spec, &win, job->opts->workers, &job->plan);

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 
 #include <libpq-fe.h>
 
+#include "forkbulk/log.h"
 #include "forkbulk/pgutil.h"
 #include "forkbulk/status.h"
 
@@ -24,16 +26,19 @@
 #define JOB_MAX 200
 #define HOLDER_MAX 512
 
-struct fb_lock {
-    int fd;       /* lock file, or -1 */
-    PGconn *conn; /* advisory-lock session, or NULL */
-};
-
 /* Who we are, as written into the lock file and application_name. */
 struct holder {
     long pid;
     char host[HOST_MAX];
     char start[32];
+};
+
+struct fb_lock {
+    int fd;         /* lock file, or -1 */
+    PGconn *conn;   /* advisory-lock session, or NULL */
+    char *conninfo; /* to take the advisory lock again (fb_lock_check) */
+    char job[JOB_MAX + 1];
+    struct holder self;
 };
 
 int64_t
@@ -299,7 +304,6 @@ fb_lock_acquire(const char *job, const char *path, const char *conninfo,
                 struct fb_lock **out, char *err, size_t errlen)
 {
     struct fb_lock *l = NULL;
-    struct holder self;
     int rc = FB_EXIT_CONFIG;
 
     *out = NULL;
@@ -321,14 +325,20 @@ fb_lock_acquire(const char *job, const char *path, const char *conninfo,
         goto out;
     }
     l->fd = -1;
-    holder_self(&self);
+    snprintf(l->job, sizeof(l->job), "%s", job);
+    holder_self(&l->self);
     if (path != NULL && path[0] != '\0') {
-        rc = lock_file(job, path, &self, &l->fd, err, errlen);
+        rc = lock_file(job, path, &l->self, &l->fd, err, errlen);
         if (rc != FB_EXIT_OK)
             goto out;
     }
     if (conninfo != NULL) {
-        rc = lock_pg(job, conninfo, &self, &l->conn, err, errlen);
+        rc = FB_EXIT_OSERR;
+        if ((l->conninfo = strdup(conninfo)) == NULL) {
+            snprintf(err, errlen, "out of memory");
+            goto out;
+        }
+        rc = lock_pg(job, conninfo, &l->self, &l->conn, err, errlen);
         if (rc != FB_EXIT_OK)
             goto out;
     }
@@ -340,11 +350,46 @@ out:
     return rc;
 }
 
+int
+fb_lock_check(struct fb_lock *l, char *err, size_t errlen)
+{
+    PGresult *res = NULL;
+    bool alive;
+    int rc;
+
+    if (l == NULL || l->conninfo == NULL)
+        return FB_EXIT_OK;
+    if (l->conn != NULL && PQstatus(l->conn) == CONNECTION_OK) {
+        res = PQexec(l->conn, "SELECT 1");
+        alive = PQresultStatus(res) == PGRES_TUPLES_OK;
+        PQclear(res);
+        if (alive)
+            return FB_EXIT_OK; /* same session: it still holds the lock */
+    }
+    if (l->conn != NULL)
+        PQfinish(l->conn);
+    l->conn = NULL;
+    rc = lock_pg(l->job, l->conninfo, &l->self, &l->conn, err, errlen);
+    if (rc == FB_EXIT_OK)
+        fb_warn("job \"%s\": the PostgreSQL session holding its advisory "
+                "lock was lost; the lock is taken again",
+                l->job);
+    if (rc == FB_EXIT_TEMPFAIL) {
+        size_t n = strlen(err);
+
+        snprintf(err + n, errlen - n,
+                 " (our session holding the lock was lost, and that run "
+                 "took it)");
+    }
+    return rc;
+}
+
 void
 fb_lock_release(struct fb_lock *l)
 {
     if (l == NULL)
         return;
+    free(l->conninfo);
     if (l->conn != NULL)
         PQfinish(l->conn); /* ends the session: the advisory lock goes */
     if (l->fd >= 0) {
@@ -381,5 +426,6 @@ fb_lock_child_detach(struct fb_lock *l)
     /* Closing a copy does not release a flock held by the parent's copy. */
     if (l->fd >= 0)
         close(l->fd);
+    free(l->conninfo);
     free(l);
 }

@@ -56,6 +56,17 @@ int64_t fb_lock_key(const char *job);
 int fb_lock_acquire(const char *job, const char *path, const char *conninfo,
                     struct fb_lock **out, char *err, size_t errlen);
 
+/*
+ * Before each hour of a long run: is the advisory lock still ours?  A
+ * PostgreSQL restart ends the session that held it, and with it the
+ * lock.  If the session is gone, the lock is taken again on a new one.
+ *   FB_EXIT_OK           held (or no advisory lock was requested);
+ *   FB_EXIT_TEMPFAIL     another run took it meanwhile; err names it;
+ *   FB_EXIT_UNAVAILABLE  PostgreSQL cannot be reached; err says why.
+ * The lock file is unaffected either way.
+ */
+int fb_lock_check(struct fb_lock *l, char *err, size_t errlen);
+
 /* Releases both locks (the file is truncated, not removed) and frees l.
  * NULL does nothing. */
 void fb_lock_release(struct fb_lock *l);

@@ -14,7 +14,7 @@ import time
 import unittest
 
 from harness import FORKBULK, Server, children_of, docsum, run_forkbulk
-from pgcluster import PgCluster
+from pgcluster import PG_BIN, PgCluster
 
 ROWS_PER_HOUR = 20000
 # The three hours loaded: the last three complete hours before the test
@@ -82,6 +82,15 @@ def expected_docs(pg, where, path):
                 parts.append('"%s":%s' % (col, val))
             f.write("{" + ",".join(parts) + "}\n")
     return len(rows)
+
+
+def lock_key(job):
+    """The job's advisory lock key (lock.h): FNV-1a 64 of "forkbulk:" +
+    job, as a signed bigint."""
+    h = 14695981039346656037
+    for b in b"forkbulk:" + job.encode():
+        h = ((h ^ b) * 1099511628211) & 0xFFFFFFFFFFFFFFFF
+    return h - (1 << 64) if h >= 1 << 63 else h
 
 
 def hour_where(h):
@@ -333,6 +342,67 @@ class PgJobTest(unittest.TestCase):
                              [r[:2] for r in self.ledger("restart")
                               if r[0] == HOURS[0]][-1],
                              [HOURS[0], "done"])
+
+    def test_lock_session_lost_between_hours(self):
+        """The advisory lock lives in a PostgreSQL session.  When that
+        session is lost (a restart, a dropped connection) the next hour
+        takes the lock again; if another run took it meanwhile, the run
+        stops with 75 before loading anything more."""
+        for stolen in (False, True):
+            job = "lost%d" % stolen
+            holder = None
+            with self.subTest(stolen=stolen), Server("--delay-ms", "20") as es:
+                proc = subprocess.Popen(
+                    [FORKBULK] + self.args(es, job, "--from", HOURS[0],
+                                           "--to", AFTER,
+                                           "--batch-docs", "300"),
+                    stderr=subprocess.PIPE)
+                try:
+                    deadline = time.monotonic() + 30
+                    while (time.monotonic() < deadline and
+                           (es.index_stats(INDICES[0]) or {})
+                           .get("created", 0) < 1500):
+                        time.sleep(0.02)
+                    killed = self.pg.psql(
+                        "SELECT pg_terminate_backend(pid) FROM "
+                        "pg_stat_activity WHERE application_name "
+                        "LIKE 'forkbulk %d %%'" % proc.pid)
+                    self.assertEqual(killed, [["t"]])
+                    if stolen:
+                        holder = subprocess.Popen(
+                            [os.path.join(PG_BIN, "psql"), "-X", "-q", "-A",
+                             "-t", "-d", self.pg.conninfo],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            text=True)
+                        holder.stdin.write(
+                            "SELECT pg_advisory_lock(%d);\nSELECT 'held';\n"
+                            % lock_key(job))
+                        holder.stdin.flush()
+                        while holder.stdout.readline().strip() != "held":
+                            pass
+                    _, err = proc.communicate(timeout=120)
+                    err = err.decode()
+                finally:
+                    if proc.poll() is None:
+                        proc.kill()
+                        proc.wait()
+                    if holder is not None:
+                        holder.stdin.close()
+                        holder.wait(timeout=30)
+                        holder.stdout.close()
+                rows = [r[:2] for r in self.ledger(job)]
+                if stolen:
+                    self.assertEqual(proc.returncode, 75, err)
+                    self.assertIn("our session holding the lock was lost",
+                                  err)
+                    self.assertEqual(rows, [[HOURS[0], "done"]])
+                    self.assertIsNone(es.index_stats(INDICES[1]))
+                else:
+                    self.assertEqual(proc.returncode, 0, err)
+                    self.assertIn("the lock is taken again", err)
+                    self.assertEqual(rows, [[h, "done"] for h in HOURS])
+                for h in range(1 if stolen else 3):
+                    self.assertHour(es, INDICES[h], h)
 
     def test_lock_second_run_exits_75(self):
         with Server("--delay-ms", "200") as es:
