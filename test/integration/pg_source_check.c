@@ -17,8 +17,6 @@
  *   [--id-column C] [--id-columns a,b] [--null-as-null]
  *   [--max-doc-bytes N] [--workers N] [--ranges-per-worker N]
  *   [--fetch default|singlerow|cursor|copy] [--fetch-rows N] [--count]
- *   [--bench-copy]          (measurement: COPY TO STDOUT of the window,
- *                            parsed and rendered; prints the counts)
  *   [--insert-during SQL]   (run SQL on a separate connection after the
  *                            plan: snapshot tests)
  */
@@ -30,144 +28,7 @@
 #include <libpq-fe.h>
 
 #include "forkbulk/log.h"
-#include "forkbulk/pgrender.h"
 #include "forkbulk/pgsource.h"
-
-/* Measurement only: COPY (...) TO STDOUT of the whole window, parsed
- * from COPY's text format and rendered with the same renderer.  COPY
- * takes no parameters, so the window is pasted as escaped literals here;
- * that (besides the speed measured) is why the module does not use it. */
-static int
-bench_copy(const char *conninfo, const char *table, const char *col,
-           int64_t start_us, int64_t end_us, size_t max_doc)
-{
-    PGconn *c = PQconnectdb(conninfo);
-    PGresult *res = NULL;
-    struct fb_pgrender_col *cols = NULL;
-    const char **vals = NULL;
-    int *lens = NULL;
-    char *doc = malloc(max_doc);
-    char *scratch = malloc(max_doc);
-    char *qt = NULL, *qc = NULL, *l0 = NULL, *l1 = NULL;
-    char sql[1024];
-    char ts0[64], ts1[64];
-    char err[256];
-    uint64_t rows = 0, errors = 0;
-    int ncols = 0, i, n;
-    char *line = NULL;
-    int rc = 70;
-
-    if (PQstatus(c) != CONNECTION_OK || doc == NULL || scratch == NULL)
-        goto out;
-    PQclear(PQexec(c, "SET TimeZone = 'UTC'; SET DateStyle = 'ISO'; "
-                      "SET extra_float_digits = 1"));
-    snprintf(ts0, sizeof ts0, "%lld", (long long)(start_us / 1000000));
-    snprintf(ts1, sizeof ts1, "%lld", (long long)(end_us / 1000000));
-    qt = PQescapeIdentifier(c, table, strlen(table));
-    qc = PQescapeIdentifier(c, col, strlen(col));
-    l0 = PQescapeLiteral(c, ts0, strlen(ts0));
-    l1 = PQescapeLiteral(c, ts1, strlen(ts1));
-    snprintf(sql, sizeof sql,
-             "SELECT * FROM %s WHERE %s >= to_timestamp(%s::float8) AND %s < "
-             "to_timestamp(%s::float8)",
-             qt, qc, l0, qc, l1);
-    res = PQprepare(c, "", sql, 0, NULL);
-    PQclear(res);
-    res = PQdescribePrepared(c, "");
-    ncols = PQnfields(res);
-    cols = calloc((size_t)ncols + 1, sizeof *cols);
-    vals = calloc((size_t)ncols + 1, sizeof *vals);
-    lens = calloc((size_t)ncols + 1, sizeof *lens);
-    if (cols == NULL || vals == NULL || lens == NULL)
-        goto out;
-    for (i = 0; i < ncols; i++) {
-        cols[i].name = strdup(PQfname(res, i));
-        fb_pgrender_type(PQftype(res, i), &cols[i].type);
-    }
-    PQclear(res);
-    {
-        char copy[1100];
-
-        snprintf(copy, sizeof copy, "COPY (%s) TO STDOUT", sql);
-        res = PQexec(c, copy);
-    }
-    if (PQresultStatus(res) != PGRES_COPY_OUT)
-        goto out;
-    while ((n = PQgetCopyData(c, &line, 0)) > 0) {
-        char *p = line, *w = line, *end = line + n - 1; /* drop '\n' */
-        size_t len = 0;
-
-        for (i = 0; i < ncols; i++) {
-            char *fstart = w;
-
-            if (p + 1 < end + 1 && p[0] == '\\' && p[1] == 'N' &&
-                (p + 2 == end || p[2] == '\t')) {
-                lens[i] = -1;
-                vals[i] = "";
-                p += 3;
-                continue;
-            }
-            while (p < end && *p != '\t') {
-                if (*p == '\\' && p + 1 < end) {
-                    p++;
-                    switch (*p) {
-                    case 'n':
-                        *w++ = '\n';
-                        break;
-                    case 't':
-                        *w++ = '\t';
-                        break;
-                    case 'r':
-                        *w++ = '\r';
-                        break;
-                    case 'b':
-                        *w++ = '\b';
-                        break;
-                    case 'f':
-                        *w++ = '\f';
-                        break;
-                    case 'v':
-                        *w++ = '\v';
-                        break;
-                    default:
-                        *w++ = *p;
-                        break;
-                    }
-                    p++;
-                } else {
-                    *w++ = *p++;
-                }
-            }
-            p++; /* the tab */
-            vals[i] = fstart;
-            lens[i] = (int)(w - fstart);
-        }
-        rows++;
-        if (fb_pgrender_row(cols, ncols, vals, lens, false, doc, max_doc, &len,
-                            scratch, max_doc, err, sizeof err) != 0)
-            errors++;
-        PQfreemem(line);
-        line = NULL;
-    }
-    printf("#rows %llu errors %llu\n", (unsigned long long)rows,
-           (unsigned long long)errors);
-    rc = 0;
-out:
-    PQclear(res);
-    for (i = 0; cols != NULL && i < ncols; i++)
-        free((char *)cols[i].name);
-    free(cols);
-    free(vals);
-    free(lens);
-    free(doc);
-    free(scratch);
-    PQfreemem(qt);
-    PQfreemem(qc);
-    PQfreemem(l0);
-    PQfreemem(l1);
-    PQfinish(c);
-    return rc;
-}
 
 static int
 parse_i64(const char *s, int64_t *out)
@@ -214,7 +75,6 @@ main(int argc, char **argv)
     const char *insert_during = NULL;
     int workers = 1;
     bool count_only = false;
-    bool bench = false;
     uint64_t rows = 0, errors = 0;
     uint64_t i;
     int status = 0;
@@ -232,10 +92,6 @@ main(int argc, char **argv)
 
         if (strcmp(o, "--null-as-null") == 0) {
             spec.null_as_null = true;
-            continue;
-        }
-        if (strcmp(o, "--bench-copy") == 0) {
-            bench = true;
             continue;
         }
         if (strcmp(o, "--count") == 0) {
@@ -305,9 +161,6 @@ main(int argc, char **argv)
         }
     }
 
-    if (bench)
-        return bench_copy(spec.conninfo, spec.table, spec.time_column,
-                          win.start_us, win.end_us, spec.max_doc_bytes);
     status = fb_pg_plan(&spec, &win, workers, &plan);
     if (status != 0)
         goto out;
