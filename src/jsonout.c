@@ -7,16 +7,6 @@
 #include <stdint.h>
 #include <string.h>
 
-int
-fb_json_raw(char *out, size_t cap, size_t *pos, const char *s, size_t len)
-{
-    if (len > cap - *pos)
-        return -1;
-    memcpy(out + *pos, s, len);
-    *pos += len;
-    return 0;
-}
-
 /*
  * Length of the valid UTF-8 sequence at s[0..len), or 0 if it is not one
  * (overlong forms, surrogates and code points past U+10FFFF are invalid).
@@ -70,6 +60,16 @@ fb_utf8_valid(const char *s, size_t len)
     return true;
 }
 
+/*
+ * Bytes that JSON takes as they are: printable ASCII but '"' and '\\'.
+ * Runs of them are copied whole, which is most of every document.
+ */
+static bool
+plain_byte(unsigned char c)
+{
+    return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
+
 int
 fb_json_escape(char *out, size_t cap, size_t *pos, const char *s, size_t len)
 {
@@ -83,6 +83,18 @@ fb_json_escape(char *out, size_t cap, size_t *pos, const char *s, size_t len)
     for (i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
         const char *esc = NULL;
+        size_t run = i;
+
+        while (run < len && plain_byte((unsigned char)s[run]))
+            run++;
+        if (run > i) {
+            if (cap - p < run - i)
+                return -1;
+            memcpy(out + p, s + i, run - i);
+            p += run - i;
+            i = run - 1;
+            continue;
+        }
 
         switch (c) {
         case '"':
@@ -140,10 +152,6 @@ fb_json_escape(char *out, size_t cap, size_t *pos, const char *s, size_t len)
                 p += n;
                 i += n - 1;
             }
-        } else {
-            if (cap - p < 1)
-                return -1;
-            out[p++] = (char)c;
         }
     }
     if (cap - p < 1)
