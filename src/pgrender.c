@@ -350,6 +350,17 @@ fb_pgrender_value(const struct fb_pg_coltype *t, const char *name,
     return rc;
 }
 
+size_t
+fb_pgrender_key(const char *name, char *out, size_t cap)
+{
+    size_t pos = 0;
+
+    if (fb_json_escape(out, cap, &pos, name, strlen(name)) != 0 ||
+        fb_json_raw(out, cap, &pos, ":", 1) != 0)
+        return 0;
+    return pos;
+}
+
 int
 fb_pgrender_row(const struct fb_pgrender_col *cols, int ncols,
                 const char *const *vals, const int *lens, bool null_as_null,
@@ -373,8 +384,7 @@ fb_pgrender_row(const struct fb_pgrender_col *cols, int ncols,
         if (!first && fb_json_raw(out, cap, &pos, ",", 1) != 0)
             goto full;
         first = false;
-        if (fb_json_escape(out, cap, &pos, name, strlen(name)) != 0 ||
-            fb_json_raw(out, cap, &pos, ":", 1) != 0)
+        if (fb_json_raw(out, cap, &pos, cols[col].key, cols[col].key_len) != 0)
             goto full;
         if (lens[col] < 0) {
             if (fb_json_raw(out, cap, &pos, "null", 4) != 0)

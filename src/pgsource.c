@@ -91,7 +91,7 @@ struct fb_pg_reader {
     /* Columns, from the first row of the range. */
     int ncols;
     struct fb_pgrender_col *cols;
-    char *names; /* storage of the column names */
+    char *names; /* storage of the column names and their JSON keys */
     int *id_idx;
     const char **vals;
     int *lens;
@@ -1234,8 +1234,11 @@ pg_reader_columns(struct fb_pg_reader *r, const PGresult *res)
     int i, j;
 
     r->ncols = PQnfields(res);
-    for (i = 0; i < r->ncols; i++)
-        total += strlen(PQfname(res, i)) + 1;
+    for (i = 0; i < r->ncols; i++) {
+        size_t len = strlen(PQfname(res, i));
+
+        total += len + 1 + FB_PGRENDER_KEY_MAX(len);
+    }
     r->cols = calloc((size_t)r->ncols + 1, sizeof *r->cols);
     r->names = malloc(total + 1);
     r->vals = calloc((size_t)r->ncols + 1, sizeof *r->vals);
@@ -1252,6 +1255,10 @@ pg_reader_columns(struct fb_pg_reader *r, const PGresult *res)
         memcpy(r->names + off, PQfname(res, i), len + 1);
         r->cols[i].name = r->names + off;
         off += len + 1;
+        r->cols[i].key = r->names + off;
+        r->cols[i].key_len = fb_pgrender_key(r->cols[i].name, r->names + off,
+                                             FB_PGRENDER_KEY_MAX(len));
+        off += r->cols[i].key_len;
         fb_pgrender_type(PQftype(res, i), &r->cols[i].type);
     }
     for (j = 0; j < r->ids.n; j++) {
@@ -1362,6 +1369,7 @@ pg_copy_split(struct fb_pg_reader *r, char *line, int n)
     for (col = 0; col < r->ncols; col++) {
         char *w = p;
         char *start = p;
+        char *tab;
 
         if (p > end)
             return -1;
@@ -1370,6 +1378,17 @@ pg_copy_split(struct fb_pg_reader *r, char *line, int n)
             r->vals[col] = "";
             r->lens[col] = -1;
             p += 3;
+            continue;
+        }
+        /* Most fields hold no backslash: then the field is already in
+         * place, and two memchr() calls find it. */
+        tab = memchr(p, '\t', (size_t)(end - p));
+        if (tab == NULL)
+            tab = end;
+        if (memchr(p, '\\', (size_t)(tab - p)) == NULL) {
+            r->vals[col] = p;
+            r->lens[col] = (int)(tab - p);
+            p = tab + 1;
             continue;
         }
         while (p < end && *p != '\t') {

@@ -67,8 +67,20 @@ int fb_pgrender_value(const struct fb_pg_coltype *t, const char *name,
 
 struct fb_pgrender_col {
     const char *name;
+    const char *key; /* "name": as JSON, from fb_pgrender_key() */
+    size_t key_len;
     struct fb_pg_coltype type;
 };
+
+/* The longest key fb_pgrender_key() writes for a name of n bytes. */
+#define FB_PGRENDER_KEY_MAX(n) (6 * (n) + 4)
+
+/*
+ * Writes the JSON object key of a column, "name": with its quoting, to
+ * out (at least FB_PGRENDER_KEY_MAX(strlen(name)) bytes); returns its
+ * length.  Done once per column, not once per row.
+ */
+size_t fb_pgrender_key(const char *name, char *out, size_t cap);
 
 /*
  * Renders one row as one JSON object {"col":value,...} in column order

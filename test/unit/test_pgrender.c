@@ -193,6 +193,7 @@ static void
 test_row(void **state)
 {
     struct fb_pgrender_col cols[4];
+    char keys[4][64];
     const char *vals[4] = {"7", NULL, "t\"x", "NaN"};
     int lens[4] = {1, -1, 3, 3};
     char out[256];
@@ -210,6 +211,12 @@ test_row(void **state)
     fb_pgrender_type(25, &cols[2].type);
     cols[3].name = "f";
     fb_pgrender_type(701, &cols[3].type);
+    for (int i = 0; i < 4; i++) {
+        cols[i].key = keys[i];
+        cols[i].key_len = fb_pgrender_key(cols[i].name, keys[i], 64);
+    }
+    assert_int_equal(cols[2].key_len, 9);
+    assert_memory_equal(cols[2].key, "\"na\\\"me\":", 9);
 
     /* Three columns, NULL omitted. */
     rc = fb_pgrender_row(cols, 3, vals, lens, false, out, sizeof out, &len,
