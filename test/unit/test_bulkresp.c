@@ -371,6 +371,68 @@ test_malformed(void **state)
 
 /* A 5000-item body as ES8 writes it (full items, errors first), and the
  * same items pretty-printed in the ES7 order. */
+/*
+ * The compact clean body takes a shortcut (parse_clean); it must give
+ * exactly what the full parser gives for the same items with a space
+ * added, and hand every deviation to the full parser.
+ */
+static void
+test_clean_fast_path(void **state)
+{
+    const char *clean = "{\"errors\":false,\"items\":["
+                        "{\"index\":{\"status\":201}},"
+                        "{\"create\":{\"status\":200}},"
+                        "{\"delete\":{\"status\":404}}]}";
+    const char *spaced = "{\"errors\": false,\"items\":["
+                         "{\"index\":{\"status\":201}},"
+                         "{\"create\":{\"status\":200}},"
+                         "{\"delete\":{\"status\":404}}]}";
+    struct fb_bulkresp_item a[3], b[3];
+    struct fb_bulkresp ra, rb;
+    char err[256];
+
+    (void)state;
+    memset(a, 'x', sizeof a);
+    memset(b, 'y', sizeof b);
+    assert_int_equal(parse_str(clean, a, 3, &ra, err, sizeof err), 0);
+    assert_int_equal(parse_str(spaced, b, 3, &rb, err, sizeof err), 0);
+    assert_int_equal(ra.nitems, 3);
+    assert_int_equal(ra.nfailed, 0);
+    assert_false(ra.errors);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(a[i].status, b[i].status);
+        assert_int_equal(a[i].failed, b[i].failed);
+        assert_string_equal(a[i].op, b[i].op);
+        assert_string_equal(a[i].type, "");
+        assert_string_equal(a[i].reason, "");
+    }
+    assert_string_equal(a[1].op, "create");
+    assert_int_equal(a[2].status, 404);
+    assert_int_equal(fb_bulkresp_classify(&a[2]), FB_ITEM_OK);
+
+    /* One item more or fewer than sent: the full parser's error. */
+    assert_int_equal(parse_str(clean, a, 2, &ra, err, sizeof err), -1);
+    assert_string_equal(err, "response has 3 items, 2 were sent");
+    assert_int_equal(parse_str(clean, a, 4, &ra, err, sizeof err), -1);
+    assert_string_equal(err, "response has 3 items, 4 were sent");
+    /* Trailing bytes, a cut body, a four-digit status: not accepted. */
+    assert_int_equal(parse_str("{\"errors\":false,\"items\":[{\"index\":{"
+                               "\"status\":201}}]}x",
+                               a, 1, &ra, err, sizeof err),
+                     -1);
+    assert_int_equal(parse_str("{\"errors\":false,\"items\":[{\"index\":{"
+                               "\"status\":201}}",
+                               a, 1, &ra, err, sizeof err),
+                     -1);
+    assert_int_equal(parse_str("{\"errors\":false,\"items\":[{\"index\":{"
+                               "\"status\":2010}}]}",
+                               a, 1, &ra, err, sizeof err),
+                     -1);
+    assert_int_equal(parse_str("{\"errors\":false,\"items\":[]}", a, 0, &ra,
+                               err, sizeof err),
+                     0);
+}
+
 static void
 test_5000_items(void **state)
 {
@@ -606,6 +668,7 @@ main(void)
         cmocka_unit_test(test_filtered_body),
         cmocka_unit_test(test_long_reason_cut),
         cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_clean_fast_path),
         cmocka_unit_test(test_5000_items),
         cmocka_unit_test(test_classify),
         cmocka_unit_test(test_describe_fixtures),
