@@ -1,0 +1,343 @@
+#!/usr/bin/env bash
+# The benchmark of issue #6: forkbulk against the Python loader it
+# replaces and against the physical floors, on the same data and the same
+# server, one contestant after another (test/bench/README.md explains the
+# contestants and the exact definition of every figure).
+#
+# Sets up what it needs (Debian packages, a Release build in build/bench,
+# a throwaway PostgreSQL 15, es-test-server in es8 mode), and for each
+# size: fills `flows` with generate_series as scripts/demo.sh does, writes
+# the reference NDJSON with one server-side rendering COPY, computes the
+# expected (count, checksum) with es-docsum, then runs every contestant
+# under fb-memwatch into a freshly reset server and checks the index it
+# leaves.  A wrong result marks the row WRONG and makes the exit status 1.
+#
+#   scripts/bench.sh [--quick] [--sizes 1000000,7850484] [--only PAT,...]
+#                    [--out DIR] [--cap-mb 12000] [--timeout-s 3600]
+#
+#   --quick      20,000 rows, every contestant, correctness only (CI)
+#   --only       contestant names or shell patterns: --only 'forkbulk-*,floor-*'
+#   --out        results folder (default bench-results/<date-time>/)
+#   --cap-mb     PSS cap of the faithful Python contestants (MiB)
+#   --timeout-s  per-contestant time limit
+#
+# Environment: BENCH_BUILD_DIR (default build/bench), BENCH_PY_DIR (where
+# py_faithful.py and py_careful.py are; default test/bench).
+set -euo pipefail
+
+# shellcheck source=setup.sh
+source "$(dirname "$0")/setup.sh"
+
+usage() {
+    sed -n '15,26p' "$fb_root/scripts/bench.sh" | sed 's/^# \{0,1\}//' >&2
+    exit 64
+}
+
+quick=0
+sizes=1000000,7850484
+only=
+out=
+cap_mb=12000
+timeout_s=3600
+while [ $# -gt 0 ]; do
+    case $1 in
+    --quick) quick=1; shift ;;
+    --sizes) [ $# -ge 2 ] || usage; sizes=$2; shift 2 ;;
+    --only) [ $# -ge 2 ] || usage; only=$2; shift 2 ;;
+    --out) [ $# -ge 2 ] || usage; out=$2; shift 2 ;;
+    --cap-mb) [ $# -ge 2 ] || usage; cap_mb=$2; shift 2 ;;
+    --timeout-s) [ $# -ge 2 ] || usage; timeout_s=$2; shift 2 ;;
+    -h | --help) usage ;;
+    *) echo "bench: unknown argument '$1'" >&2; usage ;;
+    esac
+done
+if [ $quick = 1 ]; then
+    sizes=20000
+    [ "$timeout_s" = 3600 ] && timeout_s=300
+fi
+IFS=, read -r -a size_list <<<"$sizes"
+for s in "${size_list[@]}"; do
+    [[ $s =~ ^[1-9][0-9]{0,8}$ ]] || { echo "bench: bad size '$s'" >&2; exit 64; }
+done
+[[ $cap_mb =~ ^[1-9][0-9]*$ ]] || { echo "bench: bad --cap-mb" >&2; exit 64; }
+[[ $timeout_s =~ ^[1-9][0-9]*$ ]] || { echo "bench: bad --timeout-s" >&2; exit 64; }
+IFS=, read -r -a only_list <<<"$only"
+
+# --- packages and build ------------------------------------------------
+fb_install_deps
+bench_packages=(python3-elasticsearch python3-pandas python3-psycopg2 gnuplot-nox)
+missing=()
+for p in "${bench_packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+        grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "bench: installing ${missing[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+build=${BENCH_BUILD_DIR:-$fb_root/build/bench}
+pydir=${BENCH_PY_DIR:-$fb_root/test/bench}
+echo "bench: building (Release) in $build"
+fb_build "$build" -DCMAKE_BUILD_TYPE=Release
+forkbulk=$build/forkbulk
+memwatch=$build/test/bench/fb-memwatch
+docsum=$build/test/integration/es-docsum
+server_bin=$build/test/server/es-test-server
+bench_client=$build/test/server/es-bench-client
+report=$fb_root/test/bench/report.py
+py=/usr/bin/python3
+
+if [ -z "$out" ]; then
+    out=$fb_root/bench-results/$(date -u +%Y%m%d-%H%M%S)
+fi
+mkdir -p "$out/rows" "$out/logs"
+out=$(cd "$out" && pwd)
+
+# --- PostgreSQL and the server (removed on exit) ------------------------
+pgbin=/usr/lib/postgresql/15/bin
+work=$(mktemp -d /tmp/forkbulk-bench.XXXXXX)
+chmod 755 "$work"
+server_pid=
+pg_started=0
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+cleanup() {
+    if [ -n "$server_pid" ]; then
+        kill "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+    fi
+    if [ $pg_started = 1 ]; then
+        as_pg "$pgbin/pg_ctl" -D "$work/pg" -m fast -w stop >/dev/null 2>&1 || true
+    fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+port=$("$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+mkdir "$work/pg"
+if [ "$(id -u)" = 0 ]; then chown postgres: "$work/pg"; fi
+echo "bench: starting a throwaway PostgreSQL on port $port"
+as_pg "$pgbin/initdb" -D "$work/pg" -U forkbulk -A trust -E UTF8 --locale=C --no-sync >/dev/null
+as_pg "$pgbin/pg_ctl" -D "$work/pg" -l "$work/pg/log" -w \
+    -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$work/pg -c fsync=off -c synchronous_commit=off" \
+    start >/dev/null
+pg_started=1
+conninfo="host=127.0.0.1 port=$port user=forkbulk dbname=postgres"
+postmaster=$(head -n 1 "$work/pg/postmaster.pid")
+psql -X -q -v ON_ERROR_STOP=1 -d "$conninfo" <<'SQL'
+CREATE TABLE flows (
+    id bigint PRIMARY KEY, ts timestamptz NOT NULL,
+    src_ip inet NOT NULL, dst_ip inet NOT NULL,
+    src_port int, dst_port int, proto smallint,
+    bytes bigint, packets bigint, tcp_flags smallint, in_if int, out_if int);
+SQL
+
+"$server_bin" --port 0 --ready-file "$work/es-port" --quiet --mode es8 \
+    >/dev/null 2>"$work/server.err" &
+server_pid=$!
+for _ in $(seq 200); do
+    [ -s "$work/es-port" ] && break
+    kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.err" >&2; exit 1; }
+    sleep 0.05
+done
+[ -s "$work/es-port" ] || { echo "bench: es-test-server did not start" >&2; exit 1; }
+es_port=$(cat "$work/es-port")
+url="http://127.0.0.1:$es_port"
+echo "bench: es-test-server (es8) at $url; results in $out"
+
+hour_start='2026-11-27T03:00:00Z'
+hour_end='2026-11-27T04:00:00Z'
+where="ts >= '2026-11-27 03:00:00+00' AND ts < '2026-11-27 04:00:00+00'"
+# The document format of /tmp/bench-common.md, rendered by PostgreSQL:
+# column order, NULL columns omitted, inet in its output form (format's
+# %s uses the type's output function, so a host address has no /32; a
+# plain || would cast with text(inet), which adds it), ts in UTC with
+# trimmed microseconds.
+render="'{\"id\":' || id
+  || ',\"ts\":\"' || rtrim(rtrim(to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US'), '0'), '.') || 'Z\"'
+  || ',\"src_ip\":\"' || format('%s', src_ip) || '\"' || ',\"dst_ip\":\"' || format('%s', dst_ip) || '\"'
+  || coalesce(',\"src_port\":' || src_port, '') || coalesce(',\"dst_port\":' || dst_port, '')
+  || coalesce(',\"proto\":' || proto, '') || coalesce(',\"bytes\":' || bytes, '')
+  || coalesce(',\"packets\":' || packets, '') || coalesce(',\"tcp_flags\":' || tcp_flags, '')
+  || coalesce(',\"in_if\":' || in_if, '') || coalesce(',\"out_if\":' || out_if, '')
+  || '}'"
+
+failed=0
+wanted() {
+    local name=$1 pat
+    [ ${#only_list[@]} -eq 0 ] && return 0
+    for pat in "${only_list[@]}"; do
+        # shellcheck disable=SC2053 # a pattern on purpose
+        [[ $name == $pat ]] && return 0
+    done
+    return 1
+}
+
+# run_one NAME KIND [memwatch options...] -- CMD ARGS...
+# KIND: es (check the index NAME-SIZE), pg (check the line count of
+# $lines_file or the COPY tag).
+run_one() {
+    local name=$1 kind=$2 tag rc=0 pg0 pg1 n extra=() mwopts=()
+    shift 2
+    while [ "$1" != "--" ]; do mwopts+=("$1"); shift; done
+    shift
+    tag=$name-$size
+    curl -sf -X POST "$url/_test/reset" >/dev/null
+    pg0=$("$py" "$report" pgcpu "$postmaster")
+    "$memwatch" --timeout-s "$timeout_s" --out "$work/$tag.mw.json" "${mwopts[@]}" -- "$@" \
+        >>"$out/logs/$tag.out" 2>>"$out/logs/$tag.err" </dev/null || rc=$?
+    pg1=$("$py" "$report" pgcpu "$postmaster")
+    curl -sf "$url/_test/stats" >"$work/stats.json"
+    case $kind in
+    es) extra=(--stats "$work/stats.json" --index "$tag") ;;
+    pg)
+        n=$(check_lines)
+        extra=(--lines "${n:-0}") ;;
+    esac
+    "$py" "$report" row --out "$out/rows/$tag.json" --mw "$work/$tag.mw.json" \
+        --name "$name" --size "$size" --rc "$rc" --expected "$work/expected.json" \
+        --pg-cpu-s "$(awk -v a="$pg0" -v b="$pg1" 'BEGIN { printf "%.2f", b - a }')" \
+        ${note:+--note "$note"} "${extra[@]}" || failed=1
+}
+
+# For the PostgreSQL floors: the rows psql wrote: the lines of the file
+# in --quick mode, else the "COPY n" tag psql's \copy prints (stdout).
+check_lines() {
+    if [ -n "$lines_file" ]; then
+        if [ -f "$lines_file" ]; then wc -l <"$lines_file"; else echo 0; fi
+        rm -f "$lines_file"
+    else
+        sed -n 's/^COPY \([0-9]*\)$/\1/p' "$out/logs/$tag.out" | tail -n 1
+    fi
+}
+
+for size in "${size_list[@]}"; do
+    echo "bench: size $size: generating flows"
+    psql -X -q -v ON_ERROR_STOP=1 -d "$conninfo" <<SQL
+SET client_min_messages = warning;
+TRUNCATE flows;
+DROP INDEX IF EXISTS flows_ts_idx;
+INSERT INTO flows
+SELECT g,
+       '2026-11-27 03:00:00+00'::timestamptz
+         + ((g - 1) * 3600000000::bigint / $size) * interval '1 microsecond',
+       ('10.' || (g % 256) || '.' || ((g / 256) % 256) || '.' || (g % 200 + 1))::inet,
+       CASE WHEN g % 10 = 0 THEN ('2001:db8::' || to_hex(g % 65536))::inet
+            ELSE ('192.0.' || (g % 250) || '.' || (g % 199 + 1))::inet END,
+       1024 + g % 64000, (ARRAY[53, 80, 443, 22, 123])[1 + g % 5],
+       (ARRAY[6, 6, 17, 1])[1 + g % 4], 40 + (g::bigint * 7919) % 1048576,
+       1 + g % 1000, CASE WHEN g % 4 < 2 THEN g % 64 END, g % 48, (g + 7) % 48
+FROM generate_series(1, $size) g;
+CREATE INDEX flows_ts_idx ON flows (ts);
+VACUUM ANALYZE flows;
+SQL
+    echo "bench: size $size: reference NDJSON and expected checksum"
+    ref=$work/ref-$size.ndjson
+    t0=$(date +%s.%N)
+    psql -X -q -v ON_ERROR_STOP=1 -d "$conninfo" \
+        -c "COPY (SELECT $render FROM flows WHERE $where ORDER BY id) TO STDOUT" >"$ref"
+    t1=$(date +%s.%N)
+    read -r count checksum source_checksum < <("$docsum" --id-field id "$ref")
+    id_digits=$(psql -X -qAt -d "$conninfo" -c "SELECT sum(length(id::text)) FROM flows WHERE $where")
+    ref_bytes=$(stat -c %s "$ref")
+    if [ "$count" != "$size" ]; then
+        echo "bench: the reference holds $count documents, not $size" >&2
+        exit 1
+    fi
+    # The bulk body every loader sends for the hour: per document the
+    # action line {"index":{"_id":"<id>"}} + newline (21 bytes + the id)
+    # and the source line + newline.
+    body_bytes=$((ref_bytes + 21 * count + id_digits))
+    "$py" "$report" expected --out "$work/expected.json" --size "$size" \
+        --count "$count" --checksum "$checksum" --source-checksum "$source_checksum" \
+        --ref-bytes "$ref_bytes" --body-bytes "$body_bytes" \
+        --ref-copy-s "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')"
+    cp "$work/expected.json" "$out/rows/expected-$size.json"
+
+    note=
+    lines_file=
+    # --- floors ---
+    for floor in floor-pg-copy floor-pg-json; do
+        wanted "$floor" || continue
+        if [ $floor = floor-pg-copy ]; then
+            query="SELECT * FROM flows WHERE $where"
+        else
+            query="SELECT row_to_json(f) FROM flows f WHERE $where"
+        fi
+        # \copy is COPY (...) TO STDOUT with psql writing the data to the
+        # file itself (no shell redirection needed), and it prints the
+        # "COPY n" tag, which plain COPY TO STDOUT under -c does not.
+        lines_file=
+        dest=/dev/null
+        if [ $quick = 1 ]; then
+            lines_file=$work/$floor.lines
+            dest=$lines_file
+        fi
+        echo "bench: size $size: $floor"
+        run_one "$floor" pg -- psql -X -d "$conninfo" -c "\\copy ($query) TO '$dest'"
+    done
+    lines_file=
+    if wanted floor-server; then
+        echo "bench: size $size: floor-server"
+        # es-bench-client sends the reference file itself, with the same
+        # action lines as forkbulk ({"index":{"_id":"<id>"}}), in 8 MiB
+        # bodies over one connection: the exact bytes of the hour's bulk
+        # body, so its index is checked like every other contestant's.
+        run_one floor-server es -- "$bench_client" --port "$es_port" \
+            --index "floor-server-$size" --file "$ref" --id-field id --body-mib 8
+    fi
+    # --- forkbulk ---
+    for w in 1 2 4; do
+        name=forkbulk-pg-w$w
+        if wanted "$name"; then
+            echo "bench: size $size: $name"
+            job=bench-$name-$size-$$
+            run_one "$name" es -- "$forkbulk" --pg "$conninfo" --table flows \
+                --time-column ts --hour 2026-11-27T03 --workers "$w" --es "$url" \
+                --index "$name-$size" --job "$job" --lock-file "$work/$job.lock" \
+                --summary-json "$out/logs/$name-$size.summary.json"
+        fi
+        name=forkbulk-ndjson-w$w
+        if wanted "$name"; then
+            echo "bench: size $size: $name"
+            run_one "$name" es -- "$forkbulk" --input "$ref" --id-field id \
+                --index "$name-$size" --workers "$w" --es "$url" \
+                --summary-json "$out/logs/$name-$size.summary.json"
+        fi
+    done
+    # --- Python ---
+    pyargs=(--dsn "$conninfo" --es "$url" --start "$hour_start" --end "$hour_end")
+    for name in py-careful py-careful-parallel4 py-faithful-thread4 py-faithful-4 py-faithful; do
+        wanted "$name" || continue
+        case $name in
+        py-careful) script=py_careful.py; opt=() ;;
+        py-careful-parallel4) script=py_careful.py; opt=(--mode parallel4) ;;
+        py-faithful-thread4) script=py_faithful.py; opt=(--pool thread4) ;;
+        py-faithful-4) script=py_faithful.py; opt=(--pool process4) ;;
+        py-faithful) script=py_faithful.py; opt=() ;;
+        esac
+        cap=()
+        [[ $name == py-faithful* ]] && cap=(--cap-mb "$cap_mb")
+        if [ ! -f "$pydir/$script" ]; then
+            echo "bench: $pydir/$script is missing; $name not run" >&2
+            failed=1
+            continue
+        fi
+        echo "bench: size $size: $name"
+        run_one "$name" es "${cap[@]}" -- "$py" "$pydir/$script" "${pyargs[@]}" \
+            --index "$name-$size" "${opt[@]}"
+    done
+    rm -f "$ref"
+done
+
+"$py" "$report" final --dir "$out" --commit "$(git -C "$fb_root" rev-parse --short HEAD 2>/dev/null || echo unknown)" \
+    --pg-version "$(psql -X -qAt -d "$conninfo" -c 'SHOW server_version')" || failed=1
+echo "bench: results in $out"
+if [ $failed != 0 ]; then
+    echo "bench: FAILED: at least one contestant was wrong or did not run" >&2
+    exit 1
+fi
