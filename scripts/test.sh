@@ -4,7 +4,9 @@
 # Installs what is missing (apt-get; nothing when all is present), checks
 # formatting, then builds and runs the whole ctest suite twice: with gcc,
 # and with clang under AddressSanitizer + UndefinedBehaviorSanitizer; the
-# unit and server tests also run under valgrind (any leak fails).
+# unit and server tests also run under valgrind (any leak fails); the
+# fuzzers run from a fixed seed; and the benchmark runs once on 20,000
+# flows, checking only that every contestant loads the hour exactly.
 #
 #   scripts/test.sh            everything (what CI runs)
 #   scripts/test.sh --quick    gcc build and tests only
@@ -41,4 +43,9 @@ if [ $quick -eq 0 ]; then
         -DFORKBULK_SANITIZE=ON
     # A fixed budget from a fixed seed: reproducible; fuzz longer by hand.
     FUZZ_RUNS=20000 bash "$fb_root/scripts/fuzz.sh"
+
+    # The benchmark end to end on 20,000 flows: every contestant must load
+    # exactly the hour; nothing about time is asserted here.
+    echo "== benchmark smoke test (scripts/bench.sh --quick)"
+    bash "$fb_root/scripts/bench.sh" --quick --out "$fb_root/build/bench-quick"
 fi
