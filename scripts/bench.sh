@@ -6,7 +6,7 @@
 #
 # Sets up what it needs (Debian packages, a Release build in build/bench,
 # a throwaway PostgreSQL 15, es-test-server in es8 mode), and for each
-# size: fills `flows` with generate_series as scripts/demo.sh does, writes
+# size: fills `flows` with generate_series (setup.sh, as demo.sh), writes
 # the reference NDJSON with one server-side rendering COPY, computes the
 # expected (count, checksum) with es-docsum, then runs every contestant
 # under fb-memwatch into a freshly reset server and checks the index it
@@ -97,57 +97,23 @@ mkdir -p "$out/rows" "$out/logs"
 out=$(cd "$out" && pwd)
 
 # --- PostgreSQL and the server (removed on exit) ------------------------
-pgbin=/usr/lib/postgresql/15/bin
 work=$(mktemp -d /tmp/forkbulk-bench.XXXXXX)
 chmod 755 "$work"
-server_pid=
-pg_started=0
-as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 cleanup() {
-    if [ -n "$server_pid" ]; then
-        kill "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
-    if [ $pg_started = 1 ]; then
-        as_pg "$pgbin/pg_ctl" -D "$work/pg" -m fast -w stop >/dev/null 2>&1 || true
-    fi
+    fb_services_stop
     rm -rf "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-port=$("$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-mkdir "$work/pg"
-if [ "$(id -u)" = 0 ]; then chown postgres: "$work/pg"; fi
-echo "bench: starting a throwaway PostgreSQL on port $port"
-as_pg "$pgbin/initdb" -D "$work/pg" -U forkbulk -A trust -E UTF8 --locale=C --no-sync >/dev/null
-as_pg "$pgbin/pg_ctl" -D "$work/pg" -l "$work/pg/log" -w \
-    -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$work/pg -c fsync=off -c synchronous_commit=off" \
-    start >/dev/null
-pg_started=1
-conninfo="host=127.0.0.1 port=$port user=forkbulk dbname=postgres"
-postmaster=$(head -n 1 "$work/pg/postmaster.pid")
-psql -X -q -v ON_ERROR_STOP=1 -d "$conninfo" <<'SQL'
-CREATE TABLE flows (
-    id bigint PRIMARY KEY, ts timestamptz NOT NULL,
-    src_ip inet NOT NULL, dst_ip inet NOT NULL,
-    src_port int, dst_port int, proto smallint,
-    bytes bigint, packets bigint, tcp_flags smallint, in_if int, out_if int);
-SQL
-
-"$server_bin" --port 0 --ready-file "$work/es-port" --quiet --mode es8 \
-    >/dev/null 2>"$work/server.err" &
-server_pid=$!
-for _ in $(seq 200); do
-    [ -s "$work/es-port" ] && break
-    kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.err" >&2; exit 1; }
-    sleep 0.05
-done
-[ -s "$work/es-port" ] || { echo "bench: es-test-server did not start" >&2; exit 1; }
-es_port=$(cat "$work/es-port")
-url="http://127.0.0.1:$es_port"
-echo "bench: es-test-server (es8) at $url; results in $out"
+echo "bench: starting a throwaway PostgreSQL and es-test-server (es8)"
+fb_services_start "$work" "$build"
+conninfo=$fb_pg_conninfo
+postmaster=$fb_pg_postmaster
+es_port=$fb_es_port
+url=$fb_es_url
+echo "bench: es-test-server at $url; results in $out"
 
 hour_start='2026-11-27T03:00:00Z'
 hour_end='2026-11-27T04:00:00Z'
@@ -217,24 +183,7 @@ check_lines() {
 
 for size in "${size_list[@]}"; do
     echo "bench: size $size: generating flows"
-    psql -X -q -v ON_ERROR_STOP=1 -d "$conninfo" <<SQL
-SET client_min_messages = warning;
-TRUNCATE flows;
-DROP INDEX IF EXISTS flows_ts_idx;
-INSERT INTO flows
-SELECT g,
-       '2026-11-27 03:00:00+00'::timestamptz
-         + ((g - 1) * 3600000000::bigint / $size) * interval '1 microsecond',
-       ('10.' || (g % 256) || '.' || ((g / 256) % 256) || '.' || (g % 200 + 1))::inet,
-       CASE WHEN g % 10 = 0 THEN ('2001:db8::' || to_hex(g % 65536))::inet
-            ELSE ('192.0.' || (g % 250) || '.' || (g % 199 + 1))::inet END,
-       1024 + g % 64000, (ARRAY[53, 80, 443, 22, 123])[1 + g % 5],
-       (ARRAY[6, 6, 17, 1])[1 + g % 4], 40 + (g::bigint * 7919) % 1048576,
-       1 + g % 1000, CASE WHEN g % 4 < 2 THEN g % 64 END, g % 48, (g + 7) % 48
-FROM generate_series(1, $size) g;
-CREATE INDEX flows_ts_idx ON flows (ts);
-VACUUM ANALYZE flows;
-SQL
+    fb_flows_fill "$size"
     echo "bench: size $size: reference NDJSON and expected checksum"
     ref=$work/ref-$size.ndjson
     t0=$(date +%s.%N)

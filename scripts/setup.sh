@@ -35,6 +35,90 @@ fb_build() {
     cmake --build "$dir" -j "$(nproc)" -- --no-print-directory >/dev/null
 }
 
+# --- a throwaway PostgreSQL and es-test-server (demo.sh, bench.sh) ------
+#
+# fb_services_start WORK BUILD: initdb a PostgreSQL 15 cluster in WORK/pg
+# (trust auth, user forkbulk, fsync off: test data only) on a free
+# loopback port, and start BUILD's es-test-server (es8) on another.  Sets
+# fb_pg_conninfo, fb_pg_postmaster (pid), fb_es_port and fb_es_url.
+# fb_services_stop (from an EXIT trap) stops both; WORK is the caller's.
+fb_pgbin=/usr/lib/postgresql/15/bin
+fb_es_pid=
+fb_pg_dir=
+
+fb_as_pg() {
+    if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+fb_services_start() {
+    local work=$1 build=$2 port
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    mkdir "$work/pg"
+    if [ "$(id -u)" = 0 ]; then chown postgres: "$work/pg"; fi
+    fb_as_pg "$fb_pgbin/initdb" -D "$work/pg" -U forkbulk -A trust -E UTF8 \
+        --locale=C --no-sync >/dev/null
+    fb_as_pg "$fb_pgbin/pg_ctl" -D "$work/pg" -l "$work/pg/log" -w \
+        -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$work/pg -c fsync=off -c synchronous_commit=off" \
+        start >/dev/null
+    fb_pg_dir=$work/pg
+    fb_pg_conninfo="host=127.0.0.1 port=$port user=forkbulk dbname=postgres"
+    fb_pg_postmaster=$(head -n 1 "$work/pg/postmaster.pid")
+
+    "$build/test/server/es-test-server" --port 0 --ready-file "$work/es-port" \
+        --quiet --mode es8 >/dev/null 2>"$work/es-server.err" &
+    fb_es_pid=$!
+    for _ in $(seq 200); do
+        [ -s "$work/es-port" ] && break
+        kill -0 "$fb_es_pid" 2>/dev/null || { cat "$work/es-server.err" >&2; return 1; }
+        sleep 0.05
+    done
+    [ -s "$work/es-port" ] || { echo "es-test-server did not start" >&2; return 1; }
+    fb_es_port=$(cat "$work/es-port")
+    fb_es_url="http://127.0.0.1:$fb_es_port"
+}
+
+fb_services_stop() {
+    if [ -n "$fb_es_pid" ]; then
+        kill "$fb_es_pid" 2>/dev/null || true
+        wait "$fb_es_pid" 2>/dev/null || true
+        fb_es_pid=
+    fi
+    if [ -n "$fb_pg_dir" ]; then
+        fb_as_pg "$fb_pgbin/pg_ctl" -D "$fb_pg_dir" -m fast -w stop >/dev/null 2>&1 || true
+        fb_pg_dir=
+    fi
+}
+
+# fb_flows_fill N: (re)creates table flows and fills it with N flows
+# spread evenly over 2026-11-27 03:00-04:00 UTC with generate_series: one
+# destination in ten IPv6, tcp_flags NULL for half the rows; then the
+# index on ts and VACUUM ANALYZE.  The same N always gives the same rows.
+fb_flows_fill() {
+    local n=$1
+    psql -X -q -v ON_ERROR_STOP=1 -d "$fb_pg_conninfo" <<SQL
+SET client_min_messages = warning;
+DROP TABLE IF EXISTS flows;
+CREATE TABLE flows (
+    id bigint PRIMARY KEY, ts timestamptz NOT NULL,
+    src_ip inet NOT NULL, dst_ip inet NOT NULL,
+    src_port int, dst_port int, proto smallint,
+    bytes bigint, packets bigint, tcp_flags smallint, in_if int, out_if int);
+INSERT INTO flows
+SELECT g,
+       '2026-11-27 03:00:00+00'::timestamptz
+         + ((g - 1) * 3600000000::bigint / $n) * interval '1 microsecond',
+       ('10.' || (g % 256) || '.' || ((g / 256) % 256) || '.' || (g % 200 + 1))::inet,
+       CASE WHEN g % 10 = 0 THEN ('2001:db8::' || to_hex(g % 65536))::inet
+            ELSE ('192.0.' || (g % 250) || '.' || (g % 199 + 1))::inet END,
+       1024 + g % 64000, (ARRAY[53, 80, 443, 22, 123])[1 + g % 5],
+       (ARRAY[6, 6, 17, 1])[1 + g % 4], 40 + (g::bigint * 7919) % 1048576,
+       1 + g % 1000, CASE WHEN g % 4 < 2 THEN g % 64 END, g % 48, (g + 7) % 48
+FROM generate_series(1, $n) g;
+CREATE INDEX flows_ts_idx ON flows (ts);
+VACUUM ANALYZE flows;
+SQL
+}
+
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
     fb_install_deps
     fb_build "$fb_root/build/release" -DCMAKE_BUILD_TYPE=Release
