@@ -159,6 +159,25 @@ class PgSourceTest(unittest.TestCase):
         self.assertIn('1\t{"id":1,"ts":"2026-11-27T03:00:01Z","bytes":10,'
                       '"src":"10.0.0.1"}', want)
 
+    def test_odd_identifiers(self):
+        """Names holding '$1', '"' and spaces stay names: COPY's range
+        values are written into the SQL as literals, and only the
+        placeholders outside quoted identifiers become values."""
+        self.pg.psql(
+            'CREATE TABLE "odd""t$1" ("k$3" bigint PRIMARY KEY,'
+            ' "t$2 ""s" timestamptz, "v$4" text);'
+            'INSERT INTO "odd""t$1" SELECT g, \'2026-11-27 03:00:00+00\''
+            '::timestamptz + g * interval \'1 minute\', \'$1\' || g'
+            ' FROM generate_series(0, 99) g')
+        for split, fetch in (("key", "copy"), ("time:600000000", "copy"),
+                             ("ctid", "copy"), ("key", "singlerow")):
+            plan, rows = self.lines("--table", 'odd"t$1', "--time-column",
+                                    't$2 "s', "--split", split,
+                                    "--workers", "2", "--fetch", fetch)
+            self.assertEqual(len(rows), 60, (split, plan))
+            self.assertIn('7\t{"k$3":7,"t$2 \\"s":"2026-11-27T03:07:00Z",'
+                          '"v$4":"$17"}', rows)
+
     def test_query_source(self):
         plan, rows = self.lines(
             "--query", "SELECT id, bytes FROM flows WHERE ts >= $1 AND "
