@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "forkbulk/clock.h"
 #include "forkbulk/es.h"
 #include "forkbulk/log.h"
 #include "forkbulk/rejects.h"
@@ -119,15 +120,6 @@ restore_signals(void)
         close(signal_pipe[1]);
         signal_pipe[0] = signal_pipe[1] = -1;
     }
-}
-
-static double
-now_seconds(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static void
@@ -227,7 +219,7 @@ spawn(struct supervisor *sv, int i)
     s->cmd_fd = cmd[1];
     s->res_fd = res[0];
     s->job = -1;
-    s->seen = now_seconds();
+    s->seen = fb_monotonic_seconds();
     s->stall_kill = false;
     fb_debug("started worker %d (pid %ld)", i, (long)pid);
     return 0;
@@ -312,7 +304,7 @@ dispatch(struct supervisor *sv)
         }
         sv->jobs[j].state = JOB_RUNNING;
         s->job = j;
-        s->seen = now_seconds();
+        s->seen = fb_monotonic_seconds();
         memset(&s->live, 0, sizeof(s->live));
         fb_debug("range %lld [%llu, %llu) -> worker %d", (long long)j,
                  (unsigned long long)msg.lo, (unsigned long long)msg.hi, i);
@@ -614,7 +606,7 @@ check_rejects(struct supervisor *sv)
 static void
 kill_stalled(struct supervisor *sv)
 {
-    double now = now_seconds();
+    double now = fb_monotonic_seconds();
 
     for (int i = 0; i < sv->n_slots; i++) {
         struct slot *s = &sv->slots[i];
@@ -687,7 +679,7 @@ main_loop(struct supervisor *sv)
                 int rc = fb_msg_recv(sv->slots[i].res_fd, &msg);
 
                 if (rc == 1)
-                    sv->slots[i].seen = now_seconds();
+                    sv->slots[i].seen = fb_monotonic_seconds();
                 if (rc == 1 && msg.type == FB_MSG_PROGRESS)
                     on_progress(sv, i, &msg);
                 else if (rc == 1 && msg.type == FB_MSG_DONE)
@@ -761,7 +753,7 @@ add_summary(struct fb_summary *to, const struct fb_summary *u)
 static void
 load_unit(struct supervisor *sv)
 {
-    double started = now_seconds();
+    double started = fb_monotonic_seconds();
 
     memset(&sv->usum, 0, sizeof(sv->usum));
     snprintf(sv->usum.cluster, sizeof(sv->usum.cluster), "%s",
@@ -788,7 +780,7 @@ load_unit(struct supervisor *sv)
 
     if (sv->stop_signal == 0 && sv->opts->refresh && sv->usum.ranges_done > 0)
         refresh_index(sv->opts, sv->unit.index);
-    sv->usum.seconds = now_seconds() - started;
+    sv->usum.seconds = fb_monotonic_seconds() - started;
     sv->usum.exit_code = sv->usum.ranges_failed > 0     ? sv->status
                          : sv->usum.counts.rejected > 0 ? FB_EXIT_DATAERR
                                                         : FB_EXIT_OK;
@@ -829,7 +821,7 @@ fb_supervisor_run(const struct fb_options *opts,
                   const struct fb_source_ops *src, struct fb_summary *summary)
 {
     struct supervisor sv;
-    double started = now_seconds();
+    double started = fb_monotonic_seconds();
     int n_workers = opts->workers;
     bool checked = false;
     int rc;
@@ -920,7 +912,7 @@ out:
     restore_signals();
     free(sv.slots);
     summary->parent_rss_kb = self_peak_rss_kb();
-    summary->seconds = now_seconds() - started;
+    summary->seconds = fb_monotonic_seconds() - started;
     summary->exit_code = sv.status;
     return sv.status;
 }

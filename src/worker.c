@@ -22,6 +22,7 @@
 
 #include "forkbulk/bulk.h"
 #include "forkbulk/bulkresp.h"
+#include "forkbulk/clock.h"
 #include "forkbulk/csv.h"
 #include "forkbulk/docid.h"
 #include "forkbulk/es.h"
@@ -124,20 +125,11 @@ backoff(struct worker *w, int attempt, long retry_after_s)
     return fb_worker_stop ? -1 : 0;
 }
 
-static double
-monotonic_seconds(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Seconds since the current batch was first sent. */
 static double
 elapsed(const struct worker *w)
 {
-    return monotonic_seconds() - w->batch_started;
+    return fb_monotonic_seconds() - w->batch_started;
 }
 
 /* --retry-time: retries of one batch stop after this long in total. */
@@ -347,7 +339,7 @@ flush(struct worker *w)
     int round = 0;
     int rc = FB_EXIT_OK;
 
-    w->batch_started = monotonic_seconds();
+    w->batch_started = fb_monotonic_seconds();
     while (fb_bulk_count(w->bulk) > 0) {
         size_t n = fb_bulk_count(w->bulk);
         size_t again = 0;

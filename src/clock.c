@@ -1,0 +1,16 @@
+/*
+ * clock.c
+ *    Elapsed time (see clock.h).
+ */
+#include "forkbulk/clock.h"
+
+#include <time.h>
+
+double
+fb_monotonic_seconds(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
