@@ -27,27 +27,18 @@ if [ ! -x "$build/test/server/es-test-server" ] || [ ! -x "$build/test/server/es
 fi
 cmake --build "$build" --target es-test-server es-bench-client -j"$(nproc)" >/dev/null
 
+# shellcheck source=setup.sh
+source "$root/scripts/setup.sh"
 work=$(mktemp -d)
-server_pid=
 cleanup() {
-    if [ -n "$server_pid" ]; then
-        kill "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
+    fb_services_stop
     rm -rf "$work"
 }
 trap cleanup EXIT
 
-"$build/test/server/es-test-server" --port 0 --ready-file "$work/ready" --quiet "$@" \
-    >"$work/server.out" 2>"$work/server.err" &
-server_pid=$!
-for _ in $(seq 1 500); do
-    [ -s "$work/ready" ] && break
-    kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.err" >&2; exit 1; }
-    sleep 0.02
-done
-[ -s "$work/ready" ] || { echo "bench: server did not start" >&2; exit 1; }
-port=$(cat "$work/ready")
+fb_es_start "$work" "$build" "$@"
+server_pid=$fb_es_pid
+port=$fb_es_port
 
 # The server's CPU time (user and system, in clock ticks) so far.
 server_ticks() {

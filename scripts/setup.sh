@@ -35,13 +35,16 @@ fb_build() {
     cmake --build "$dir" -j "$(nproc)" -- --no-print-directory >/dev/null
 }
 
-# --- a throwaway PostgreSQL and es-test-server (demo.sh, bench.sh) ------
+# --- a throwaway PostgreSQL and es-test-server (demo.sh, bench*.sh) -----
 #
-# fb_services_start WORK BUILD: initdb a PostgreSQL 15 cluster in WORK/pg
-# (trust auth, user forkbulk, fsync off: test data only) on a free
-# loopback port, and start BUILD's es-test-server (es8) on another.  Sets
-# fb_pg_conninfo, fb_pg_postmaster (pid), fb_es_port and fb_es_url.
-# fb_services_stop (from an EXIT trap) stops both; WORK is the caller's.
+# fb_pg_start WORK: initdb a PostgreSQL 15 cluster in WORK/pg (trust
+# auth, user forkbulk, fsync off: test data only) and start it on a free
+# loopback port.  Sets fb_pg_conninfo and fb_pg_postmaster (pid).
+# fb_es_start WORK BUILD [FLAGS...]: start BUILD's es-test-server with
+# FLAGS on a free port.  Sets fb_es_pid, fb_es_port and fb_es_url.
+# fb_services_start WORK BUILD: both, the server in es8 mode.
+# fb_services_stop (from an EXIT trap) stops whatever was started; WORK
+# is the caller's.
 fb_pgbin=/usr/lib/postgresql/15/bin
 fb_es_pid=
 fb_pg_dir=
@@ -50,8 +53,8 @@ fb_as_pg() {
     if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
-fb_services_start() {
-    local work=$1 build=$2 port
+fb_pg_start() {
+    local work=$1 port
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
     mkdir "$work/pg"
     if [ "$(id -u)" = 0 ]; then chown postgres: "$work/pg"; fi
@@ -63,9 +66,13 @@ fb_services_start() {
     fb_pg_dir=$work/pg
     fb_pg_conninfo="host=127.0.0.1 port=$port user=forkbulk dbname=postgres"
     fb_pg_postmaster=$(head -n 1 "$work/pg/postmaster.pid")
+}
 
+fb_es_start() {
+    local work=$1 build=$2
+    shift 2
     "$build/test/server/es-test-server" --port 0 --ready-file "$work/es-port" \
-        --quiet --mode es8 >/dev/null 2>"$work/es-server.err" &
+        --quiet "$@" >/dev/null 2>"$work/es-server.err" &
     fb_es_pid=$!
     for _ in $(seq 200); do
         [ -s "$work/es-port" ] && break
@@ -75,6 +82,10 @@ fb_services_start() {
     [ -s "$work/es-port" ] || { echo "es-test-server did not start" >&2; return 1; }
     fb_es_port=$(cat "$work/es-port")
     fb_es_url="http://127.0.0.1:$fb_es_port"
+}
+
+fb_services_start() {
+    fb_pg_start "$1" && fb_es_start "$1" "$2" --mode es8
 }
 
 fb_services_stop() {
