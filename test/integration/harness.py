@@ -107,6 +107,14 @@ class Server:
     def index_stats(self, index):
         return self.stats()["indices"].get(index)
 
+    def wait_created(self, index, n, timeout=30):
+        """Waits (up to timeout s) until index has had n documents
+        created: a load is under way, for tests that interrupt it."""
+        deadline = time.monotonic() + timeout
+        while (time.monotonic() < deadline and
+               (self.index_stats(index) or {}).get("created", 0) < n):
+            time.sleep(0.02)
+
 
 def run_forkbulk(args, env=None, timeout=300, stdin=None):
     """Runs forkbulk to completion; returns (exit code, stderr text)."""

@@ -182,11 +182,7 @@ class PgJobTest(unittest.TestCase):
                 [FORKBULK] + self.args(es, "snap", "--hour", HOURS[2],
                                        "--batch-docs", "300"),
                 stderr=subprocess.PIPE)
-            deadline = time.monotonic() + 30
-            while (time.monotonic() < deadline
-                   and (es.index_stats(INDICES[2]) or {})
-                   .get("created", 0) < 300):
-                time.sleep(0.02)
+            es.wait_created(INDICES[2], 300)
             first = 2 * ROWS_PER_HOUR + 1
             insert_hour(self.pg, 2, n=500, first_id=extra_id)
             self.pg.psql("CREATE TABLE saved AS SELECT * FROM flows WHERE id "
@@ -211,11 +207,7 @@ class PgJobTest(unittest.TestCase):
                                        "--to", AFTER,
                                        "--batch-docs", "300"),
                 stderr=subprocess.DEVNULL)
-            deadline = time.monotonic() + 30
-            while (time.monotonic() < deadline and
-                   (es.index_stats(INDICES[0]) or {})
-                   .get("created", 0) < 2000):
-                time.sleep(0.02)
+            es.wait_created(INDICES[0], 2000)
             kids = children_of(proc.pid)
             proc.kill()
             proc.wait()
@@ -254,11 +246,7 @@ class PgJobTest(unittest.TestCase):
                                        "--batch-docs", "300",
                                        "--grace", "5000"),
                 stderr=subprocess.PIPE)
-            deadline = time.monotonic() + 30
-            while (time.monotonic() < deadline and
-                   (es.index_stats(INDICES[1]) or {}).get("created", 0)
-                   < 1000):
-                time.sleep(0.02)
+            es.wait_created(INDICES[1], 1000)
             kids = children_of(proc.pid)
             proc.send_signal(signal.SIGTERM)
             _, err = proc.communicate(timeout=60)
@@ -287,11 +275,7 @@ class PgJobTest(unittest.TestCase):
                 [FORKBULK] + self.args(es, "lost", "--hour", HOURS[0],
                                        "--batch-docs", "300"),
                 stderr=subprocess.PIPE)
-            deadline = time.monotonic() + 30
-            while (time.monotonic() < deadline and
-                   (es.index_stats(INDICES[0]) or {}).get("created", 0)
-                   < 1500):
-                time.sleep(0.02)
+            es.wait_created(INDICES[0], 1500)
             killed = self.pg.psql(
                 "SELECT count(pg_terminate_backend(pid)) FROM "
                 "pg_stat_activity WHERE application_name = "
@@ -316,11 +300,7 @@ class PgJobTest(unittest.TestCase):
                                        "--batch-docs", "300",
                                        "--retries", "2"),
                 stderr=subprocess.PIPE)
-            deadline = time.monotonic() + 30
-            while (time.monotonic() < deadline and
-                   (es.index_stats(INDICES[0]) or {}).get("created", 0)
-                   < 1500):
-                time.sleep(0.02)
+            es.wait_created(INDICES[0], 1500)
             self.pg.restart()
             _, err = proc.communicate(timeout=120)
             err = err.decode()
@@ -358,11 +338,7 @@ class PgJobTest(unittest.TestCase):
                                            "--batch-docs", "300"),
                     stderr=subprocess.PIPE)
                 try:
-                    deadline = time.monotonic() + 30
-                    while (time.monotonic() < deadline and
-                           (es.index_stats(INDICES[0]) or {})
-                           .get("created", 0) < 1500):
-                        time.sleep(0.02)
+                    es.wait_created(INDICES[0], 1500)
                     killed = self.pg.psql(
                         "SELECT pg_terminate_backend(pid) FROM "
                         "pg_stat_activity WHERE application_name "
