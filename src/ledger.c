@@ -266,6 +266,30 @@ affected(PGresult *res)
     return v;
 }
 
+/*
+ * Runs a statement that must touch exactly one row of a running run
+ * (its WHERE says status = 'running').  0, or -1 with err set: a run that
+ * already ended must not have its story rewritten.
+ */
+static int
+exec_on_running(struct fb_ledger *l, const char *sql, int nparams,
+                const char *const *params, const char *what, char *err,
+                size_t errlen)
+{
+    PGresult *res = exec_params(l, sql, nparams, params, PGRES_COMMAND_OK, what,
+                                err, errlen);
+    int rc = -1;
+
+    if (res == NULL)
+        return -1;
+    if (affected(res) != 1)
+        snprintf(err, errlen, "%s: the run is not running", what);
+    else
+        rc = 0;
+    PQclear(res);
+    return rc;
+}
+
 int
 fb_ledger_reap(struct fb_ledger *l, const char *job, size_t *n, char *err,
                size_t errlen)
@@ -341,8 +365,6 @@ fb_ledger_range_done(struct fb_ledger *l, int64_t run_id, int range_no,
     char what[96];
     char p[6][32];
     const char *params[6] = {p[0], p[1], p[2], p[3], p[4], p[5]};
-    PGresult *res = NULL;
-    int rc = -1;
 
     snprintf(p[0], sizeof(p[0]), "%" PRId64, run_id);
     snprintf(p[1], sizeof(p[1]), "%d", range_no);
@@ -352,24 +374,13 @@ fb_ledger_range_done(struct fb_ledger *l, int64_t run_id, int range_no,
     snprintf(p[5], sizeof(p[5]), "%" PRId64, rejected);
     snprintf(what, sizeof(what), "cannot record range %d of run %" PRId64,
              range_no, run_id);
-    /* Only a running run takes ranges: a late DONE after the run ended
-     * must not rewrite its story. */
+    /* Only a running run takes ranges (exec_on_running). */
     snprintf(sql, sizeof(sql),
              "INSERT INTO %s (run_id, range_no, lo, hi, loaded, rejected)"
              " SELECT id, $2, $3, $4, $5, $6 FROM %s"
              " WHERE id = $1 AND status = 'running'",
              l->ranges, l->runs);
-    res = exec_params(l, sql, 6, params, PGRES_COMMAND_OK, what, err, errlen);
-    if (res == NULL)
-        goto out;
-    if (affected(res) != 1) {
-        snprintf(err, errlen, "%s: the run is not running", what);
-        goto out;
-    }
-    rc = 0;
-out:
-    PQclear(res);
-    return rc;
+    return exec_on_running(l, sql, 6, params, what, err, errlen);
 }
 
 int
@@ -381,15 +392,13 @@ fb_ledger_end(struct fb_ledger *l, int64_t run_id, enum fb_run_status status,
     char p[4][32];
     const char *params[5] = {p[0], fb_ledger_status_name(status), p[1], p[2],
                              p[3]};
-    PGresult *res = NULL;
-    int rc = -1;
 
     snprintf(what, sizeof(what), "cannot end run %" PRId64, run_id);
     if (status != FB_RUN_DONE && status != FB_RUN_FAILED &&
         status != FB_RUN_INTERRUPTED) {
         snprintf(err, errlen, "%s: a run ends done, failed or interrupted",
                  what);
-        goto out;
+        return -1;
     }
     snprintf(p[0], sizeof(p[0]), "%" PRId64, run_id);
     snprintf(p[1], sizeof(p[1]), "%" PRId64, counts->loaded);
@@ -400,17 +409,7 @@ fb_ledger_end(struct fb_ledger *l, int64_t run_id, enum fb_run_status status,
              " read = $5, run_end = clock_timestamp()"
              " WHERE id = $1 AND status = 'running'",
              l->runs);
-    res = exec_params(l, sql, 5, params, PGRES_COMMAND_OK, what, err, errlen);
-    if (res == NULL)
-        goto out;
-    if (affected(res) != 1) {
-        snprintf(err, errlen, "%s: the run is not running", what);
-        goto out;
-    }
-    rc = 0;
-out:
-    PQclear(res);
-    return rc;
+    return exec_on_running(l, sql, 5, params, what, err, errlen);
 }
 
 int
