@@ -175,22 +175,6 @@ static const struct opt options[] = {
 
 #define N_OPTIONS (sizeof(options) / sizeof(options[0]))
 
-static const char exit_codes_help[] =
-    "Exit codes:\n"
-    "   0  every record loaded\n"
-    "  64  usage error\n"
-    "  65  some records rejected (see the reject file)\n"
-    "  66  input missing or unreadable\n"
-    "  69  Elasticsearch or PostgreSQL unreachable, or failing after "
-    "retries\n"
-    "  70  internal error (a range kept killing workers)\n"
-    "  71  system error: fork, pipe or memory\n"
-    "  73  reject file cannot be created\n"
-    "  74  I/O error (also: the input changed during the load)\n"
-    "  75  temporary failure (another run holds the lock); retry later\n"
-    "  78  bad configuration (also: credentials refused)\n"
-    " 130  interrupted by SIGINT      143  interrupted by SIGTERM\n";
-
 static void
 print_help(void)
 {
@@ -217,8 +201,8 @@ print_help(void)
     printf("\nSecrets are never flags: config file keys [elasticsearch] "
            "password,\npassword_file, api_key, api_key_file, [source] "
            "pg_password, pg_password_file,\nor FORKBULK_ES_USER, "
-           "FORKBULK_ES_PASSWORD, FORKBULK_ES_API_KEY, PGPASSWORD.\n\n%s",
-           exit_codes_help);
+           "FORKBULK_ES_PASSWORD, FORKBULK_ES_API_KEY, PGPASSWORD.\n\n");
+    fb_exit_print_help(stdout);
 }
 
 int
