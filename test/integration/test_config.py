@@ -91,6 +91,23 @@ class ConfigTest(unittest.TestCase):
                                 "--password", "pw"])
         self.assertEqual(rc, 64)
 
+    def test_sample_config_is_what_print_config_writes(self):
+        """etc/forkbulk.conf is a fixpoint of --print-config, so its
+        comments come from the options table and cannot drift from it.  The
+        output names no path, version or machine-dependent value (the
+        sample sets workers), so this holds anywhere."""
+        sample = os.path.join(ROOT, "etc", "forkbulk.conf")
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("PGPASSWORD", "FORKBULK_ES_USER",
+                            "FORKBULK_ES_PASSWORD", "FORKBULK_ES_API_KEY")}
+        out = subprocess.run([FORKBULK, "--config", sample,
+                              "--print-config"], env=env,
+                             stdout=subprocess.PIPE, check=True).stdout
+        with open(sample, "rb") as f:
+            self.assertEqual(out.decode(), f.read().decode(),
+                             "regenerate etc/forkbulk.conf with forkbulk "
+                             "--config etc/forkbulk.conf --print-config")
+
     def test_sample_config_parses(self):
         here = os.path.dirname(os.path.abspath(__file__))
         sample = os.path.join(here, "..", "..", "etc", "forkbulk.conf")
