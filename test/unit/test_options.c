@@ -500,6 +500,11 @@ test_bad_config_files(void **state)
                         "[limits] max_rejects must be a count or a percentage "
                         "(like 100 or 0.5%), not '200%'");
     assert_file_refused("[limits\n", 1, "malformed section header");
+    assert_file_refused("[]\n", 1, "malformed section header");
+    memset(line, 's', 200);
+    line[0] = '[';
+    memcpy(line + 200, "]\n", 3);
+    assert_file_refused(line, 1, "section name too long");
     assert_file_refused("[limits]\nworkers\n", 2, "expected key = value");
     assert_file_refused("workers = 3\n", 1,
                         "key 'workers' outside any [section]");
