@@ -11,9 +11,9 @@
 
 #include "forkbulk/jsonout.h"
 
-/* The longest action line: an id of FB_BULK_ID_MAX bytes, each escaped as
+/* The longest action line: an id of FB_ES_ID_MAX bytes, each escaped as
  * \u00XX, plus the fixed text. */
-#define ACTION_MAX (6u * FB_BULK_ID_MAX + 64u)
+#define ACTION_MAX (6u * FB_ES_ID_MAX + 64u)
 
 struct fb_bulk {
     char *buf;
@@ -118,7 +118,7 @@ fb_bulk_add(struct fb_bulk *b, const char *id, size_t idlen, const char *src,
     char action[ACTION_MAX];
     size_t alen;
 
-    if (id != NULL && idlen > FB_BULK_ID_MAX)
+    if (id != NULL && idlen > FB_ES_ID_MAX)
         return FB_BULK_BAD_ID;
     alen = render_action(b, id, idlen, action);
     if (srclen > b->limit || alen + 1 > b->limit - srclen)
@@ -140,7 +140,7 @@ fb_bulk_begin(struct fb_bulk *b, const char *id, size_t idlen, char **dst,
     size_t alen;
 
     b->pending = 0;
-    if (id != NULL && idlen > FB_BULK_ID_MAX)
+    if (id != NULL && idlen > FB_ES_ID_MAX)
         return FB_BULK_BAD_ID;
     alen = render_action(b, id, idlen, action);
     if (alen + 1 > b->limit)

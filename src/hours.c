@@ -671,7 +671,7 @@ fb_hours_index_name(const char *pattern, int64_t hour_us, const char *tz,
                     char *out, size_t cap, char *err, size_t errlen)
 {
     struct tz_saved saved;
-    char name[FB_HOURS_INDEX_MAX * 2 + 2];
+    char name[FB_ES_INDEX_MAX * 2 + 2];
     char why[64];
     const char *problem = NULL;
     time_t tt = (time_t)floor_div(hour_us, US_PER_S);
@@ -697,11 +697,11 @@ fb_hours_index_name(const char *pattern, int64_t hour_us, const char *tz,
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
     len = strftime(name, sizeof(name), pattern, &tm);
 #pragma GCC diagnostic pop
-    if (len == 0 || len > FB_HOURS_INDEX_MAX) {
+    if (len == 0 || len > FB_ES_INDEX_MAX) {
         snprintf(err, errlen,
                  "index pattern \"%s\" gives an empty name or one longer "
                  "than %d bytes",
-                 pattern, FB_HOURS_INDEX_MAX);
+                 pattern, FB_ES_INDEX_MAX);
         goto out;
     }
     problem = index_name_problem(name, why, sizeof(why));

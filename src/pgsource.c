@@ -1359,11 +1359,11 @@ pg_reader_emit(struct fb_pg_reader *r, struct fb_pg_row *row)
                          r->cols[c].name);
                 row->error = r->err;
             }
-        } else if (r->lens[c] == 0 || r->lens[c] > FB_DOCID_MAX) {
+        } else if (r->lens[c] == 0 || r->lens[c] > FB_ES_ID_MAX) {
             if (row->error == NULL) {
                 snprintf(r->err, sizeof r->err,
                          "id column [%s] is %d bytes: ids are 1 to %d",
-                         r->cols[c].name, r->lens[c], FB_DOCID_MAX);
+                         r->cols[c].name, r->lens[c], FB_ES_ID_MAX);
                 row->error = r->err;
             }
         } else {

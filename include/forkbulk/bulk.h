@@ -23,11 +23,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "forkbulk/eslimits.h"
+
 #define FB_BULK_DEFAULT_MAX_BYTES (8u * 1024u * 1024u)
 #define FB_BULK_DEFAULT_MAX_DOCS 5000u
-
-/* Elasticsearch refuses longer ids (in bytes), failing the whole request. */
-#define FB_BULK_ID_MAX 512u
 
 enum fb_bulk_op {
     FB_BULK_INDEX,  /* create or overwrite: re-sending is idempotent */
@@ -38,7 +37,7 @@ enum fb_bulk_result {
     FB_BULK_OK = 0,
     FB_BULK_FULL,      /* send the batch, reset, add the record again */
     FB_BULK_TOO_LARGE, /* larger than an empty batch: reject the record */
-    FB_BULK_BAD_ID,    /* id longer than FB_BULK_ID_MAX: reject it */
+    FB_BULK_BAD_ID,    /* id longer than FB_ES_ID_MAX: reject it */
 };
 
 /* Where an item came from and where it sits in the body. */

@@ -28,6 +28,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "forkbulk/eslimits.h"
+
 #define FB_HOUR_US INT64_C(3600000000)
 
 /* Default bound on --from/--to and on a lookback window: 31 days. */
@@ -35,9 +37,6 @@
 
 /* Default index name pattern (strftime, applied in the job's timezone). */
 #define FB_HOURS_INDEX_PATTERN "flows-%Y.%m.%d.%H"
-
-/* Elasticsearch refuses index names longer than this many bytes. */
-#define FB_HOURS_INDEX_MAX 255
 
 /* Checks that tz names a timezone that exists (NULL/""/"UTC" always do).
  * glibc silently treats an unknown TZ as UTC, so a typo would shift every

@@ -147,23 +147,23 @@ static void
 test_id_limit(void **state)
 {
     struct fb_bulk *b = fb_bulk_new(1 << 16, 10, FB_BULK_INDEX);
-    char id[FB_BULK_ID_MAX + 1];
+    char id[FB_ES_ID_MAX + 1];
     size_t len = 0;
     const char *body = NULL;
 
     (void)state;
     memset(id, 'i', sizeof id);
-    assert_int_equal(fb_bulk_add(b, id, FB_BULK_ID_MAX + 1, "{}", 2, 0, 1),
+    assert_int_equal(fb_bulk_add(b, id, FB_ES_ID_MAX + 1, "{}", 2, 0, 1),
                      FB_BULK_BAD_ID);
     assert_int_equal(fb_bulk_count(b), 0);
-    assert_int_equal(fb_bulk_add(b, id, FB_BULK_ID_MAX, "{}", 2, 0, 1),
+    assert_int_equal(fb_bulk_add(b, id, FB_ES_ID_MAX, "{}", 2, 0, 1),
                      FB_BULK_OK);
     /* The worst case for escaping: every byte a control character. */
     memset(id, 1, sizeof id);
-    assert_int_equal(fb_bulk_add(b, id, FB_BULK_ID_MAX, "{}", 2, 0, 2),
+    assert_int_equal(fb_bulk_add(b, id, FB_ES_ID_MAX, "{}", 2, 0, 2),
                      FB_BULK_OK);
     body = fb_bulk_slice(b, 1, 2, &len);
-    assert_int_equal(len, 17 + 6 * FB_BULK_ID_MAX + 4 + 3);
+    assert_int_equal(len, 17 + 6 * FB_ES_ID_MAX + 4 + 3);
     assert_memory_equal(body, "{\"index\":{\"_id\":\"\\u0001\\u0001", 29);
     fb_bulk_free(b);
 }
