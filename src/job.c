@@ -374,7 +374,7 @@ job_range(void *ctx, uint64_t i, struct fb_msg *msg)
     fb_pg_plan_range(&job->plan, i, &msg->lo, &msg->hi);
     msg->win_start = job->current->start_us;
     msg->win_end = job->current->start_us + FB_HOUR_US;
-    msg->split = (uint8_t)job->plan.split;
+    msg->kind = (uint8_t)job->plan.split;
     snprintf(msg->snapshot, sizeof(msg->snapshot), "%s", job->plan.snapshot);
 }
 

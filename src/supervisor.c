@@ -288,8 +288,8 @@ dispatch(struct supervisor *sv)
             continue; /* idle until the next unit */
         j = take_job(sv);
         memset(&msg, 0, sizeof(msg));
-        msg.type = FB_MSG_JOB;
-        msg.job_id = (uint32_t)j;
+        msg.type = FB_MSG_RANGE;
+        msg.range_id = (uint32_t)j;
         snprintf(msg.index, sizeof(msg.index), "%s", sv->unit.index);
         sv->src->job(sv->src->ctx, (uint64_t)j, &msg);
         msg.rejects_done = sv->jobs[j].rejects_done;
@@ -352,7 +352,7 @@ on_progress(struct supervisor *sv, int i, const struct fb_msg *msg)
     struct slot *s = &sv->slots[i];
     struct job *job;
 
-    if (s->job < 0 || (uint32_t)s->job != msg->job_id)
+    if (s->job < 0 || (uint32_t)s->job != msg->range_id)
         return; /* stale: the range was finished or taken back */
     job = &sv->jobs[s->job];
     s->live = msg->counts;
@@ -366,9 +366,9 @@ on_done(struct supervisor *sv, int i, const struct fb_msg *msg)
     struct slot *s = &sv->slots[i];
     struct job *job;
 
-    if (s->job < 0 || (uint32_t)s->job != msg->job_id) {
+    if (s->job < 0 || (uint32_t)s->job != msg->range_id) {
         fb_error("worker %d reported range %u it does not hold", i,
-                 msg->job_id);
+                 msg->range_id);
         sv->status = fb_exit_worse(sv->status, FB_EXIT_SOFTWARE);
         begin_stop(sv, "protocol error");
         return;
@@ -389,7 +389,7 @@ on_done(struct supervisor *sv, int i, const struct fb_msg *msg)
         job->state = JOB_FAILED;
         if (msg->status != FB_EXIT_SIGINT && msg->status != FB_EXIT_SIGTERM) {
             fb_error("%s: range %u [%llu, %llu) failed with exit code %d",
-                     sv->unit.name, msg->job_id, (unsigned long long)job->lo,
+                     sv->unit.name, msg->range_id, (unsigned long long)job->lo,
                      (unsigned long long)job->hi, msg->status);
             begin_stop(sv, "a range failed");
         }

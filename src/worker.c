@@ -47,7 +47,7 @@ static volatile sig_atomic_t reopen_log; /* SIGHUP: reopen --log-file */
 struct worker {
     const struct fb_options *opts;
     int res_fd;
-    uint32_t job_id;
+    uint32_t range_id;
     enum fb_input_kind kind;
     struct fb_reader *reader;
     struct fb_scan_state ckpt;
@@ -146,7 +146,7 @@ report_progress(struct worker *w)
 
     memset(&msg, 0, sizeof(msg));
     msg.type = FB_MSG_PROGRESS;
-    msg.job_id = w->job_id;
+    msg.range_id = w->range_id;
     msg.counts = w->counts;
     /* A parent that is gone will kill us through PDEATHSIG. */
     (void)fb_msg_send(w->res_fd, &msg);
@@ -557,7 +557,7 @@ pg_range_once(struct worker *w, const struct fb_msg *msg)
     if (w->pg == NULL && (w->pg = fb_pg_reader_open(&w->pgspec)) == NULL)
         return FB_EXIT_UNAVAILABLE;
     job.snapshot = msg->snapshot;
-    job.split = (enum fb_pg_split)msg->split;
+    job.split = (enum fb_pg_split)msg->kind;
     job.window.start_us = msg->win_start;
     job.window.end_us = msg->win_end;
     job.lo = msg->lo;
@@ -785,13 +785,13 @@ fb_worker_main(const struct fb_options *opts, int cmd_fd, int res_fd)
         rc = fb_msg_recv(cmd_fd, &msg);
         if (rc == 0)
             break; /* no more work */
-        if (rc < 0 || msg.type != FB_MSG_JOB) {
+        if (rc < 0 || msg.type != FB_MSG_RANGE) {
             fb_error("bad message from the supervisor: %s",
                      rc < 0 ? strerror(errno) : "not a JOB");
             code = FB_EXIT_SOFTWARE;
             break;
         }
-        w.job_id = msg.job_id;
+        w.range_id = msg.range_id;
         w.rejects_done = msg.rejects_done;
         memset(&w.counts, 0, sizeof(w.counts));
         if (strcmp(fb_es_index(w.es), msg.index) != 0 &&
@@ -812,7 +812,7 @@ fb_worker_main(const struct fb_options *opts, int cmd_fd, int res_fd)
 
         memset(&done, 0, sizeof(done));
         done.type = FB_MSG_DONE;
-        done.job_id = msg.job_id;
+        done.range_id = msg.range_id;
         done.status = rc;
         done.counts = w.counts;
         if (fb_msg_send(res_fd, &done) < 0) {
