@@ -4,6 +4,8 @@
  */
 #include "forkbulk/status.h"
 
+#include <signal.h>
+
 int
 fb_exit_severity(int code)
 {
@@ -39,4 +41,10 @@ int
 fb_exit_worse(int a, int b)
 {
     return fb_exit_severity(b) > fb_exit_severity(a) ? b : a;
+}
+
+int
+fb_exit_for_signal(int signo)
+{
+    return signo == SIGINT ? FB_EXIT_SIGINT : FB_EXIT_SIGTERM;
 }

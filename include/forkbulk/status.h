@@ -32,4 +32,7 @@ int fb_exit_severity(int code);
 /* The more severe of two exit codes. */
 int fb_exit_worse(int a, int b);
 
+/* The exit code of a run stopped by signo: 130 for SIGINT, else 143. */
+int fb_exit_for_signal(int signo);
+
 #endif
