@@ -17,8 +17,8 @@
 #include "forkbulk/ledger.h"
 #include "forkbulk/lock.h"
 #include "forkbulk/log.h"
+#include "forkbulk/pg_options.h"
 #include "forkbulk/status.h"
-#include "forkbulk/pg_source.h"
 #include "forkbulk/summary.h"
 
 #define DEFAULT_LOOKBACK "48h"

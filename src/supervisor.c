@@ -366,8 +366,8 @@ on_done(struct supervisor *sv, int i, const struct fb_msg *msg)
     struct range *range;
 
     if (s->range < 0 || (uint32_t)s->range != msg->range_id) {
-        fb_error("worker %d reported range %u it does not hold; killing it",
-                 i, msg->range_id);
+        fb_error("worker %d reported range %u it does not hold; killing it", i,
+                 msg->range_id);
         /* It cannot be trusted with the range it does hold either. */
         kill(s->pid, SIGKILL);
         sv->status = fb_exit_worse(sv->status, FB_EXIT_SOFTWARE);

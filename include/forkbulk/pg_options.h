@@ -1,11 +1,10 @@
 /*
- * pg_source.h
- *    PostgreSQL as a source (source.h): the parent side is the hourly job
- *    (job.h), which plans each hour in its own exported snapshot
- *    (pgsource.h); the worker side streams the ranges of those plans.
+ * pg_options.h
+ *    What the options say about a PostgreSQL source, as the spec the
+ *    planner and the readers take (pgsource.h), and its name.
  */
-#ifndef FORKBULK_PG_SOURCE_H
-#define FORKBULK_PG_SOURCE_H
+#ifndef FORKBULK_PG_OPTIONS_H
+#define FORKBULK_PG_OPTIONS_H
 
 #include <stddef.h>
 
