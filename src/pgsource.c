@@ -26,7 +26,7 @@
  * index for every range: 73 s for the demo hour against 18 s by time.)
  * Query sources keep their own $1/$2 and stream in single-row mode.  Every
  * session runs with TimeZone=UTC, DateStyle=ISO, extra_float_digits=1 and
- * client_encoding=UTF8, which pgrender.c relies on.
+ * client_encoding=UTF8, which pg_render.c relies on.
  */
 #include "forkbulk/pgsource.h"
 
@@ -40,7 +40,7 @@
 
 #include "forkbulk/docid.h"
 #include "forkbulk/log.h"
-#include "forkbulk/pgrender.h"
+#include "forkbulk/pg_render.h"
 #include "forkbulk/status.h"
 
 #define FB_PG_OID_INT2 21
@@ -59,7 +59,7 @@
 enum fb_pg_idmode {
     FB_PG_ID_NONE = 0,
     FB_PG_ID_COLUMN, /* the text of one column */
-    FB_PG_ID_HASH,   /* fb_pgrender_idhash of several */
+    FB_PG_ID_HASH,   /* fb_pg_render_idhash of several */
 };
 
 struct fb_pg_ids {
@@ -90,7 +90,7 @@ struct fb_pg_reader {
 
     /* Columns, from the first row of the range. */
     int ncols;
-    struct fb_pgrender_col *cols;
+    struct fb_pg_render_col *cols;
     char *names; /* storage of the column names and their JSON keys */
     int *id_idx;
     const char **vals;
@@ -1274,7 +1274,7 @@ pg_reader_columns(struct fb_pg_reader *r, const PGresult *res)
     for (i = 0; i < r->ncols; i++) {
         size_t len = strlen(PQfname(res, i));
 
-        total += len + 1 + FB_PGRENDER_KEY_MAX(len);
+        total += len + 1 + FB_PG_RENDER_KEY_MAX(len);
     }
     r->cols = calloc((size_t)r->ncols + 1, sizeof *r->cols);
     r->names = malloc(total + 1);
@@ -1293,10 +1293,10 @@ pg_reader_columns(struct fb_pg_reader *r, const PGresult *res)
         r->cols[i].name = r->names + off;
         off += len + 1;
         r->cols[i].key = r->names + off;
-        r->cols[i].key_len = fb_pgrender_key(r->cols[i].name, r->names + off,
-                                             FB_PGRENDER_KEY_MAX(len));
+        r->cols[i].key_len = fb_pg_render_key(r->cols[i].name, r->names + off,
+                                              FB_PG_RENDER_KEY_MAX(len));
         off += r->cols[i].key_len;
-        fb_pgrender_type(PQftype(res, i), &r->cols[i].type);
+        fb_pg_render_type(PQftype(res, i), &r->cols[i].type);
     }
     for (j = 0; j < r->ids.n; j++) {
         for (i = 0; i < r->ncols; i++)
@@ -1343,12 +1343,12 @@ pg_reader_emit(struct fb_pg_reader *r, struct fb_pg_row *row)
 
     memset(row, 0, sizeof *row);
     row->row = ++r->rowno;
-    rc = fb_pgrender_row(r->cols, r->ncols, r->vals, r->lens,
-                         r->spec->null_as_null, r->doc, r->doc_cap, &len,
-                         r->scratch, r->doc_cap, r->err, sizeof r->err);
+    rc = fb_pg_render_row(r->cols, r->ncols, r->vals, r->lens,
+                          r->spec->null_as_null, r->doc, r->doc_cap, &len,
+                          r->scratch, r->doc_cap, r->err, sizeof r->err);
     row->doc = r->doc;
     row->doc_len = len;
-    if (rc != FB_PGRENDER_OK)
+    if (rc != FB_PG_RENDER_OK)
         row->error = r->err;
     if (r->ids.mode == FB_PG_ID_COLUMN) {
         int c = r->id_idx[0];
@@ -1376,11 +1376,11 @@ pg_reader_emit(struct fb_pg_reader *r, struct fb_pg_row *row)
         struct fb_pg_idhash h;
         int j;
 
-        fb_pgrender_idhash_init(&h);
+        fb_pg_render_idhash_init(&h);
         for (j = 0; j < r->ids.n; j++)
-            fb_pgrender_idhash_value(&h, r->vals[r->id_idx[j]],
-                                     r->lens[r->id_idx[j]]);
-        fb_pgrender_idhash_hex(&h, r->id);
+            fb_pg_render_idhash_value(&h, r->vals[r->id_idx[j]],
+                                      r->lens[r->id_idx[j]]);
+        fb_pg_render_idhash_hex(&h, r->id);
         row->id = r->id;
         row->id_len = 32;
     }
