@@ -17,6 +17,7 @@
 #include "forkbulk/ledger.h"
 #include "forkbulk/lock.h"
 #include "forkbulk/log.h"
+#include "forkbulk/pg_conn.h"
 #include "forkbulk/status.h"
 #include "forkbulk/summary.h"
 
@@ -223,6 +224,7 @@ plan_hours(struct fb_job *job, char *err, size_t errlen)
 static int
 take_lock(struct fb_job *job, char *err, size_t errlen)
 {
+    struct fb_pg_target pg = {job->spec.conninfo, NULL};
     char path[512];
 
     if (job->opts->lock_file != NULL) {
@@ -237,8 +239,7 @@ take_lock(struct fb_job *job, char *err, size_t errlen)
                             : '_';
         snprintf(path + n, sizeof(path) - n, ".lock");
     }
-    return fb_lock_acquire(job->name, path, job->spec.conninfo, &job->lock, err,
-                           errlen);
+    return fb_lock_acquire(job->name, path, &pg, &job->lock, err, errlen);
 }
 
 /* Opens the ledger ([schema.]table) and marks dead runs interrupted. */
@@ -263,6 +264,7 @@ open_ledger(struct fb_job *job, char *err, size_t errlen)
 static int
 reconnect_ledger(struct fb_job *job, char *err, size_t errlen)
 {
+    struct fb_pg_target pg = {job->spec.conninfo, NULL};
     char schema[128] = "";
     const char *table = job->opts->ledger_table;
     const char *dot = table != NULL ? strchr(table, '.') : NULL;
@@ -273,8 +275,7 @@ reconnect_ledger(struct fb_job *job, char *err, size_t errlen)
     }
     fb_ledger_close(job->ledger);
     job->ledger = NULL;
-    return fb_ledger_open(job->spec.conninfo, schema, table, &job->ledger, err,
-                          errlen);
+    return fb_ledger_open(&pg, schema, table, &job->ledger, err, errlen);
 }
 
 int
