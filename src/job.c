@@ -17,7 +17,6 @@
 #include "forkbulk/ledger.h"
 #include "forkbulk/lock.h"
 #include "forkbulk/log.h"
-#include "forkbulk/pg_conn.h"
 #include "forkbulk/status.h"
 #include "forkbulk/summary.h"
 
@@ -224,7 +223,7 @@ plan_hours(struct fb_job *job, char *err, size_t errlen)
 static int
 take_lock(struct fb_job *job, char *err, size_t errlen)
 {
-    struct fb_pg_target pg = {job->spec.conninfo, NULL};
+    struct fb_pg_target pg = {job->spec.conninfo, job->spec.password};
     char path[512];
 
     if (job->opts->lock_file != NULL) {
@@ -264,7 +263,7 @@ open_ledger(struct fb_job *job, char *err, size_t errlen)
 static int
 reconnect_ledger(struct fb_job *job, char *err, size_t errlen)
 {
-    struct fb_pg_target pg = {job->spec.conninfo, NULL};
+    struct fb_pg_target pg = {job->spec.conninfo, job->spec.password};
     char schema[128] = "";
     const char *table = job->opts->ledger_table;
     const char *dot = table != NULL ? strchr(table, '.') : NULL;

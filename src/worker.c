@@ -30,7 +30,7 @@
 #include "forkbulk/jsonscan.h"
 #include "forkbulk/job.h"
 #include "forkbulk/log.h"
-#include "forkbulk/pgsource.h"
+#include "forkbulk/pg_read.h"
 #include "forkbulk/plan.h"
 #include "forkbulk/proto.h"
 #include "forkbulk/reader.h"
@@ -549,20 +549,20 @@ finish_range(struct worker *w, int rc)
 static int
 pg_range_once(struct worker *w, const struct fb_msg *msg)
 {
-    struct fb_pg_job job;
+    struct fb_pg_range range;
     struct fb_pg_row row;
     int status = FB_EXIT_OK;
     int rc;
 
     if (w->pg == NULL && (w->pg = fb_pg_reader_open(&w->pgspec)) == NULL)
         return FB_EXIT_UNAVAILABLE;
-    job.snapshot = msg->snapshot;
-    job.split = (enum fb_pg_split)msg->kind;
-    job.window.start_us = msg->win_start;
-    job.window.end_us = msg->win_end;
-    job.lo = msg->lo;
-    job.hi = msg->hi;
-    if ((rc = fb_pg_reader_begin(w->pg, &job)) != FB_EXIT_OK)
+    range.snapshot = msg->snapshot;
+    range.split = (enum fb_pg_split)msg->kind;
+    range.window.start_us = msg->win_start;
+    range.window.end_us = msg->win_end;
+    range.lo = msg->lo;
+    range.hi = msg->hi;
+    if ((rc = fb_pg_reader_begin(w->pg, &range)) != FB_EXIT_OK)
         return rc;
     while (rc == FB_EXIT_OK) {
         struct origin o;

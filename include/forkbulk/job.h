@@ -14,7 +14,7 @@
 #include <stddef.h>
 
 #include "forkbulk/options.h"
-#include "forkbulk/pgsource.h"
+#include "forkbulk/pg_plan.h"
 #include "forkbulk/supervisor.h"
 
 struct fb_job;

@@ -4,7 +4,7 @@
  *
  * Pure functions: no libpq, no allocation, so every type can be tested
  * without a server.  The session that produced the text must have
- * TimeZone=UTC, DateStyle=ISO and client_encoding=UTF8 (pgsource.c sets
+ * TimeZone=UTC, DateStyle=ISO and client_encoding=UTF8 (pg_source.h sets
  * them), so timestamps arrive as "2026-11-27 03:00:00.5+00" and strings
  * as valid UTF-8.
  *

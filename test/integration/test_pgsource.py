@@ -106,9 +106,9 @@ class PgSourceTest(unittest.TestCase):
         return lines[0], lines[1:]
 
     def test_types_exact(self):
-        for fetch in ("default", "copy", "singlerow", "cursor"):
+        for fetch in ("default", "copy", "singlerow"):
             plan, rows = self.lines("--table", "types", "--time-column", "ts",
-                                    "--fetch", fetch, "--fetch-rows", "1")
+                                    "--fetch", fetch)
             self.assertIn("split=key", plan)
             self.assertIn("ids_stable=1", plan)
             self.assertEqual(sorted(rows), sorted(["1\t" + ROW1, ROW2_ERR]))
@@ -133,9 +133,9 @@ class PgSourceTest(unittest.TestCase):
         want = None
         for split, fetch in (("key", "copy"), ("key", "singlerow"),
                              ("key:bytes", "copy"), ("ctid", "copy"),
-                             ("ctid", "singlerow"), ("ctid", "cursor"),
-                             ("time:600000000", "copy"),
-                             ("time:600000000", "cursor"), ("auto", "default")):
+                             ("ctid", "singlerow"), ("time:600000000", "copy"),
+                             ("time:600000000", "singlerow"),
+                             ("auto", "default")):
             plan, rows = self.lines("--table", "flows", "--time-column", "ts",
                                     "--split", split, "--workers", "3",
                                     "--fetch", fetch)
@@ -210,7 +210,7 @@ class PgSourceTest(unittest.TestCase):
         # and time sub-windows would not, so only the snapshot hides it.
         for fetch, split in (("copy", "ctid"), ("singlerow", "ctid"),
                              ("copy", "time:600000000"),
-                             ("cursor", "time:600000000"), ("copy", "key")):
+                             ("singlerow", "time:600000000"), ("copy", "key")):
             self.snapshot_case(fetch, split)
 
     def snapshot_case(self, fetch, split):
