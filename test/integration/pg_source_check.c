@@ -16,7 +16,7 @@
  *   --query SQL) --start US --end US [--split auto|key[:COL]|time:US|ctid]
  *   [--id-column C] [--id-columns a,b] [--null-as-null]
  *   [--max-doc-bytes N] [--workers N] [--ranges-per-worker N]
- *   [--fetch default|singlerow|copy] [--count]
+ *   [--fetch default|singlerow|copy] [--password P] [--count]
  *   [--insert-during SQL]   (run SQL on a separate connection after the
  *                            plan: snapshot tests)
  */
@@ -118,6 +118,8 @@ main(int argc, char **argv)
             spec.id_columns = v;
         } else if (strcmp(o, "--insert-during") == 0) {
             insert_during = v;
+        } else if (strcmp(o, "--password") == 0) {
+            spec.password = v;
         } else if (strcmp(o, "--fetch") == 0) {
             if (strcmp(v, "default") == 0) {
                 spec.fetch = FB_PG_FETCH_DEFAULT;
