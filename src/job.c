@@ -17,7 +17,8 @@
 #include "forkbulk/ledger.h"
 #include "forkbulk/lock.h"
 #include "forkbulk/log.h"
-#include "forkbulk/pg_options.h"
+#include "forkbulk/pg_plan.h"
+#include "forkbulk/pg_spec.h"
 #include "forkbulk/status.h"
 #include "forkbulk/summary.h"
 
@@ -169,6 +170,7 @@ plan_hours(struct fb_job *job, char *err, size_t errlen)
 static int
 take_lock(struct fb_job *job, char *err, size_t errlen)
 {
+    struct fb_pg_target pg = {job->spec.conninfo, job->spec.password};
     char path[512];
 
     if (job->opts->lock_file != NULL) {
@@ -183,8 +185,7 @@ take_lock(struct fb_job *job, char *err, size_t errlen)
                             : '_';
         snprintf(path + n, sizeof(path) - n, ".lock");
     }
-    return fb_lock_acquire(job->name, path, job->spec.conninfo, &job->lock, err,
-                           errlen);
+    return fb_lock_acquire(job->name, path, &pg, &job->lock, err, errlen);
 }
 
 /* Opens the ledger ([schema.]table) and marks dead runs interrupted. */
@@ -209,17 +210,11 @@ open_ledger(struct fb_job *job, char *err, size_t errlen)
 static int
 reconnect_ledger(struct fb_job *job, char *err, size_t errlen)
 {
-    char schema[128] = "";
-    const char *table = job->opts->ledger_table;
-    const char *dot = table != NULL ? strchr(table, '.') : NULL;
+    struct fb_pg_target pg = {job->spec.conninfo, job->spec.password};
 
-    if (dot != NULL) {
-        snprintf(schema, sizeof(schema), "%.*s", (int)(dot - table), table);
-        table = dot + 1;
-    }
     fb_ledger_close(job->ledger);
     job->ledger = NULL;
-    return fb_ledger_open(job->spec.conninfo, schema, table, &job->ledger, err,
+    return fb_ledger_open(&pg, job->opts->ledger_table, &job->ledger, err,
                           errlen);
 }
 

@@ -14,7 +14,8 @@
 
 #include "forkbulk/job.h"
 #include "forkbulk/log.h"
-#include "forkbulk/pg_options.h"
+#include "forkbulk/pg_read.h"
+#include "forkbulk/pg_spec.h"
 #include "forkbulk/status.h"
 
 /* ---- worker ------------------------------------------------------- */
@@ -58,7 +59,7 @@ static int
 pg_reader_begin(void *reader, const struct fb_msg *range)
 {
     struct pg_reader *pr = reader;
-    struct fb_pg_job r;
+    struct fb_pg_range r;
 
     r.snapshot = range->snapshot;
     r.split = (enum fb_pg_split)range->kind;
