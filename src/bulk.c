@@ -1,6 +1,6 @@
 /*
  * bulk.c
- *    The bounded batch buffer: records rendered straight into one
+ *    The bounded batch buffer: records copied into one
  *    allocation, never grown, compacted in place for resends.
  */
 #include "forkbulk/bulk.h"
@@ -11,9 +11,9 @@
 
 #include "forkbulk/jsonout.h"
 
-/* The longest action line: an id of FB_BULK_ID_MAX bytes, each escaped as
+/* The longest action line: an id of FB_ES_ID_MAX bytes, each escaped as
  * \u00XX, plus the fixed text. */
-#define ACTION_MAX (6u * FB_BULK_ID_MAX + 64u)
+#define ACTION_MAX (6u * FB_ES_ID_MAX + 64u)
 
 struct fb_bulk {
     char *buf;
@@ -24,7 +24,6 @@ struct fb_bulk {
     size_t max_docs;
     size_t count;
     enum fb_bulk_op op;
-    size_t pending; /* action line length written by begin, 0 if none */
 };
 
 struct fb_bulk *
@@ -68,7 +67,6 @@ fb_bulk_reset(struct fb_bulk *b)
 {
     b->len = 0;
     b->count = 0;
-    b->pending = 0;
 }
 
 /* Renders the action line into out[ACTION_MAX]; returns its length. */
@@ -118,57 +116,17 @@ fb_bulk_add(struct fb_bulk *b, const char *id, size_t idlen, const char *src,
     char action[ACTION_MAX];
     size_t alen;
 
-    if (id != NULL && idlen > FB_BULK_ID_MAX)
+    if (id != NULL && idlen > FB_ES_ID_MAX)
         return FB_BULK_BAD_ID;
     alen = render_action(b, id, idlen, action);
     if (srclen > b->limit || alen + 1 > b->limit - srclen)
         return FB_BULK_TOO_LARGE;
     if (b->count == b->max_docs || alen + srclen + 1 > room(b))
         return FB_BULK_FULL;
-    b->pending = 0;
     memcpy(b->buf + b->len, action, alen);
     memcpy(b->buf + b->len + alen, src, srclen);
     record_item(b, alen, srclen, offset, line);
     return FB_BULK_OK;
-}
-
-enum fb_bulk_result
-fb_bulk_begin(struct fb_bulk *b, const char *id, size_t idlen, char **dst,
-              size_t *avail)
-{
-    char action[ACTION_MAX];
-    size_t alen;
-
-    b->pending = 0;
-    if (id != NULL && idlen > FB_BULK_ID_MAX)
-        return FB_BULK_BAD_ID;
-    alen = render_action(b, id, idlen, action);
-    if (alen + 1 > b->limit)
-        return FB_BULK_TOO_LARGE;
-    if (b->count == b->max_docs || alen + 1 > room(b))
-        return FB_BULK_FULL;
-    memcpy(b->buf + b->len, action, alen);
-    b->pending = alen;
-    *dst = b->buf + b->len + alen;
-    *avail = room(b) - alen - 1;
-    return FB_BULK_OK;
-}
-
-void
-fb_bulk_commit(struct fb_bulk *b, size_t used, uint64_t offset, uint64_t line)
-{
-    size_t alen = b->pending;
-
-    assert(alen > 0 && used <= room(b) - alen - 1);
-    b->pending = 0;
-    record_item(b, alen, used, offset, line);
-}
-
-enum fb_bulk_result
-fb_bulk_no_room(const struct fb_bulk *b)
-{
-    /* An empty batch gave the record all the room there is. */
-    return b->count == 0 ? FB_BULK_TOO_LARGE : FB_BULK_FULL;
 }
 
 const char *
@@ -226,7 +184,6 @@ fb_bulk_keep(struct fb_bulk *b, const bool *keep)
     size_t n = 0; /* kept items so far */
     size_t i = 0;
 
-    b->pending = 0;
     while (i < b->count) {
         size_t start, end = 0, j;
 

@@ -39,20 +39,20 @@ fb_docid_from_field(const char *doc, size_t len, const char *field, char *out,
     }
     switch (v.type) {
     case FB_JSON_STRING:
-        if (!v.escaped && v.len - 2 > FB_DOCID_MAX) {
+        if (!v.escaped && v.len - 2 > FB_ES_ID_MAX) {
             snprintf(err, errlen,
                      "id field [%s] is %zu bytes, more than the %d allowed",
-                     field, v.len - 2, FB_DOCID_MAX);
+                     field, v.len - 2, FB_ES_ID_MAX);
             return -1;
         }
         /* One byte more than allowed tells "too long" from "fits". */
         if (fb_json_value_string(
-                &v, out, cap < FB_DOCID_MAX + 2 ? cap : FB_DOCID_MAX + 2, &n) !=
+                &v, out, cap < FB_ES_ID_MAX + 2 ? cap : FB_ES_ID_MAX + 2, &n) !=
                 0 ||
-            n > FB_DOCID_MAX) {
+            n > FB_ES_ID_MAX) {
             snprintf(err, errlen,
                      "id field [%s] is more than the %d bytes allowed", field,
-                     FB_DOCID_MAX);
+                     FB_ES_ID_MAX);
             return -1;
         }
         if (n == 0) {
@@ -66,9 +66,9 @@ fb_docid_from_field(const char *doc, size_t len, const char *field, char *out,
                      field, v.len > 40 ? 40 : (int)v.len, v.p);
             return -1;
         }
-        if (v.len > FB_DOCID_MAX || v.len >= cap) {
+        if (v.len > FB_ES_ID_MAX || v.len >= cap) {
             snprintf(err, errlen, "id field [%s] is more than %d bytes", field,
-                     FB_DOCID_MAX);
+                     FB_ES_ID_MAX);
             return -1;
         }
         memcpy(out, v.p, v.len);

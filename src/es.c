@@ -13,6 +13,7 @@
 #include <zlib.h>
 
 #include "forkbulk/bulkresp.h"
+#include "forkbulk/eslimits.h"
 #include "forkbulk/log.h"
 #include "forkbulk/status.h"
 
@@ -23,7 +24,7 @@ struct fb_es {
     char *base_url; /* without trailing slash */
     char *bulk_url;
     char *refresh_url;
-    char index[256];
+    char index[FB_ES_INDEX_MAX + 1];
     char *auth_header;
     bool compress;
     unsigned char *gz; /* compressed body, allocated once */

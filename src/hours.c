@@ -477,9 +477,9 @@ fb_hours_parse_time(const char *s, const char *tz, int64_t *out, char *err,
     return rc;
 }
 
-int
-fb_hours_floor(int64_t t, const char *tz, int64_t *out, char *err,
-               size_t errlen)
+/* Start of the hour (in tz) that contains t. */
+static int
+hours_floor(int64_t t, const char *tz, int64_t *out, char *err, size_t errlen)
 {
     struct tz_saved saved;
     int rc = -1;
@@ -499,7 +499,7 @@ fb_hours_last(int64_t now_us, const char *tz, int64_t *out, char *err,
 {
     int64_t start = 0;
 
-    if (fb_hours_floor(now_us, tz, &start, err, errlen) != 0)
+    if (hours_floor(now_us, tz, &start, err, errlen) != 0)
         return -1;
     *out = start - FB_HOUR_US;
     return 0;
@@ -625,8 +625,8 @@ fb_hours_lookback(int64_t now_us, int64_t lookback_us, const char *tz,
         snprintf(err, errlen, "the lookback must be positive");
         return -1;
     }
-    if (fb_hours_floor(now_us, tz, &end, err, errlen) != 0 ||
-        fb_hours_floor(end - lookback_us, tz, &start, err, errlen) != 0)
+    if (hours_floor(now_us, tz, &end, err, errlen) != 0 ||
+        hours_floor(end - lookback_us, tz, &start, err, errlen) != 0)
         return -1;
     hours = (end - start) / FB_HOUR_US;
     if ((uint64_t)hours > max_hours) {
@@ -671,7 +671,7 @@ fb_hours_index_name(const char *pattern, int64_t hour_us, const char *tz,
                     char *out, size_t cap, char *err, size_t errlen)
 {
     struct tz_saved saved;
-    char name[FB_HOURS_INDEX_MAX * 2 + 2];
+    char name[FB_ES_INDEX_MAX * 2 + 2];
     char why[64];
     const char *problem = NULL;
     time_t tt = (time_t)floor_div(hour_us, US_PER_S);
@@ -697,11 +697,11 @@ fb_hours_index_name(const char *pattern, int64_t hour_us, const char *tz,
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
     len = strftime(name, sizeof(name), pattern, &tm);
 #pragma GCC diagnostic pop
-    if (len == 0 || len > FB_HOURS_INDEX_MAX) {
+    if (len == 0 || len > FB_ES_INDEX_MAX) {
         snprintf(err, errlen,
                  "index pattern \"%s\" gives an empty name or one longer "
                  "than %d bytes",
-                 pattern, FB_HOURS_INDEX_MAX);
+                 pattern, FB_ES_INDEX_MAX);
         goto out;
     }
     problem = index_name_problem(name, why, sizeof(why));

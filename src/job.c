@@ -17,6 +17,8 @@
 #include "forkbulk/ledger.h"
 #include "forkbulk/lock.h"
 #include "forkbulk/log.h"
+#include "forkbulk/pg_plan.h"
+#include "forkbulk/pg_spec.h"
 #include "forkbulk/status.h"
 #include "forkbulk/summary.h"
 
@@ -50,61 +52,6 @@ struct fb_job {
 };
 
 static int reconnect_ledger(struct fb_job *job, char *err, size_t errlen);
-
-const char *
-fb_job_source_name(const struct fb_options *opts)
-{
-    return opts->table != NULL ? opts->table : "query";
-}
-
-int
-fb_pg_spec_from_options(const struct fb_options *opts, struct fb_pg_spec *spec,
-                        char *err, size_t errlen)
-{
-    const char *split = opts->split != NULL ? opts->split : "auto";
-
-    memset(spec, 0, sizeof(*spec));
-    spec->conninfo = opts->pg != NULL ? opts->pg : "";
-    spec->table = opts->table;
-    spec->time_column = opts->time_column;
-    spec->query = opts->query;
-    spec->id_column = opts->id_column;
-    spec->id_columns = opts->id_columns;
-    spec->null_as_null = opts->pg_null;
-    spec->max_doc_bytes = opts->max_record_bytes;
-    spec->ranges_per_worker = 16;
-    if (strcmp(split, "auto") == 0) {
-        spec->split = FB_PG_SPLIT_AUTO;
-    } else if (strcmp(split, "ctid") == 0) {
-        spec->split = FB_PG_SPLIT_CTID;
-    } else if (strncmp(split, "key:", 4) == 0 && split[4] != '\0') {
-        spec->split = FB_PG_SPLIT_KEY;
-        spec->split_column = split + 4;
-    } else if (strncmp(split, "time:", 5) == 0) {
-        char why[128];
-
-        spec->split = FB_PG_SPLIT_TIME;
-        if (fb_hours_parse_duration(split + 5, &spec->split_us, why,
-                                    sizeof(why)) < 0 ||
-            spec->split_us <= 0) {
-            snprintf(err, errlen, "--split %s: %s", split, why);
-            return -1;
-        }
-    } else {
-        snprintf(err, errlen,
-                 "--split must be auto, ctid, key:COLUMN or time:DURATION, "
-                 "not '%s'",
-                 split);
-        return -1;
-    }
-    if (opts->id_column != NULL && opts->id_columns != NULL) {
-        snprintf(err, errlen,
-                 "--id-column and --id-columns exclude each "
-                 "other");
-        return -1;
-    }
-    return 0;
-}
 
 static int64_t
 now_us(void)
@@ -223,6 +170,7 @@ plan_hours(struct fb_job *job, char *err, size_t errlen)
 static int
 take_lock(struct fb_job *job, char *err, size_t errlen)
 {
+    struct fb_pg_target pg = {job->spec.conninfo, job->spec.password};
     char path[512];
 
     if (job->opts->lock_file != NULL) {
@@ -237,8 +185,7 @@ take_lock(struct fb_job *job, char *err, size_t errlen)
                             : '_';
         snprintf(path + n, sizeof(path) - n, ".lock");
     }
-    return fb_lock_acquire(job->name, path, job->spec.conninfo, &job->lock, err,
-                           errlen);
+    return fb_lock_acquire(job->name, path, &pg, &job->lock, err, errlen);
 }
 
 /* Opens the ledger ([schema.]table) and marks dead runs interrupted. */
@@ -263,22 +210,16 @@ open_ledger(struct fb_job *job, char *err, size_t errlen)
 static int
 reconnect_ledger(struct fb_job *job, char *err, size_t errlen)
 {
-    char schema[128] = "";
-    const char *table = job->opts->ledger_table;
-    const char *dot = table != NULL ? strchr(table, '.') : NULL;
+    struct fb_pg_target pg = {job->spec.conninfo, job->spec.password};
 
-    if (dot != NULL) {
-        snprintf(schema, sizeof(schema), "%.*s", (int)(dot - table), table);
-        table = dot + 1;
-    }
     fb_ledger_close(job->ledger);
     job->ledger = NULL;
-    return fb_ledger_open(job->spec.conninfo, schema, table, &job->ledger, err,
+    return fb_ledger_open(&pg, job->opts->ledger_table, &job->ledger, err,
                           errlen);
 }
 
 int
-fb_job_open(const struct fb_options *opts, struct fb_job **out)
+fb_job_open(const struct fb_options *opts, void **out)
 {
     struct fb_job *job = calloc(1, sizeof(*job));
     char err[512];
@@ -292,28 +233,28 @@ fb_job_open(const struct fb_options *opts, struct fb_job **out)
         (opts->timezone != NULL &&
          fb_hours_check_timezone(opts->timezone, err, sizeof(err)) < 0)) {
         fb_error("%s", err);
-        fb_job_close(job, FB_EXIT_USAGE);
+        fb_job_close(job);
         return FB_EXIT_USAGE;
     }
     snprintf(job->name, sizeof(job->name), "%s",
-             opts->job != NULL ? opts->job : fb_job_source_name(opts));
+             opts->job != NULL ? opts->job : fb_pg_source_name(opts));
     if ((rc = take_lock(job, err, sizeof(err))) != 0 ||
         (rc = open_ledger(job, err, sizeof(err))) != 0) {
         fb_error("%s", err);
-        fb_job_close(job, rc);
+        fb_job_close(job);
         return rc;
     }
     if (plan_hours(job, err, sizeof(err)) < 0) {
         fb_error("%s", err);
-        fb_job_close(job, FB_EXIT_USAGE);
+        fb_job_close(job);
         return FB_EXIT_USAGE;
     }
     *out = job;
     return 0;
 }
 
-static int
-job_next_unit(void *ctx, struct fb_unit *unit)
+int
+fb_job_next_unit(void *ctx, struct fb_unit *unit)
 {
     struct fb_job *job = ctx;
     struct hour_run *h;
@@ -348,12 +289,12 @@ job_next_unit(void *ctx, struct fb_unit *unit)
         fb_warn("%s has no primary key and no --id-column/--id-columns: "
                 "documents get generated ids, so re-running an hour may "
                 "duplicate documents",
-                fb_job_source_name(job->opts));
+                fb_pg_source_name(job->opts));
         job->warned_ids = true;
     }
     if (job->plan.n_ranges == 0)
         fb_info("hour %s: no rows in %s for this window; nothing to load",
-                h->label, fb_job_source_name(job->opts));
+                h->label, fb_pg_source_name(job->opts));
     if (fb_ledger_begin(job->ledger, job->name, h->start_us, h->index,
                         job->plan.snapshot, &job->run_id, err,
                         sizeof(err)) < 0) {
@@ -366,20 +307,20 @@ job_next_unit(void *ctx, struct fb_unit *unit)
     return 1;
 }
 
-static void
-job_range(void *ctx, uint64_t i, struct fb_msg *msg)
+void
+fb_job_range(void *ctx, uint64_t i, struct fb_msg *msg)
 {
     struct fb_job *job = ctx;
 
     fb_pg_plan_range(&job->plan, i, &msg->lo, &msg->hi);
     msg->win_start = job->current->start_us;
     msg->win_end = job->current->start_us + FB_HOUR_US;
-    msg->split = (uint8_t)job->plan.split;
+    msg->kind = (uint8_t)job->plan.split;
     snprintf(msg->snapshot, sizeof(msg->snapshot), "%s", job->plan.snapshot);
 }
 
-static void
-job_range_done(void *ctx, uint64_t i, const struct fb_msg *done)
+void
+fb_job_range_done(void *ctx, uint64_t i, const struct fb_msg *done)
 {
     struct fb_job *job = ctx;
     char err[512];
@@ -406,9 +347,9 @@ run_status(const struct fb_summary *sum)
     return FB_RUN_FAILED;
 }
 
-static void
-job_unit_done(void *ctx, const struct fb_unit *unit,
-              const struct fb_summary *sum)
+void
+fb_job_unit_done(void *ctx, const struct fb_unit *unit,
+                 const struct fb_summary *sum)
 {
     struct fb_job *job = ctx;
     struct fb_ledger_counts counts;
@@ -444,19 +385,10 @@ job_unit_done(void *ctx, const struct fb_unit *unit,
 }
 
 void
-fb_job_source(struct fb_job *job, struct fb_source_ops *ops)
+fb_job_report(const void *arg, FILE *out)
 {
-    memset(ops, 0, sizeof(*ops));
-    ops->next_unit = job_next_unit;
-    ops->job = job_range;
-    ops->range_done = job_range_done;
-    ops->unit_done = job_unit_done;
-    ops->ctx = job;
-}
+    const struct fb_job *job = arg;
 
-void
-fb_job_print_hours(const struct fb_job *job, FILE *out)
-{
     for (size_t i = 0; i < job->n_hours; i++) {
         const struct hour_run *h = &job->hours[i];
 
@@ -474,7 +406,7 @@ fb_job_print_hours(const struct fb_job *job, FILE *out)
 }
 
 int
-fb_job_summary_json(const void *arg, void *json_object)
+fb_job_report_json(const void *arg, void *json_object)
 {
     const struct fb_job *job = arg;
     json_t *arr = json_array();
@@ -502,9 +434,10 @@ fb_job_summary_json(const void *arg, void *json_object)
 }
 
 void
-fb_job_close(struct fb_job *job, int exit_code)
+fb_job_close(void *arg)
 {
-    (void)exit_code;
+    struct fb_job *job = arg;
+
     if (job == NULL)
         return;
     if (job->planned)

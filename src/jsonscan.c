@@ -155,7 +155,9 @@ utf8_seq(const unsigned char *p, const unsigned char *end)
 }
 
 /* Scans the string whose opening quote is at p.  Returns the byte after
- * the closing quote, or NULL after fail(). */
+ * the closing quote, or NULL after fail().  Longer than the 80 lines we
+ * allow a function, on purpose: every byte of every NDJSON line passes
+ * through this loop, and the escape cases inline keep it free of calls. */
 static const char *
 scan_string(struct fb_json_lexer *lx, const char *p, bool *escaped)
 {
@@ -680,8 +682,9 @@ token_type(enum fb_json_tok k)
     }
 }
 
-const char *
-fb_json_type_name(enum fb_json_type type)
+/* "object", "array", ...: what a document was instead of an object. */
+static const char *
+type_name(enum fb_json_type type)
 {
     switch (type) {
     case FB_JSON_OBJECT:
@@ -739,7 +742,7 @@ fb_json_validate_object(const char *s, size_t len, char *err, size_t errlen)
     if (k != FB_JTOK_BEGIN_OBJECT) {
         if (errlen > 0)
             snprintf(err, errlen, "not a JSON object: found %s",
-                     fb_json_type_name(token_type(k)));
+                     type_name(token_type(k)));
         return -1;
     }
     do {
@@ -814,7 +817,7 @@ fb_json_find(const char *s, size_t len, const char *path,
     if (k != FB_JTOK_BEGIN_OBJECT) {
         if (errlen > 0)
             snprintf(err, errlen, "not a JSON object: found %s",
-                     fb_json_type_name(token_type(k)));
+                     type_name(token_type(k)));
         return -1;
     }
     for (;;) {

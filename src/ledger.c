@@ -19,8 +19,8 @@
 
 #include <libpq-fe.h>
 
-#include "forkbulk/pgutil.h"
 #include "forkbulk/hours.h"
+#include "forkbulk/pg_conn.h"
 #include "forkbulk/version.h"
 
 #define IDENT_MAX 63 /* PostgreSQL's NAMEDATALEN - 1 */
@@ -50,40 +50,21 @@ fb_ledger_status_name(enum fb_run_status status)
     return status_names[status];
 }
 
-/* err = "<what>: <PostgreSQL's message>", on one line. */
-static void
-pg_error(PGconn *conn, const PGresult *res, const char *what, char *err,
-         size_t errlen)
-{
-    const char *msg = NULL;
-
-    if (res != NULL)
-        msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-    if (msg == NULL)
-        msg = PQerrorMessage(conn);
-    snprintf(err, errlen, "%s: %s", what, msg);
-    fb_pg_flatten(err);
-}
-
-/* Quotes name with PQescapeIdentifier into out (bounded). */
+/* One quoted name into a field of l; 0 or -1 with err set. */
 static int
-quote_ident(PGconn *conn, const char *name, char *out, size_t cap, char *err,
-            size_t errlen)
+quote_into(struct fb_ledger *l, const char *schema, const char *name, char *out,
+           size_t cap, char *err, size_t errlen)
 {
-    char *q = PQescapeIdentifier(conn, name, strlen(name));
+    char *q = NULL;
     int rc = -1;
 
-    if (q == NULL) {
-        pg_error(conn, NULL, "cannot quote a ledger name", err, errlen);
-        goto out;
-    }
-    if ((size_t)snprintf(out, cap, "%s", q) >= cap) {
+    if (fb_pg_quote_name(l->conn, schema, name, &q, err, errlen) != 0)
+        return -1;
+    if ((size_t)snprintf(out, cap, "%s", q) >= cap)
         snprintf(err, errlen, "ledger name \"%s\" is too long", name);
-        goto out;
-    }
-    rc = 0;
-out:
-    PQfreemem(q);
+    else
+        rc = 0;
+    free(q);
     return rc;
 }
 
@@ -93,10 +74,7 @@ static int
 make_names(struct fb_ledger *l, const char *schema, const char *table,
            char *err, size_t errlen)
 {
-    char qschema[QIDENT_MAX] = "";
-    char qname[QIDENT_MAX];
     char name[IDENT_MAX + 1];
-    int has_schema = schema != NULL && schema[0] != '\0';
 
     if (strlen(table) > FB_LEDGER_TABLE_MAX) {
         snprintf(err, errlen,
@@ -104,26 +82,21 @@ make_names(struct fb_ledger *l, const char *schema, const char *table,
                  FB_LEDGER_TABLE_MAX);
         return -1;
     }
-    if (has_schema && strlen(schema) > IDENT_MAX) {
+    if (schema != NULL && strlen(schema) > IDENT_MAX) {
         snprintf(err, errlen,
                  "ledger schema name \"%s\" is longer than %d bytes", schema,
                  IDENT_MAX);
         return -1;
     }
-    if (has_schema && quote_ident(l->conn, schema, qschema, sizeof(qschema),
-                                  err, errlen) != 0)
+    if (quote_into(l, schema, table, l->runs, sizeof(l->runs), err, errlen) !=
+        0)
         return -1;
-    if (quote_ident(l->conn, table, qname, sizeof(qname), err, errlen) != 0)
-        return -1;
-    snprintf(l->runs, sizeof(l->runs), "%s%s%s", qschema, has_schema ? "." : "",
-             qname);
     snprintf(name, sizeof(name), "%s_ranges", table);
-    if (quote_ident(l->conn, name, qname, sizeof(qname), err, errlen) != 0)
+    if (quote_into(l, schema, name, l->ranges, sizeof(l->ranges), err,
+                   errlen) != 0)
         return -1;
-    snprintf(l->ranges, sizeof(l->ranges), "%s%s%s", qschema,
-             has_schema ? "." : "", qname);
     snprintf(name, sizeof(name), "%s_hours", table);
-    return quote_ident(l->conn, name, l->index, sizeof(l->index), err, errlen);
+    return quote_into(l, NULL, name, l->index, sizeof(l->index), err, errlen);
 }
 
 /* Creates the tables if needed, one DDL transaction at a time. */
@@ -131,9 +104,7 @@ static int
 create_tables(struct fb_ledger *l, char *err, size_t errlen)
 {
     char sql[SQL_MAX];
-    PGresult *res = NULL;
     int n = 0;
-    int rc = -1;
 
     n = snprintf(
         sql, sizeof(sql),
@@ -170,32 +141,34 @@ create_tables(struct fb_ledger *l, char *err, size_t errlen)
         l->runs, l->index, l->runs, l->ranges, l->runs);
     if (n < 0 || (size_t)n >= sizeof(sql)) {
         snprintf(err, errlen, "ledger DDL does not fit");
-        goto out;
+        return -1;
     }
-    res = PQexec(l->conn, sql);
-    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-        pg_error(l->conn, res, "cannot create the ledger tables", err, errlen);
-        PQclear(res);
+    if (fb_pg_exec(l->conn, sql, NULL, PGRES_COMMAND_OK,
+                   "cannot create the ledger tables", NULL, err, errlen) != 0) {
+        char ignored[128];
+
         /* Leave no aborted transaction behind on the connection. */
-        res = PQexec(l->conn, "ROLLBACK");
-        goto out;
+        (void)fb_pg_exec(l->conn, "ROLLBACK", NULL, PGRES_COMMAND_OK,
+                         "rollback", NULL, ignored, sizeof(ignored));
+        return -1;
     }
-    rc = 0;
-out:
-    PQclear(res);
-    return rc;
+    return 0;
 }
 
 int
-fb_ledger_open(const char *conninfo, const char *schema, const char *table,
+fb_ledger_open(const struct fb_pg_target *pg, const char *qualified,
                struct fb_ledger **out, char *err, size_t errlen)
 {
     struct fb_ledger *l = NULL;
+    char *schema = NULL;
+    const char *table = NULL;
     int rc = -1;
 
     *out = NULL;
-    if (table == NULL || table[0] == '\0')
-        table = FB_LEDGER_TABLE;
+    if (qualified == NULL || qualified[0] == '\0')
+        qualified = FB_LEDGER_TABLE;
+    if (fb_pg_split_table(qualified, &schema, &table, err, errlen) != 0)
+        goto out;
     l = calloc(1, sizeof(*l));
     if (l == NULL) {
         snprintf(err, errlen, "out of memory");
@@ -204,22 +177,16 @@ fb_ledger_open(const char *conninfo, const char *schema, const char *table,
     if (gethostname(l->host, sizeof(l->host)) != 0)
         snprintf(l->host, sizeof(l->host), "unknown");
     l->host[sizeof(l->host) - 1] = '\0';
-    l->conn = PQconnectdb(conninfo != NULL ? conninfo : "");
-    if (l->conn == NULL) {
-        snprintf(err, errlen, "cannot connect to the ledger: out of memory");
-        goto out;
-    }
-    if (PQstatus(l->conn) != CONNECTION_OK) {
-        pg_error(l->conn, NULL, "cannot connect to the ledger", err, errlen);
-        goto out;
-    }
-    if (make_names(l, schema, table, err, errlen) != 0 ||
+    if (fb_pg_connect(pg, NULL, NULL, "cannot connect to the ledger", &l->conn,
+                      err, errlen) != 0 ||
+        make_names(l, schema, table, err, errlen) != 0 ||
         create_tables(l, err, errlen) != 0)
         goto out;
     *out = l;
     l = NULL;
     rc = 0;
 out:
+    free(schema);
     fb_ledger_close(l);
     return rc;
 }
@@ -234,20 +201,17 @@ fb_ledger_close(struct fb_ledger *l)
     free(l);
 }
 
-/* Runs sql with text parameters; the result must have status want. */
+/* Runs sql with text parameters; the result must have status want.
+ * NULL with err set if it does not. */
 static PGresult *
 exec_params(struct fb_ledger *l, const char *sql, int nparams,
-            const char *const *params, ExecStatusType want, const char *what,
+            const char *const *values, ExecStatusType want, const char *what,
             char *err, size_t errlen)
 {
-    PGresult *res =
-        PQexecParams(l->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+    struct fb_pg_params params = {nparams, values, NULL};
+    PGresult *res = NULL;
 
-    if (PQresultStatus(res) != want) {
-        pg_error(l->conn, res, what, err, errlen);
-        PQclear(res);
-        return NULL;
-    }
+    (void)fb_pg_exec(l->conn, sql, &params, want, what, &res, err, errlen);
     return res;
 }
 

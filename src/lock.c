@@ -19,7 +19,7 @@
 #include <libpq-fe.h>
 
 #include "forkbulk/log.h"
-#include "forkbulk/pgutil.h"
+#include "forkbulk/pg_conn.h"
 #include "forkbulk/status.h"
 
 #define HOST_MAX 256
@@ -36,7 +36,9 @@ struct holder {
 struct fb_lock {
     int fd;         /* lock file, or -1 */
     PGconn *conn;   /* advisory-lock session, or NULL */
-    char *conninfo; /* to take the advisory lock again (fb_lock_check) */
+    char *conninfo; /* to take the advisory lock again (fb_lock_check);
+                     * NULL: no advisory lock was asked for */
+    char *password; /* NULL: libpq's own */
     char job[JOB_MAX + 1];
     struct holder self;
 };
@@ -190,7 +192,8 @@ describe_pg_holder(PGconn *conn, const char *job, int64_t key, char *err,
         " AND l.classid = $1::oid AND l.objid = $2::oid AND l.objsubid = 1"
         " LIMIT 1";
     char hi[16], lo[16];
-    const char *params[2] = {hi, lo};
+    const char *vals[2] = {hi, lo};
+    struct fb_pg_params params = {2, vals, NULL};
     char app[HOLDER_MAX];
     char backend[32];
     char since[64];
@@ -200,8 +203,9 @@ describe_pg_holder(PGconn *conn, const char *job, int64_t key, char *err,
 
     snprintf(hi, sizeof(hi), "%" PRIu32, (uint32_t)((uint64_t)key >> 32));
     snprintf(lo, sizeof(lo), "%" PRIu32, (uint32_t)((uint64_t)key));
-    res = PQexecParams(conn, sql, 2, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+    if (fb_pg_exec(conn, sql, &params, PGRES_TUPLES_OK, "lock holder", &res,
+                   err, errlen) != 0 ||
+        PQntuples(res) != 1) {
         snprintf(err, errlen,
                  "job \"%s\" is already running: another session holds "
                  "PostgreSQL advisory lock %" PRId64
@@ -232,58 +236,32 @@ out:
     PQclear(res);
 }
 
-static void
-query_error(PGconn *conn, char *err, size_t errlen)
-{
-    char msg[HOLDER_MAX];
-
-    snprintf(msg, sizeof(msg), "%s", PQerrorMessage(conn));
-    fb_pg_flatten(msg);
-    snprintf(err, errlen, "cannot take the job lock in PostgreSQL: %s", msg);
-}
-
 /* The advisory-lock half.  Returns an exit code; *connp holds the lock. */
 static int
-lock_pg(const char *job, const char *conninfo, const struct holder *self,
-        PGconn **connp, char *err, size_t errlen)
+lock_pg(const char *job, const struct fb_pg_target *pg,
+        const struct holder *self, PGconn **connp, char *err, size_t errlen)
 {
     char app[HOLDER_MAX];
     char keytext[32];
-    const char *param[1] = {NULL};
+    const char *vals[1] = {keytext};
+    struct fb_pg_params params = {1, vals, NULL};
     int64_t key = fb_lock_key(job);
     PGconn *conn = NULL;
     PGresult *res = NULL;
-    char msg[HOLDER_MAX];
     int rc = FB_EXIT_UNAVAILABLE;
 
-    conn = PQconnectdb(conninfo);
-    if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
-        snprintf(msg, sizeof(msg), "%s",
-                 conn != NULL ? PQerrorMessage(conn) : "out of memory");
-        fb_pg_flatten(msg);
-        snprintf(err, errlen,
-                 "cannot connect to PostgreSQL for the job lock: %s", msg);
-        goto out;
-    }
     /* Visible to every user in pg_stat_activity, unlike client_addr. */
     snprintf(app, sizeof(app), "forkbulk %ld %s %s", self->pid, self->start,
              self->host);
-    param[0] = app;
-    res = PQexecParams(conn, "SELECT set_config('application_name', $1, false)",
-                       1, NULL, param, NULL, NULL, 0);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        query_error(conn, err, errlen);
+    if (fb_pg_connect(pg, app, NULL,
+                      "cannot connect to PostgreSQL for the job lock", &conn,
+                      err, errlen) != 0)
         goto out;
-    }
-    PQclear(res);
     snprintf(keytext, sizeof(keytext), "%" PRId64, key);
-    param[0] = keytext;
-    res = PQexecParams(conn, "SELECT pg_try_advisory_lock($1::bigint)", 1, NULL,
-                       param, NULL, NULL, 0);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-        query_error(conn, err, errlen);
+    if (fb_pg_exec(conn, "SELECT pg_try_advisory_lock($1::bigint)", &params,
+                   PGRES_TUPLES_OK, "cannot take the job lock in PostgreSQL",
+                   &res, err, errlen) != 0)
         goto out;
-    }
     if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
         describe_pg_holder(conn, job, key, err, errlen);
         rc = FB_EXIT_TEMPFAIL;
@@ -294,14 +272,23 @@ lock_pg(const char *job, const char *conninfo, const struct holder *self,
     rc = FB_EXIT_OK;
 out:
     PQclear(res);
-    if (conn != NULL)
-        PQfinish(conn);
+    PQfinish(conn);
     return rc;
 }
 
+/* The advisory lock's session as fb_lock_acquire() was given it. */
+static int
+relock_pg(struct fb_lock *l, char *err, size_t errlen)
+{
+    struct fb_pg_target pg = {l->conninfo, l->password};
+
+    return lock_pg(l->job, &pg, &l->self, &l->conn, err, errlen);
+}
+
 int
-fb_lock_acquire(const char *job, const char *path, const char *conninfo,
-                struct fb_lock **out, char *err, size_t errlen)
+fb_lock_acquire(const char *job, const char *path,
+                const struct fb_pg_target *pg, struct fb_lock **out, char *err,
+                size_t errlen)
 {
     struct fb_lock *l = NULL;
     int rc = FB_EXIT_CONFIG;
@@ -311,7 +298,7 @@ fb_lock_acquire(const char *job, const char *path, const char *conninfo,
         snprintf(err, errlen, "the job name must be 1 to %d bytes", JOB_MAX);
         goto out;
     }
-    if ((path == NULL || path[0] == '\0') && conninfo == NULL) {
+    if ((path == NULL || path[0] == '\0') && pg == NULL) {
         snprintf(err, errlen,
                  "job \"%s\": no lock file and no PostgreSQL lock: refusing "
                  "to run unlocked",
@@ -332,13 +319,16 @@ fb_lock_acquire(const char *job, const char *path, const char *conninfo,
         if (rc != FB_EXIT_OK)
             goto out;
     }
-    if (conninfo != NULL) {
+    if (pg != NULL) {
         rc = FB_EXIT_OSERR;
-        if ((l->conninfo = strdup(conninfo)) == NULL) {
+        l->conninfo = strdup(pg->conninfo != NULL ? pg->conninfo : "");
+        l->password = pg->password != NULL ? strdup(pg->password) : NULL;
+        if (l->conninfo == NULL ||
+            (pg->password != NULL && l->password == NULL)) {
             snprintf(err, errlen, "out of memory");
             goto out;
         }
-        rc = lock_pg(job, conninfo, &l->self, &l->conn, err, errlen);
+        rc = relock_pg(l, err, errlen);
         if (rc != FB_EXIT_OK)
             goto out;
     }
@@ -353,23 +343,17 @@ out:
 int
 fb_lock_check(struct fb_lock *l, char *err, size_t errlen)
 {
-    PGresult *res = NULL;
-    bool alive;
     int rc;
 
     if (l == NULL || l->conninfo == NULL)
         return FB_EXIT_OK;
-    if (l->conn != NULL && PQstatus(l->conn) == CONNECTION_OK) {
-        res = PQexec(l->conn, "SELECT 1");
-        alive = PQresultStatus(res) == PGRES_TUPLES_OK;
-        PQclear(res);
-        if (alive)
-            return FB_EXIT_OK; /* same session: it still holds the lock */
-    }
-    if (l->conn != NULL)
-        PQfinish(l->conn);
+    if (l->conn != NULL && PQstatus(l->conn) == CONNECTION_OK &&
+        fb_pg_exec(l->conn, "SELECT 1", NULL, PGRES_TUPLES_OK, "lock session",
+                   NULL, err, errlen) == 0)
+        return FB_EXIT_OK; /* same session: it still holds the lock */
+    PQfinish(l->conn);
     l->conn = NULL;
-    rc = lock_pg(l->job, l->conninfo, &l->self, &l->conn, err, errlen);
+    rc = relock_pg(l, err, errlen);
     if (rc == FB_EXIT_OK)
         fb_warn("job \"%s\": the PostgreSQL session holding its advisory "
                 "lock was lost; the lock is taken again",
@@ -390,6 +374,7 @@ fb_lock_release(struct fb_lock *l)
     if (l == NULL)
         return;
     free(l->conninfo);
+    free(l->password);
     if (l->conn != NULL)
         PQfinish(l->conn); /* ends the session: the advisory lock goes */
     if (l->fd >= 0) {
@@ -400,32 +385,5 @@ fb_lock_release(struct fb_lock *l)
         }
         close(l->fd);
     }
-    free(l);
-}
-
-void
-fb_lock_child_detach(struct fb_lock *l)
-{
-    int null = -1;
-
-    if (l == NULL)
-        return;
-    if (l->conn != NULL) {
-        /* PQfinish would send Terminate on the parent's session; point
-         * the child's copy of the socket at /dev/null first, so the
-         * message and the close go nowhere. */
-        null = open("/dev/null", O_RDWR | O_CLOEXEC);
-        if (null >= 0 && PQsocket(l->conn) >= 0 &&
-            dup2(null, PQsocket(l->conn)) >= 0)
-            PQfinish(l->conn);
-        else if (PQsocket(l->conn) >= 0)
-            close(PQsocket(l->conn)); /* leak the PGconn, keep the lock */
-        if (null >= 0)
-            close(null);
-    }
-    /* Closing a copy does not release a flock held by the parent's copy. */
-    if (l->fd >= 0)
-        close(l->fd);
-    free(l->conninfo);
     free(l);
 }

@@ -36,12 +36,6 @@ fb_log_set_level(enum fb_log_level level)
     log_level = level;
 }
 
-enum fb_log_level
-fb_log_get_level(void)
-{
-    return log_level;
-}
-
 int
 fb_log_fd(void)
 {

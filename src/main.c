@@ -1,6 +1,6 @@
 /*
  * main.c
- *    forkbulk entry point: options, logging, the run, the summary.
+ *    forkbulk entry point: options, logging, libcurl, then the run.
  */
 #include <curl/curl.h>
 #include <errno.h>
@@ -9,12 +9,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "forkbulk/job.h"
 #include "forkbulk/log.h"
 #include "forkbulk/options.h"
+#include "forkbulk/run.h"
 #include "forkbulk/status.h"
-#include "forkbulk/summary.h"
-#include "forkbulk/supervisor.h"
 
 /*
  * Under cron, fds 0-2 may be closed; a file opened later would then become
@@ -37,9 +35,6 @@ int
 main(int argc, char **argv)
 {
     struct fb_options opts;
-    struct fb_summary summary;
-    struct fb_source_ops source;
-    struct fb_job *job = NULL;
     int rc;
 
     ensure_std_fds();
@@ -63,30 +58,7 @@ main(int argc, char **argv)
         fb_options_free(&opts);
         return FB_EXIT_SOFTWARE;
     }
-    if (fb_options_pg(&opts)) {
-        rc = fb_job_open(&opts, &job);
-        if (rc != 0)
-            goto out;
-        fb_job_source(job, &source);
-    } else {
-        fb_file_source(&opts, &source);
-    }
-    rc = fb_supervisor_run(&opts, &source, &summary);
-    if (opts.verbosity > 0 || rc != FB_EXIT_OK) {
-        fb_summary_print(&summary, &opts, stderr);
-        if (job != NULL)
-            fb_job_print_hours(job, stderr);
-    }
-    if (opts.summary_json != NULL &&
-        fb_summary_write_json(&summary, &opts, opts.summary_json,
-                              job != NULL ? fb_job_summary_json : NULL,
-                              job) < 0) {
-        fb_error("cannot write summary %s: %s", opts.summary_json,
-                 strerror(errno));
-        rc = fb_exit_worse(rc, FB_EXIT_IOERR);
-    }
-out:
-    fb_job_close(job, rc);
+    rc = fb_run(&opts);
     curl_global_cleanup();
     fb_options_free(&opts);
     return rc;

@@ -67,9 +67,9 @@ fb_msg_encode(const struct fb_msg *msg, unsigned char frame[FB_MSG_SIZE])
 
     *p++ = FB_PROTO_VERSION;
     *p++ = msg->type;
-    *p++ = msg->split;
+    *p++ = msg->kind;
     *p++ = 0;
-    p = put_u32(p, msg->job_id);
+    p = put_u32(p, msg->range_id);
     p = put_u64(p, msg->lo);
     p = put_u64(p, msg->hi);
     p = put_u32(p, (uint32_t)msg->status);
@@ -96,13 +96,13 @@ fb_msg_decode(const unsigned char frame[FB_MSG_SIZE], struct fb_msg *msg)
 
     if (p[0] != FB_PROTO_VERSION)
         return -1;
-    if (p[1] < FB_MSG_JOB || p[1] > FB_MSG_PROGRESS)
+    if (p[1] < FB_MSG_RANGE || p[1] > FB_MSG_PROGRESS)
         return -1;
     memset(msg, 0, sizeof(*msg));
     msg->type = p[1];
-    msg->split = p[2];
+    msg->kind = p[2];
     p += 4;
-    p = get_u32(p, &msg->job_id);
+    p = get_u32(p, &msg->range_id);
     p = get_u64(p, &msg->lo);
     p = get_u64(p, &msg->hi);
     p = get_u32(p, &status);

@@ -7,6 +7,8 @@
  */
 #include "forkbulk/status.h"
 
+#include <signal.h>
+
 struct exit_code {
     int code;
     /* When several things went wrong, the run reports the highest rank:
@@ -85,4 +87,10 @@ fb_exit_print_help(FILE *out)
     fprintf(out, "Exit codes:\n");
     for (size_t i = 0; i < N_EXIT_CODES; i++)
         fprintf(out, "%4d  %s\n", exit_codes[i].code, exit_codes[i].help);
+}
+
+int
+fb_exit_for_signal(int signo)
+{
+    return signo == SIGINT ? FB_EXIT_SIGINT : FB_EXIT_SIGTERM;
 }

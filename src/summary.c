@@ -11,14 +11,6 @@
 
 #include "forkbulk/status.h"
 
-static const char *
-source_name(const struct fb_options *opts)
-{
-    if (opts->input != NULL)
-        return opts->input;
-    return opts->table != NULL ? opts->table : "query";
-}
-
 static double
 docs_per_second(const struct fb_summary *s)
 {
@@ -27,7 +19,7 @@ docs_per_second(const struct fb_summary *s)
 
 void
 fb_summary_print(const struct fb_summary *s, const struct fb_options *opts,
-                 FILE *out)
+                 const char *source, FILE *out)
 {
     const struct fb_counts *c = &s->counts;
 
@@ -45,8 +37,7 @@ fb_summary_print(const struct fb_summary *s, const struct fb_options *opts,
         "  time           %.2f s, %.0f docs/s\n"
         "  peak RSS       parent %.1f MB, largest worker %.1f MB\n"
         "  exit           %d (%s)\n",
-        source_name(opts),
-        opts->index != NULL ? opts->index : opts->index_pattern,
+        source, opts->index != NULL ? opts->index : opts->index_pattern,
         s->cluster[0] ? s->cluster : "no cluster", (unsigned long long)c->read,
         (unsigned long long)c->loaded, (unsigned long long)c->rejected,
         c->rejected && opts->reject_file ? " (see " : "",
@@ -63,8 +54,8 @@ fb_summary_print(const struct fb_summary *s, const struct fb_options *opts,
 
 int
 fb_summary_write_json(const struct fb_summary *s, const struct fb_options *opts,
-                      const char *path, fb_summary_extra_fn extra,
-                      const void *arg)
+                      const char *source, const char *path,
+                      fb_summary_extra_fn extra, const void *arg)
 {
     const struct fb_counts *c = &s->counts;
     char tmp[4096];
@@ -74,7 +65,7 @@ fb_summary_write_json(const struct fb_summary *s, const struct fb_options *opts,
     o = json_pack(
         "{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
         "s:I, s:f, s:f, s:I, s:I, s:i, s:s}",
-        "input", source_name(opts), "index",
+        "input", source, "index",
         opts->index != NULL ? opts->index : opts->index_pattern, "cluster",
         s->cluster, "read", (json_int_t)c->read, "loaded",
         (json_int_t)c->loaded, "rejected", (json_int_t)c->rejected, "conflicts",

@@ -27,20 +27,17 @@
 #include <unistd.h>
 
 #include "forkbulk/clock.h"
-#include "forkbulk/es.h"
 #include "forkbulk/log.h"
-#include "forkbulk/rejects.h"
 #include "forkbulk/status.h"
-#include "forkbulk/worker.h"
 
-enum job_state {
-    JOB_PENDING,
-    JOB_RUNNING,
-    JOB_DONE,
-    JOB_FAILED,
+enum range_state {
+    RANGE_PENDING,
+    RANGE_RUNNING,
+    RANGE_DONE,
+    RANGE_FAILED,
 };
 
-struct job {
+struct range {
     uint64_t lo, hi;
     uint64_t rejects_done; /* reject lines already written (PROGRESS) */
     uint8_t state;
@@ -51,7 +48,7 @@ struct slot {
     pid_t pid;             /* 0: no process */
     int cmd_fd;            /* parent -> worker; -1 once closed ("stop") */
     int res_fd;            /* worker -> parent; -1 once EOF */
-    int64_t job;           /* index of the range it holds, or -1 */
+    int64_t range;         /* index of the range it holds, or -1 */
     double seen;           /* when it last showed progress (monotonic s) */
     struct fb_counts live; /* its current range so far (PROGRESS) */
     bool stall_kill;       /* killed for making no progress */
@@ -59,14 +56,16 @@ struct slot {
 
 struct supervisor {
     const struct fb_options *opts;
-    const struct fb_source_ops *src;
+    const struct fb_source *src;
+    void *plan; /* the source's parent side */
+    const struct fb_supervisor_hooks *hooks;
     struct fb_unit unit;    /* the unit being loaded */
     struct fb_summary usum; /* its summary */
-    struct job *jobs;       /* its ranges */
+    struct range *ranges;   /* its ranges */
     struct slot *slots;
     int n_slots;
-    uint64_t next_job;       /* jobs before this were dispatched once */
-    uint64_t requeued;       /* pending jobs below next_job */
+    uint64_t next_range;     /* ranges before this were dispatched once */
+    uint64_t requeued;       /* pending ranges below next_range */
     uint64_t idle_deaths;    /* workers that died holding nothing */
     bool stopping;           /* no more dispatching */
     bool draining;           /* no more units: idle workers may exit */
@@ -179,7 +178,7 @@ run_child(struct supervisor *sv, int self, int cmd_fd, int res_fd, pid_t parent)
 
     snprintf(role, sizeof(role), "worker %d", self);
     fb_log_set_role(role);
-    code = fb_worker_main(sv->opts, cmd_fd, res_fd);
+    code = sv->hooks->worker_main(sv->hooks->arg, cmd_fd, res_fd);
     _exit(code);
 }
 
@@ -218,7 +217,7 @@ spawn(struct supervisor *sv, int i)
     s->pid = pid;
     s->cmd_fd = cmd[1];
     s->res_fd = res[0];
-    s->job = -1;
+    s->range = -1;
     s->seen = fb_monotonic_seconds();
     s->stall_kill = false;
     fb_debug("started worker %d (pid %ld)", i, (long)pid);
@@ -229,37 +228,37 @@ fail:
 }
 
 static bool
-job_pending(const struct supervisor *sv)
+range_pending(const struct supervisor *sv)
 {
-    return sv->requeued > 0 || sv->next_job < sv->unit.n_ranges;
+    return sv->requeued > 0 || sv->next_range < sv->unit.n_ranges;
 }
 
 /* Ranges of the current unit not yet done or given up. */
 static bool
 unit_busy(const struct supervisor *sv)
 {
-    if (job_pending(sv))
+    if (range_pending(sv))
         return true;
     for (int i = 0; i < sv->n_slots; i++)
-        if (sv->slots[i].pid > 0 && sv->slots[i].job >= 0)
+        if (sv->slots[i].pid > 0 && sv->slots[i].range >= 0)
             return true;
     return false;
 }
 
 /* The next range to hand out: re-queued ones first, then in order. */
 static int64_t
-take_job(struct supervisor *sv)
+take_range(struct supervisor *sv)
 {
     if (sv->requeued > 0) {
-        for (uint64_t j = 0; j < sv->next_job; j++) {
-            if (sv->jobs[j].state == JOB_PENDING) {
+        for (uint64_t j = 0; j < sv->next_range; j++) {
+            if (sv->ranges[j].state == RANGE_PENDING) {
                 sv->requeued--;
                 return (int64_t)j;
             }
         }
     }
-    if (sv->next_job < sv->unit.n_ranges)
-        return (int64_t)sv->next_job++;
+    if (sv->next_range < sv->unit.n_ranges)
+        return (int64_t)sv->next_range++;
     return -1;
 }
 
@@ -278,32 +277,32 @@ dispatch(struct supervisor *sv)
         struct fb_msg msg;
         int64_t j;
 
-        if (s->pid == 0 || s->job >= 0 || s->cmd_fd < 0)
+        if (s->pid == 0 || s->range >= 0 || s->cmd_fd < 0)
             continue;
         if (sv->stopping || sv->draining) {
             stop_worker(s);
             continue;
         }
-        if (!job_pending(sv))
+        if (!range_pending(sv))
             continue; /* idle until the next unit */
-        j = take_job(sv);
+        j = take_range(sv);
         memset(&msg, 0, sizeof(msg));
-        msg.type = FB_MSG_JOB;
-        msg.job_id = (uint32_t)j;
+        msg.type = FB_MSG_RANGE;
+        msg.range_id = (uint32_t)j;
         snprintf(msg.index, sizeof(msg.index), "%s", sv->unit.index);
-        sv->src->job(sv->src->ctx, (uint64_t)j, &msg);
-        msg.rejects_done = sv->jobs[j].rejects_done;
-        sv->jobs[j].lo = msg.lo;
-        sv->jobs[j].hi = msg.hi;
+        sv->src->range(sv->plan, (uint64_t)j, &msg);
+        msg.rejects_done = sv->ranges[j].rejects_done;
+        sv->ranges[j].lo = msg.lo;
+        sv->ranges[j].hi = msg.hi;
         if (fb_msg_send(s->cmd_fd, &msg) < 0) {
             /* It died; its EOF will be seen on the result pipe. */
-            sv->jobs[j].state = JOB_PENDING;
+            sv->ranges[j].state = RANGE_PENDING;
             sv->requeued++;
             stop_worker(s);
             continue;
         }
-        sv->jobs[j].state = JOB_RUNNING;
-        s->job = j;
+        sv->ranges[j].state = RANGE_RUNNING;
+        s->range = j;
         s->seen = fb_monotonic_seconds();
         memset(&s->live, 0, sizeof(s->live));
         fb_debug("range %lld [%llu, %llu) -> worker %d", (long long)j,
@@ -350,47 +349,50 @@ static void
 on_progress(struct supervisor *sv, int i, const struct fb_msg *msg)
 {
     struct slot *s = &sv->slots[i];
-    struct job *job;
+    struct range *range;
 
-    if (s->job < 0 || (uint32_t)s->job != msg->job_id)
+    if (s->range < 0 || (uint32_t)s->range != msg->range_id)
         return; /* stale: the range was finished or taken back */
-    job = &sv->jobs[s->job];
+    range = &sv->ranges[s->range];
     s->live = msg->counts;
-    if (msg->counts.rejected > job->rejects_done)
-        job->rejects_done = msg->counts.rejected;
+    if (msg->counts.rejected > range->rejects_done)
+        range->rejects_done = msg->counts.rejected;
 }
 
 static void
 on_done(struct supervisor *sv, int i, const struct fb_msg *msg)
 {
     struct slot *s = &sv->slots[i];
-    struct job *job;
+    struct range *range;
 
-    if (s->job < 0 || (uint32_t)s->job != msg->job_id) {
-        fb_error("worker %d reported range %u it does not hold", i,
-                 msg->job_id);
+    if (s->range < 0 || (uint32_t)s->range != msg->range_id) {
+        fb_error("worker %d reported range %u it does not hold; killing it", i,
+                 msg->range_id);
+        /* It cannot be trusted with the range it does hold either. */
+        kill(s->pid, SIGKILL);
         sv->status = fb_exit_worse(sv->status, FB_EXIT_SOFTWARE);
         begin_stop(sv, "protocol error");
         return;
     }
-    job = &sv->jobs[s->job];
+    range = &sv->ranges[s->range];
     add_counts(&sv->usum.counts, &msg->counts);
     memset(&s->live, 0, sizeof(s->live));
     if (sv->src->range_done != NULL)
-        sv->src->range_done(sv->src->ctx, (uint64_t)s->job, msg);
-    s->job = -1;
+        sv->src->range_done(sv->plan, (uint64_t)s->range, msg);
+    s->range = -1;
     if (msg->status == FB_EXIT_OK || msg->status == FB_EXIT_DATAERR) {
-        job->state = JOB_DONE;
+        range->state = RANGE_DONE;
         sv->usum.ranges_done++;
     } else {
         /* Interrupted, or the cluster kept failing: the range is not
          * loaded; source ids make a later run redo it without duplicates.
          */
-        job->state = JOB_FAILED;
+        range->state = RANGE_FAILED;
         if (msg->status != FB_EXIT_SIGINT && msg->status != FB_EXIT_SIGTERM) {
             fb_error("%s: range %u [%llu, %llu) failed with exit code %d",
-                     sv->unit.name, msg->job_id, (unsigned long long)job->lo,
-                     (unsigned long long)job->hi, msg->status);
+                     sv->unit.name, msg->range_id,
+                     (unsigned long long)range->lo,
+                     (unsigned long long)range->hi, msg->status);
             begin_stop(sv, "a range failed");
         }
     }
@@ -427,31 +429,32 @@ on_exit_of(struct supervisor *sv, int i)
     s->pid = 0;
     describe_exit(wstatus, how, sizeof(how));
 
-    if (s->job >= 0) {
-        struct job *job = &sv->jobs[s->job];
+    if (s->range >= 0) {
+        struct range *range = &sv->ranges[s->range];
 
-        job->deaths++;
+        range->deaths++;
         sv->usum.worker_deaths++;
         if (sv->stopping && sv->stop_signal != 0) {
-            job->state = JOB_FAILED;
-        } else if (job->deaths >= FB_MAX_JOB_DEATHS) {
+            range->state = RANGE_FAILED;
+        } else if (range->deaths >= FB_MAX_RANGE_DEATHS) {
             fb_error("worker %d %s while loading range %lld [%llu, %llu) of "
                      "%s; that range has now killed %d workers and is given "
                      "up",
-                     i, how, (long long)s->job, (unsigned long long)job->lo,
-                     (unsigned long long)job->hi, sv->unit.name, job->deaths);
-            job->state = JOB_FAILED;
+                     i, how, (long long)s->range, (unsigned long long)range->lo,
+                     (unsigned long long)range->hi, sv->unit.name,
+                     range->deaths);
+            range->state = RANGE_FAILED;
             sv->status = fb_exit_worse(sv->status, FB_EXIT_SOFTWARE);
         } else {
             fb_warn("worker %d %s while loading range %lld [%llu, %llu); "
                     "range re-queued (death %d of %d)",
-                    i, how, (long long)s->job, (unsigned long long)job->lo,
-                    (unsigned long long)job->hi, job->deaths,
-                    FB_MAX_JOB_DEATHS);
-            job->state = JOB_PENDING;
+                    i, how, (long long)s->range, (unsigned long long)range->lo,
+                    (unsigned long long)range->hi, range->deaths,
+                    FB_MAX_RANGE_DEATHS);
+            range->state = RANGE_PENDING;
             sv->requeued++;
         }
-        s->job = -1;
+        s->range = -1;
     } else if (WIFSIGNALED(wstatus) ||
                (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) != 0)) {
         fb_warn("worker %d %s while idle", i, how);
@@ -467,7 +470,7 @@ on_exit_of(struct supervisor *sv, int i)
         return;
     }
     if (!sv->stopping && !sv->draining) {
-        if (sv->idle_deaths > (uint64_t)sv->n_slots * FB_MAX_JOB_DEATHS) {
+        if (sv->idle_deaths > (uint64_t)sv->n_slots * FB_MAX_RANGE_DEATHS) {
             fb_error("workers keep dying before taking work; giving up");
             sv->status = fb_exit_worse(sv->status, FB_EXIT_SOFTWARE);
             begin_stop(sv, "workers keep dying");
@@ -570,7 +573,7 @@ check_rejects(struct supervisor *sv)
     if (sv->stopping)
         return;
     for (int i = 0; i < sv->n_slots; i++) {
-        if (sv->slots[i].pid > 0 && sv->slots[i].job >= 0) {
+        if (sv->slots[i].pid > 0 && sv->slots[i].range >= 0) {
             rejected += sv->slots[i].live.rejected;
             read += sv->slots[i].live.read;
         }
@@ -611,12 +614,12 @@ kill_stalled(struct supervisor *sv)
     for (int i = 0; i < sv->n_slots; i++) {
         struct slot *s = &sv->slots[i];
 
-        if (s->pid <= 0 || s->job < 0 || s->stall_kill ||
+        if (s->pid <= 0 || s->range < 0 || s->stall_kill ||
             (now - s->seen) * 1000 < (double)sv->opts->stall_ms)
             continue;
         fb_error("worker %d (pid %ld) made no progress for %.0f s on range "
                  "%lld of %s; killing it",
-                 i, (long)s->pid, now - s->seen, (long long)s->job,
+                 i, (long)s->pid, now - s->seen, (long long)s->range,
                  sv->unit.name);
         s->stall_kill = true;
         kill(s->pid, SIGKILL);
@@ -697,48 +700,6 @@ main_loop(struct supervisor *sv)
     return 0;
 }
 
-/* Creates (truncates) the reject file so that a failure shows at once. */
-static int
-prepare_rejects(const struct fb_options *opts)
-{
-    if (opts->reject_file == NULL)
-        return 0;
-    if (fb_rejects_create(opts->reject_file) < 0) {
-        fb_error("cannot create reject file %s: %s", opts->reject_file,
-                 strerror(errno));
-        return FB_EXIT_CANTCREAT;
-    }
-    return 0;
-}
-
-static int
-check_cluster(const struct fb_options *opts, struct fb_summary *summary)
-{
-    struct fb_es *es = fb_es_new(opts);
-    int rc;
-
-    if (es == NULL) {
-        fb_error("out of memory creating the HTTP client");
-        return FB_EXIT_OSERR;
-    }
-    rc = fb_es_check(es, summary->cluster, sizeof(summary->cluster));
-    if (rc == 0)
-        fb_info("cluster at %s is %s; %d worker(s)", opts->es_url,
-                summary->cluster, opts->workers);
-    fb_es_free(es);
-    return rc;
-}
-
-static void
-refresh_index(const struct fb_options *opts, const char *index)
-{
-    struct fb_es *es = fb_es_new(opts);
-
-    if (es != NULL && fb_es_set_index(es, index) == 0)
-        fb_es_refresh(es);
-    fb_es_free(es);
-}
-
 static void
 add_summary(struct fb_summary *to, const struct fb_summary *u)
 {
@@ -749,21 +710,50 @@ add_summary(struct fb_summary *to, const struct fb_summary *u)
     to->worker_deaths += u->worker_deaths;
 }
 
+/* The unit is over: the hooks and the source hear of it, the run's
+ * summary takes its counts. */
+static void
+end_unit(struct supervisor *sv)
+{
+    if (sv->hooks->unit_end != NULL)
+        sv->hooks->unit_end(sv->hooks->arg, &sv->unit, &sv->usum);
+    if (sv->src->unit_done != NULL)
+        sv->src->unit_done(sv->plan, &sv->unit, &sv->usum);
+    add_summary(sv->summary, &sv->usum);
+}
+
+static void
+begin_unit_summary(struct supervisor *sv)
+{
+    memset(&sv->usum, 0, sizeof(sv->usum));
+    snprintf(sv->usum.cluster, sizeof(sv->usum.cluster), "%s",
+             sv->summary->cluster);
+    sv->usum.ranges = sv->unit.n_ranges;
+}
+
+/* A unit that cannot start (unit_begin refused it) fails whole. */
+static void
+fail_unit(struct supervisor *sv, int rc)
+{
+    begin_unit_summary(sv);
+    sv->usum.ranges_failed = sv->usum.ranges;
+    sv->usum.exit_code = rc;
+    sv->status = fb_exit_worse(sv->status, rc);
+    end_unit(sv);
+}
+
 /* Loads one planned unit with the workers there are. */
 static void
 load_unit(struct supervisor *sv)
 {
     double started = fb_monotonic_seconds();
 
-    memset(&sv->usum, 0, sizeof(sv->usum));
-    snprintf(sv->usum.cluster, sizeof(sv->usum.cluster), "%s",
-             sv->summary->cluster);
-    sv->usum.ranges = sv->unit.n_ranges;
-    sv->next_job = 0;
+    begin_unit_summary(sv);
+    sv->next_range = 0;
     sv->requeued = 0;
-    sv->jobs =
-        calloc(sv->unit.n_ranges ? sv->unit.n_ranges : 1, sizeof(*sv->jobs));
-    if (sv->jobs == NULL) {
+    sv->ranges =
+        calloc(sv->unit.n_ranges ? sv->unit.n_ranges : 1, sizeof(*sv->ranges));
+    if (sv->ranges == NULL) {
         sv->status = fb_exit_worse(sv->status, FB_EXIT_OSERR);
         begin_stop(sv, "out of memory");
         return;
@@ -777,18 +767,39 @@ load_unit(struct supervisor *sv)
     /* Every range not loaded to its end failed: given up, interrupted,
      * or never dispatched because the run stopped early. */
     sv->usum.ranges_failed = sv->usum.ranges - sv->usum.ranges_done;
-
-    if (sv->stop_signal == 0 && sv->opts->refresh && sv->usum.ranges_done > 0)
-        refresh_index(sv->opts, sv->unit.index);
     sv->usum.seconds = fb_monotonic_seconds() - started;
     sv->usum.exit_code = sv->usum.ranges_failed > 0     ? sv->status
                          : sv->usum.counts.rejected > 0 ? FB_EXIT_DATAERR
                                                         : FB_EXIT_OK;
-    if (sv->src->unit_done != NULL)
-        sv->src->unit_done(sv->src->ctx, &sv->unit, &sv->usum);
-    add_summary(sv->summary, &sv->usum);
-    free(sv->jobs);
-    sv->jobs = NULL;
+    end_unit(sv);
+    free(sv->ranges);
+    sv->ranges = NULL;
+}
+
+/* Plans and loads one unit after another until none is left or the run
+ * stops. */
+static void
+load_units(struct supervisor *sv)
+{
+    while (!sv->stopping) {
+        int rc;
+
+        memset(&sv->unit, 0, sizeof(sv->unit));
+        rc = sv->src->next_unit(sv->plan, &sv->unit);
+        if (rc == 0)
+            break;
+        if (rc < 0) {
+            sv->status = fb_exit_worse(sv->status, -rc);
+            break;
+        }
+        if (sv->hooks->unit_begin != NULL &&
+            (rc = sv->hooks->unit_begin(sv->hooks->arg, &sv->unit,
+                                        sv->summary)) != 0) {
+            fail_unit(sv, rc);
+            break;
+        }
+        load_unit(sv);
+    }
 }
 
 /*
@@ -816,99 +827,80 @@ self_peak_rss_kb(void)
     return self.ru_maxrss;
 }
 
+/* Forks the workers: they start with nothing but the options. */
+static int
+start_workers(struct supervisor *sv, int n)
+{
+    sv->slots = calloc((size_t)n, sizeof(*sv->slots));
+    if (sv->slots == NULL)
+        return -1;
+    sv->n_slots = n;
+    for (int i = 0; i < n; i++)
+        sv->slots[i].cmd_fd = sv->slots[i].res_fd = -1;
+    for (int i = 0; i < n; i++)
+        if (spawn(sv, i) < 0)
+            return -1;
+    return 0;
+}
+
+/* Whatever happened, no child outlives the run: after a failure the
+ * workers are killed, otherwise they have exited or are about to. */
+static void
+reap_workers(struct supervisor *sv)
+{
+    for (int i = 0; i < sv->n_slots; i++) {
+        struct slot *s = &sv->slots[i];
+        struct rusage ru;
+        int ws;
+
+        if (s->pid <= 0)
+            continue;
+        close_fd(&s->cmd_fd);
+        close_fd(&s->res_fd);
+        if (sv->status != FB_EXIT_OK && sv->status != FB_EXIT_DATAERR)
+            kill(s->pid, SIGKILL);
+        memset(&ru, 0, sizeof(ru));
+        while (wait4(s->pid, &ws, 0, &ru) < 0 && errno == EINTR)
+            ;
+        if (ru.ru_maxrss > sv->summary->worker_rss_kb)
+            sv->summary->worker_rss_kb = ru.ru_maxrss;
+        s->pid = 0;
+    }
+}
+
 int
-fb_supervisor_run(const struct fb_options *opts,
-                  const struct fb_source_ops *src, struct fb_summary *summary)
+fb_supervisor_run(const struct fb_options *opts, const struct fb_source *src,
+                  void *plan, const struct fb_supervisor_hooks *hooks,
+                  struct fb_summary *summary)
 {
     struct supervisor sv;
     double started = fb_monotonic_seconds();
-    int n_workers = opts->workers;
-    bool checked = false;
-    int rc;
 
     memset(&sv, 0, sizeof(sv));
     memset(summary, 0, sizeof(*summary));
     sv.opts = opts;
     sv.src = src;
+    sv.plan = plan;
+    sv.hooks = hooks;
     sv.summary = summary;
     sv.status = FB_EXIT_OK;
-
-    if (opts->input != NULL && strcmp(opts->input, "-") == 0)
-        n_workers = 1; /* a stream has one reader */
 
     if (install_signals() < 0) {
         fb_error("cannot create the signal pipe: %s", strerror(errno));
         return summary->exit_code = FB_EXIT_OSERR;
     }
-    sv.n_slots = n_workers;
-    sv.slots = calloc((size_t)n_workers, sizeof(*sv.slots));
-    if (sv.slots == NULL) {
+    if (start_workers(&sv, fb_source_workers(src, opts)) < 0) {
         sv.status = FB_EXIT_OSERR;
-        goto out;
+    } else {
+        load_units(&sv);
+        /* No more units: idle workers get EOF and exit; wait for all. */
+        sv.draining = true;
+        if (main_loop(&sv) != 0)
+            sv.status = fb_exit_worse(sv.status, FB_EXIT_OSERR);
+        if (sv.status == FB_EXIT_OK && summary->counts.rejected > 0)
+            sv.status = FB_EXIT_DATAERR;
     }
-    for (int i = 0; i < n_workers; i++)
-        sv.slots[i].cmd_fd = sv.slots[i].res_fd = -1;
-
-    /* Fork first: the workers start with nothing but the options. */
-    for (int i = 0; i < n_workers; i++) {
-        if (spawn(&sv, i) < 0) {
-            sv.status = FB_EXIT_OSERR;
-            goto out;
-        }
-    }
-    if ((rc = prepare_rejects(opts)) != 0) {
-        sv.status = rc;
-        goto out;
-    }
-
-    while (!sv.stopping) {
-        memset(&sv.unit, 0, sizeof(sv.unit));
-        rc = src->next_unit(src->ctx, &sv.unit);
-        if (rc == 0)
-            break;
-        if (rc < 0) {
-            sv.status = fb_exit_worse(sv.status, -rc);
-            break;
-        }
-        if (!checked) {
-            /* The cluster is checked once, before the first range. */
-            if ((rc = check_cluster(opts, summary)) != 0) {
-                sv.status = fb_exit_worse(sv.status, rc);
-                break;
-            }
-            checked = true;
-        }
-        load_unit(&sv);
-    }
-
-    /* No more units: idle workers get EOF and exit; wait for all. */
-    sv.draining = true;
-    if (main_loop(&sv) != 0)
-        sv.status = fb_exit_worse(sv.status, FB_EXIT_OSERR);
-    if (sv.status == FB_EXIT_OK && summary->counts.rejected > 0)
-        sv.status = FB_EXIT_DATAERR;
-
-out:
-    /* Whatever happened, no child outlives this function. */
-    for (int i = 0; i < sv.n_slots; i++) {
-        struct slot *s = &sv.slots[i];
-
-        if (s->pid > 0) {
-            struct rusage ru;
-            int ws;
-
-            close_fd(&s->cmd_fd);
-            close_fd(&s->res_fd);
-            if (sv.status != FB_EXIT_OK && sv.status != FB_EXIT_DATAERR)
-                kill(s->pid, SIGKILL);
-            memset(&ru, 0, sizeof(ru));
-            while (wait4(s->pid, &ws, 0, &ru) < 0 && errno == EINTR)
-                ;
-            if (ru.ru_maxrss > summary->worker_rss_kb)
-                summary->worker_rss_kb = ru.ru_maxrss;
-            s->pid = 0;
-        }
-    }
+    reap_workers(&sv);
     restore_signals();
     free(sv.slots);
     summary->parent_rss_kb = self_peak_rss_kb();

@@ -23,11 +23,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "forkbulk/eslimits.h"
+
 #define FB_BULK_DEFAULT_MAX_BYTES (8u * 1024u * 1024u)
 #define FB_BULK_DEFAULT_MAX_DOCS 5000u
-
-/* Elasticsearch refuses longer ids (in bytes), failing the whole request. */
-#define FB_BULK_ID_MAX 512u
 
 enum fb_bulk_op {
     FB_BULK_INDEX,  /* create or overwrite: re-sending is idempotent */
@@ -38,7 +37,7 @@ enum fb_bulk_result {
     FB_BULK_OK = 0,
     FB_BULK_FULL,      /* send the batch, reset, add the record again */
     FB_BULK_TOO_LARGE, /* larger than an empty batch: reject the record */
-    FB_BULK_BAD_ID,    /* id longer than FB_BULK_ID_MAX: reject it */
+    FB_BULK_BAD_ID,    /* id longer than FB_ES_ID_MAX: reject it */
 };
 
 /* Where an item came from and where it sits in the body. */
@@ -70,21 +69,6 @@ void fb_bulk_reset(struct fb_bulk *b);
 enum fb_bulk_result fb_bulk_add(struct fb_bulk *b, const char *id, size_t idlen,
                                 const char *src, size_t srclen, uint64_t offset,
                                 uint64_t line);
-
-/*
- * Rendering in place, for sources that are not JSON already: begin writes
- * the action line and gives the room left for the source, *dst[0..*avail)
- * (the final '\n' is reserved).  The caller renders there and calls
- * fb_bulk_commit() with the bytes used; if the document did not fit in
- * *avail it calls fb_bulk_no_room() instead, which says FULL or TOO_LARGE.
- * Until commit the batch is unchanged.  begin can itself answer FULL
- * (document limit, or no room for the action line), TOO_LARGE or BAD_ID.
- */
-enum fb_bulk_result fb_bulk_begin(struct fb_bulk *b, const char *id,
-                                  size_t idlen, char **dst, size_t *avail);
-void fb_bulk_commit(struct fb_bulk *b, size_t used, uint64_t offset,
-                    uint64_t line);
-enum fb_bulk_result fb_bulk_no_room(const struct fb_bulk *b);
 
 /* The whole body (NULL and 0 when empty). */
 const char *fb_bulk_body(const struct fb_bulk *b, size_t *len);

@@ -16,7 +16,7 @@
  *    ids are "stdin-<offset>".  Moving or renaming a file changes its ids:
  *    a re-run after a move loads the records a second time.
  *
- * Ids are at most FB_DOCID_MAX bytes: Elasticsearch rejects longer ones,
+ * Ids are at most FB_ES_ID_MAX bytes: Elasticsearch rejects longer ones,
  * and a single one fails the whole bulk request, so they are refused here,
  * per record.
  */
@@ -26,10 +26,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FB_DOCID_MAX 512
+#include "forkbulk/eslimits.h"
 
 /* Enough for any id plus its NUL. */
-#define FB_DOCID_BUFSIZE (FB_DOCID_MAX + 1)
+#define FB_DOCID_BUFSIZE (FB_ES_ID_MAX + 1)
 
 /*
  * The id in the field at the dotted path `field` of the JSON object

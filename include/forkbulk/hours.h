@@ -28,6 +28,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "forkbulk/eslimits.h"
+
 #define FB_HOUR_US INT64_C(3600000000)
 
 /* Default bound on --from/--to and on a lookback window: 31 days. */
@@ -35,9 +37,6 @@
 
 /* Default index name pattern (strftime, applied in the job's timezone). */
 #define FB_HOURS_INDEX_PATTERN "flows-%Y.%m.%d.%H"
-
-/* Elasticsearch refuses index names longer than this many bytes. */
-#define FB_HOURS_INDEX_MAX 255
 
 /* Checks that tz names a timezone that exists (NULL/""/"UTC" always do).
  * glibc silently treats an unknown TZ as UTC, so a typo would shift every
@@ -59,10 +58,6 @@ int fb_hours_parse_time(const char *s, const char *tz, int64_t *out, char *err,
  * tz.  "last" is the last complete hour before now_us. */
 int fb_hours_parse_hour(const char *s, const char *tz, int64_t now_us,
                         int64_t *out, char *err, size_t errlen);
-
-/* Start of the hour (in tz) that contains t. */
-int fb_hours_floor(int64_t t, const char *tz, int64_t *out, char *err,
-                   size_t errlen);
 
 /* Start of the last complete hour before now_us: the hour that ended at
  * or before now_us, in tz. */

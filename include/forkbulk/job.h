@@ -1,49 +1,58 @@
 /*
  * job.h
- *    The hourly PostgreSQL job: which hours to load, one unit per hour for
- *    the supervisor, each planned in its own exported snapshot.
+ *    The hourly job: which hours to load, each one a unit of the
+ *    PostgreSQL source (source.h) planned in its own exported snapshot,
+ *    under the job's lock, with every hour's outcome in the run ledger.
  *
  * Hours come from --hour (last, or 2026-11-27T03), --from/--to (every hour
  * in [from, to)), or --catch-up (every hour of --lookback whose last run
  * in the ledger is not done, oldest first).  Each hour goes to the index
  * its strftime pattern names, in --timezone (UTC by default).
+ *
+ * These are the parent-side functions of the PostgreSQL source; their
+ * contracts are those of struct fb_source.  job is what fb_job_open made.
  */
 #ifndef FORKBULK_JOB_H
 #define FORKBULK_JOB_H
 
-#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 
 #include "forkbulk/options.h"
-#include "forkbulk/pgsource.h"
-#include "forkbulk/supervisor.h"
-
-struct fb_job;
-
-/* The source spec the options describe; 0, or -1 with err filled. */
-int fb_pg_spec_from_options(const struct fb_options *opts,
-                            struct fb_pg_spec *spec, char *err, size_t errlen);
-
-/* "public.flows", or "query" for --query: names the source in messages. */
-const char *fb_job_source_name(const struct fb_options *opts);
+#include "forkbulk/proto.h"
+#include "forkbulk/source.h"
+#include "forkbulk/summary.h"
 
 /*
- * Parent: works out the hours, takes the job's lock and opens the ledger.
+ * Works out the hours, takes the job's lock and opens the ledger.
  * Returns 0 with *job set, or an exit code after logging (64 for bad
  * hours, 75 when another run holds the lock, 69/78 for PostgreSQL).
  */
-int fb_job_open(const struct fb_options *opts, struct fb_job **job);
+int fb_job_open(const struct fb_options *opts, void **job);
 
-/* The supervisor source that loads the job's hours one by one. */
-void fb_job_source(struct fb_job *job, struct fb_source_ops *ops);
+/* Plans the next hour in a new snapshot and records its start in the
+ * ledger. */
+int fb_job_next_unit(void *job, struct fb_unit *unit);
 
-/* Prints one line per hour (called after the run) to out. */
-void fb_job_print_hours(const struct fb_job *job, FILE *out);
+void fb_job_range(void *job, uint64_t i, struct fb_msg *range);
 
-/* Adds the per-hour summaries as the array "hours" to the summary's JSON
- * object (an fb_summary_extra_fn with the job as arg); 0 or -1. */
-int fb_job_summary_json(const void *job, void *json_object);
+/* Records a completed range in the ledger. */
+void fb_job_range_done(void *job, uint64_t i, const struct fb_msg *done);
 
-/* Records the outcome, releases the lock, frees. */
-void fb_job_close(struct fb_job *job, int exit_code);
+/* Ends the hour's snapshot and records its outcome in the ledger (done,
+ * failed or interrupted), reconnecting for a while if PostgreSQL is
+ * restarting. */
+void fb_job_unit_done(void *job, const struct fb_unit *unit,
+                      const struct fb_summary *summary);
+
+/* One line per hour (after the run). */
+void fb_job_report(const void *job, FILE *out);
+
+/* The per-hour summaries as the array "hours" of the summary JSON. */
+int fb_job_report_json(const void *job, void *json_object);
+
+/* Releases the lock and the ledger connection, and frees job (NULL does
+ * nothing).  Each hour's outcome is in the ledger already. */
+void fb_job_close(void *job);
 
 #endif

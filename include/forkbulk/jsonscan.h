@@ -141,7 +141,4 @@ int fb_json_value_string(const struct fb_json_value *v, char *out, size_t cap,
 /* "an object", "an array", "a string", "a number", "a boolean", "null" */
 const char *fb_json_type_article(enum fb_json_type type);
 
-/* "object", "array", "string", "number", "true", "false", "null" */
-const char *fb_json_type_name(enum fb_json_type type);
-
 #endif

@@ -35,7 +35,8 @@
  * new run never has (rows may have arrived since, and the plan depends
  * on min/max and the table size).  Simplest, and correct.
  *
- * Functions return 0, or -1 with PostgreSQL's message in err.
+ * Functions return 0, or -1 with err = "<what went wrong>: <PostgreSQL's
+ * message>" on one line (pg_conn.h).
  */
 #ifndef FORKBULK_LEDGER_H
 #define FORKBULK_LEDGER_H
@@ -54,6 +55,7 @@ enum fb_run_status {
 };
 
 struct fb_ledger;
+struct fb_pg_target;
 
 /* Counts of a finished run. */
 struct fb_ledger_counts {
@@ -66,11 +68,11 @@ struct fb_ledger_counts {
 const char *fb_ledger_status_name(enum fb_run_status status);
 
 /*
- * Connects with conninfo and creates the tables if needed.  schema NULL
- * or "": the connection's default schema; table NULL or "":
- * FB_LEDGER_TABLE.  The schema must exist.
+ * Connects to pg (pg_conn.h) and creates the tables if needed.  table is
+ * [schema.]table; NULL or "": FB_LEDGER_TABLE; without a schema, the
+ * connection's default one.  The schema must exist.
  */
-int fb_ledger_open(const char *conninfo, const char *schema, const char *table,
+int fb_ledger_open(const struct fb_pg_target *pg, const char *table,
                    struct fb_ledger **out, char *err, size_t errlen);
 
 /* Closes the connection and frees l; NULL does nothing. */

@@ -13,15 +13,19 @@
  * connection that stays open for the whole run; the session holds it, so
  * it goes away when the run ends or dies.  key = fb_lock_key(job): FNV-1a
  * 64 of "forkbulk:" + job, stable across hosts, builds and PostgreSQL
- * versions.  The connection's application_name is "forkbulk <pid>@<host>
- * <start>" (cut to PostgreSQL's 63 bytes), which any user can read from
+ * versions.  The connection's application_name is "forkbulk <pid> <start>
+ * <host>" (cut to PostgreSQL's 63 bytes), which any user can read from
  * pg_stat_activity: that is how a second run on another host names the
  * holder.
  *
  * Both locks die with their holder's process, but a forked child holds
- * copies of the lock file's descriptor and of the connection's socket.
- * Call fb_lock_child_detach() in every child right after fork(), so that
- * a worker outliving a killed parent does not keep the job locked.
+ * copies of the lock file's descriptor and of the connection's socket,
+ * and a child outliving a killed parent would keep the job locked.
+ * forkbulk's workers close every descriptor they inherit as they start
+ * (supervisor.c, close_inherited()), which drops both copies without
+ * touching the parent's locks: closing a socket sends nothing to the
+ * server, and a flock is released only when its last descriptor closes.
+ * Any other child must do the same, and must not call fb_lock_release().
  *
  * The ledger (ledger.h) relies on this lock: a "running" row of a job
  * whose lock we hold belongs to a run that has died.
@@ -33,15 +37,16 @@
 #include <stdint.h>
 
 struct fb_lock;
+struct fb_pg_target;
 
 /* Advisory lock key of a job. */
 int64_t fb_lock_key(const char *job);
 
 /*
  * Takes the job's locks: the lock file at path (NULL or "": none), then
- * the advisory lock through conninfo (NULL: none, as for file loads
- * without PostgreSQL; "": libpq's defaults and PG* variables).  At least
- * one of them must be given.  Returns an exit code of status.h:
+ * the advisory lock on a connection to pg (pg_conn.h; NULL: none, as for
+ * file loads without PostgreSQL).  At least one of them must be given;
+ * pg's strings are copied.  Returns an exit code of status.h:
  *   FB_EXIT_OK           *out holds both locks;
  *   FB_EXIT_TEMPFAIL     another run holds one; err names it, e.g.
  *                        job "flows" is already running: pid 4242 on
@@ -53,8 +58,9 @@ int64_t fb_lock_key(const char *job);
  *   FB_EXIT_CONFIG       empty job name, or neither lock requested.
  * On any failure nothing stays locked and *out is NULL.
  */
-int fb_lock_acquire(const char *job, const char *path, const char *conninfo,
-                    struct fb_lock **out, char *err, size_t errlen);
+int fb_lock_acquire(const char *job, const char *path,
+                    const struct fb_pg_target *pg, struct fb_lock **out,
+                    char *err, size_t errlen);
 
 /*
  * Before each hour of a long run: is the advisory lock still ours?  A
@@ -70,14 +76,5 @@ int fb_lock_check(struct fb_lock *l, char *err, size_t errlen);
 /* Releases both locks (the file is truncated, not removed) and frees l.
  * NULL does nothing. */
 void fb_lock_release(struct fb_lock *l);
-
-/*
- * In a child of the lock holder, right after fork(): drops the child's
- * copies of the lock file descriptor and of the advisory-lock connection
- * without touching the parent's locks (the socket descriptor is pointed
- * at /dev/null, so no message reaches the server), and frees l.  The
- * child must not call fb_lock_release().
- */
-void fb_lock_child_detach(struct fb_lock *l);
 
 #endif

@@ -22,8 +22,6 @@ void fb_log_set_role(const char *role);
 
 void fb_log_set_level(enum fb_log_level level);
 
-enum fb_log_level fb_log_get_level(void);
-
 /*
  * Log to the file at path (opened O_APPEND) instead of stderr; NULL goes
  * back to stderr.  Returns 0, or -1 with errno set.  Called again on SIGHUP

@@ -7,10 +7,10 @@
  * Frames carry ranges and counters, never records: the data itself is read
  * by each worker from the source.
  *
- *   parent -> worker   JOB(job_id, lo, hi, index, source context,
- *                          rejects_done)         load this range
- *   worker -> parent   DONE(job_id, counters)    range finished
- *                      PROGRESS(job_id, counters)
+ *   parent -> worker   RANGE(range_id, lo, hi, index, source context,
+ *                            rejects_done)       load this range
+ *   worker -> parent   DONE(range_id, counters)    range finished
+ *                      PROGRESS(range_id, counters)
  *                                                a batch went out, or a
  *                                                reject line was written
  *
@@ -23,10 +23,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "forkbulk/eslimits.h"
+
 #define FB_PROTO_VERSION 2
 
 enum fb_msg_type {
-    FB_MSG_JOB = 1,
+    FB_MSG_RANGE = 1,
     FB_MSG_DONE = 2,
     FB_MSG_PROGRESS = 3,
 };
@@ -42,21 +44,22 @@ struct fb_counts {
     uint64_t requests;   /* _bulk requests sent */
 };
 
-/* Bounds of the text fields of a JOB (NUL included). */
-#define FB_MSG_INDEX_MAX 256   /* Elasticsearch's own limit is 255 bytes */
+/* Bounds of the text fields of a RANGE (NUL included). */
+#define FB_MSG_INDEX_MAX (FB_ES_INDEX_MAX + 1)
 #define FB_MSG_SNAPSHOT_MAX 64 /* pg_export_snapshot() ids are ~20 */
 
 struct fb_msg {
     uint8_t type; /* enum fb_msg_type */
-    uint32_t job_id;
-    uint64_t lo, hi; /* JOB: the range */
+    uint32_t range_id;
+    uint64_t lo, hi; /* RANGE: its bounds, in the source's terms */
     int32_t status;  /* DONE: exit code of the range (status.h) */
     struct fb_counts counts;
-    /* JOB: where to load it and, for PostgreSQL, in which snapshot and
+    /* RANGE: where to load it and, for PostgreSQL, in which snapshot and
      * window; workers are forked before any of this is known. */
     int64_t win_start, win_end; /* microseconds since the epoch */
-    uint8_t split;              /* enum fb_pg_split */
-    /* JOB: rejects of this range that an earlier attempt (a worker that
+    uint8_t kind;               /* what lo/hi count, for sources with
+                                 * several (enum fb_pg_split) */
+    /* RANGE: rejects of this range that an earlier attempt (a worker that
      * died holding it) already wrote to the reject file.  A re-read
      * meets the same records in the same order, so it counts the first
      * rejects_done rejects without writing them again. */
@@ -65,7 +68,7 @@ struct fb_msg {
     char snapshot[FB_MSG_SNAPSHOT_MAX];
 };
 
-/* Encoded frame: version, type, split, 1 spare, job_id, lo, hi, status,
+/* Encoded frame: version, type, kind, 1 spare, range_id, lo, hi, status,
  * 7 counters, window start and end, rejects_done, index, snapshot. */
 #define FB_MSG_SIZE                                                            \
     (1 + 1 + 1 + 1 + 4 + 8 + 8 + 4 + 7 * 8 + 8 + 8 + 8 + FB_MSG_INDEX_MAX +    \

@@ -44,4 +44,7 @@ const char *fb_exit_meaning(int code);
  * README.md's table holds the same texts (test_config.py checks). */
 void fb_exit_print_help(FILE *out);
 
+/* The exit code of a run stopped by signo: 130 for SIGINT, else 143. */
+int fb_exit_for_signal(int signo);
+
 #endif

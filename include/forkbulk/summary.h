@@ -24,9 +24,9 @@ struct fb_summary {
     int exit_code;
 };
 
-/* Human-readable summary, a few lines. */
+/* Human-readable summary, a few lines; source names what was read. */
 void fb_summary_print(const struct fb_summary *s, const struct fb_options *opts,
-                      FILE *out);
+                      const char *source, FILE *out);
 
 /* Adds members to the summary's JSON object (a json_t *); 0 or -1. */
 typedef int (*fb_summary_extra_fn)(const void *arg, void *json_object);
@@ -34,7 +34,8 @@ typedef int (*fb_summary_extra_fn)(const void *arg, void *json_object);
 /* The same as one JSON object in path (written to path.tmp, renamed),
  * plus what extra adds (may be NULL).  0, or -1 with errno set. */
 int fb_summary_write_json(const struct fb_summary *s,
-                          const struct fb_options *opts, const char *path,
-                          fb_summary_extra_fn extra, const void *arg);
+                          const struct fb_options *opts, const char *source,
+                          const char *path, fb_summary_extra_fn extra,
+                          const void *arg);
 
 #endif

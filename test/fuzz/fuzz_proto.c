@@ -33,7 +33,7 @@ static void
 check_same(const struct fb_msg *a, const struct fb_msg *b)
 {
     CHECK(a->type == b->type);
-    CHECK(a->job_id == b->job_id);
+    CHECK(a->range_id == b->range_id);
     CHECK(a->lo == b->lo && a->hi == b->hi);
     CHECK(a->status == b->status);
     CHECK(a->counts.read == b->counts.read);
@@ -44,7 +44,7 @@ check_same(const struct fb_msg *a, const struct fb_msg *b)
     CHECK(a->counts.bytes_sent == b->counts.bytes_sent);
     CHECK(a->counts.requests == b->counts.requests);
     CHECK(a->win_start == b->win_start && a->win_end == b->win_end);
-    CHECK(a->split == b->split);
+    CHECK(a->kind == b->kind);
     CHECK(a->rejects_done == b->rejects_done);
     CHECK(strcmp(a->index, b->index) == 0);
     CHECK(strcmp(a->snapshot, b->snapshot) == 0);
@@ -56,7 +56,7 @@ fuzz_frame(const unsigned char *frame)
 {
     struct fb_msg m, m2;
     unsigned char again[FB_MSG_SIZE];
-    int expect_ok = frame[0] == FB_PROTO_VERSION && frame[1] >= FB_MSG_JOB &&
+    int expect_ok = frame[0] == FB_PROTO_VERSION && frame[1] >= FB_MSG_RANGE &&
                     frame[1] <= FB_MSG_PROGRESS &&
                     memchr(frame + TEXT_AT, 0, FB_MSG_INDEX_MAX) != NULL &&
                     memchr(frame + TEXT_AT + FB_MSG_INDEX_MAX, 0,
@@ -100,9 +100,9 @@ fuzz_fields(const uint8_t *data, size_t size)
     memset(raw, 0, sizeof(raw));
     memcpy(raw, data, n);
     memset(&m, 0, sizeof(m));
-    m.type = (uint8_t)(FB_MSG_JOB + p[0] % 3);
-    m.split = p[1];
-    memcpy(&m.job_id, p + 2, 4);
+    m.type = (uint8_t)(FB_MSG_RANGE + p[0] % 3);
+    m.kind = p[1];
+    memcpy(&m.range_id, p + 2, 4);
     memcpy(&m.lo, p + 6, 8);
     memcpy(&m.hi, p + 14, 8);
     memcpy(&m.status, p + 22, 4);

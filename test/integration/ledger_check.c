@@ -16,10 +16,12 @@
  * file, no PostgreSQL lock).  Hours are UTC times as hours.h parses them.
  * begin prints the run id, reap the count, pending one hour per line.
  * lock prints "acquired <pid>" (and "child <pid>" with fork-child: a
- * child that detaches from the locks and sleeps), holds the locks until
- * its stdin closes, then releases them; when refused it prints the
- * message on stderr and exits with fb_lock_acquire()'s code.  Other
- * failures print the message and exit 1; bad usage exits 64.
+ * child that closes every descriptor it inherited, as forkbulk's workers
+ * do, and sleeps), holds the locks until its stdin closes, then releases
+ * them; when refused it prints the message on stderr and exits with
+ * fb_lock_acquire()'s code.  Other failures print the message and exit 1;
+ * bad usage exits 64.  CONNINFO is given to libpq as it is, with no
+ * password (PGPASSWORD and ~/.pgpass apply).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -31,6 +33,7 @@
 #include "forkbulk/hours.h"
 #include "forkbulk/ledger.h"
 #include "forkbulk/lock.h"
+#include "forkbulk/pg_conn.h"
 #include "forkbulk/status.h"
 
 #define ERR_MAX 1024
@@ -80,12 +83,14 @@ parse_status(const char *s, enum fb_run_status *out)
 static int
 do_lock(int argc, char **argv, char *err)
 {
+    struct fb_pg_target pg = {argv[4], NULL};
     struct fb_lock *l = NULL;
     char buf[64];
     pid_t child = -1;
     int rc = 0;
 
-    rc = fb_lock_acquire(argv[2], opt(argv[3]), opt(argv[4]), &l, err, ERR_MAX);
+    rc = fb_lock_acquire(argv[2], opt(argv[3]), opt(argv[4]) ? &pg : NULL, &l,
+                         err, ERR_MAX);
     if (rc != FB_EXIT_OK)
         goto out;
     printf("acquired %ld\n", (long)getpid());
@@ -100,7 +105,9 @@ do_lock(int argc, char **argv, char *err)
         if (child == 0) {
             int i;
 
-            fb_lock_child_detach(l);
+            /* Like a worker (supervisor.c): drops its copies of the lock
+             * file and of the lock's session, not the parent's locks. */
+            closefrom(STDERR_FILENO + 1);
             /* Bounded, so a child the test forgets dies on its own. */
             for (i = 0; i < 60; i++)
                 sleep(1);
@@ -117,21 +124,34 @@ out:
     return rc;
 }
 
+/* "schema.table" (or table, or "" for the default) for fb_ledger_open. */
+static int
+ledger_table(const char *schema, const char *table, char *out, size_t cap)
+{
+    int n = schema != NULL ? snprintf(out, cap, "%s.%s", schema,
+                                      table != NULL ? table : FB_LEDGER_TABLE)
+                           : snprintf(out, cap, "%s", table ? table : "");
+
+    return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
 static int
 do_ledger(int argc, char **argv, char *err)
 {
     const char *op = argv[1];
+    struct fb_pg_target pg = {argv[2], NULL};
     struct fb_ledger *l = NULL;
     struct fb_ledger_counts counts = {0, 0, 0};
     enum fb_run_status st = FB_RUN_RUNNING;
     int64_t v[6] = {0, 0, 0, 0, 0, 0};
     int64_t *hours = NULL;
     char when[40];
+    char table[256];
     size_t n = 0, i;
     int rc = 1;
 
-    if (fb_ledger_open(argv[2], opt(argv[3]), opt(argv[4]), &l, err, ERR_MAX) !=
-        0)
+    if (ledger_table(opt(argv[3]), opt(argv[4]), table, sizeof(table)) != 0 ||
+        fb_ledger_open(&pg, table, &l, err, ERR_MAX) != 0)
         goto out;
     if (strcmp(op, "begin") == 0 && argc == 9) {
         if (to_hour(argv[6], &v[0], err, ERR_MAX) != 0 ||

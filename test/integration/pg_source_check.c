@@ -16,7 +16,7 @@
  *   --query SQL) --start US --end US [--split auto|key[:COL]|time:US|ctid]
  *   [--id-column C] [--id-columns a,b] [--null-as-null]
  *   [--max-doc-bytes N] [--workers N] [--ranges-per-worker N]
- *   [--fetch default|singlerow|cursor|copy] [--fetch-rows N] [--count]
+ *   [--fetch default|singlerow|copy] [--password P] [--count]
  *   [--insert-during SQL]   (run SQL on a separate connection after the
  *                            plan: snapshot tests)
  */
@@ -28,7 +28,8 @@
 #include <libpq-fe.h>
 
 #include "forkbulk/log.h"
-#include "forkbulk/pgsource.h"
+#include "forkbulk/pg_plan.h"
+#include "forkbulk/pg_read.h"
 
 static int
 parse_i64(const char *s, int64_t *out)
@@ -117,11 +118,19 @@ main(int argc, char **argv)
             spec.id_columns = v;
         } else if (strcmp(o, "--insert-during") == 0) {
             insert_during = v;
+        } else if (strcmp(o, "--password") == 0) {
+            spec.password = v;
         } else if (strcmp(o, "--fetch") == 0) {
-            spec.fetch = strcmp(v, "cursor") == 0    ? FB_PG_FETCH_CURSOR
-                         : strcmp(v, "copy") == 0    ? FB_PG_FETCH_COPY
-                         : strcmp(v, "default") == 0 ? FB_PG_FETCH_DEFAULT
-                                                     : FB_PG_FETCH_SINGLEROW;
+            if (strcmp(v, "default") == 0) {
+                spec.fetch = FB_PG_FETCH_DEFAULT;
+            } else if (strcmp(v, "singlerow") == 0) {
+                spec.fetch = FB_PG_FETCH_SINGLEROW;
+            } else if (strcmp(v, "copy") == 0) {
+                spec.fetch = FB_PG_FETCH_COPY;
+            } else {
+                fprintf(stderr, "bad --fetch %s\n", v);
+                return 64;
+            }
         } else if (strcmp(o, "--split") == 0) {
             if (strcmp(v, "auto") == 0) {
                 spec.split = FB_PG_SPLIT_AUTO;
@@ -153,8 +162,6 @@ main(int argc, char **argv)
             workers = (int)n;
         } else if (strcmp(o, "--ranges-per-worker") == 0) {
             spec.ranges_per_worker = (int)n;
-        } else if (strcmp(o, "--fetch-rows") == 0) {
-            spec.fetch_rows = (int)n;
         } else {
             fprintf(stderr, "unknown option %s\n", o);
             return 64;
@@ -179,15 +186,15 @@ main(int argc, char **argv)
         goto out;
     }
     for (i = 0; i < plan.n_ranges; i++) {
-        struct fb_pg_job job;
+        struct fb_pg_range range;
         struct fb_pg_row row;
         int rc;
 
-        job.snapshot = plan.snapshot;
-        job.split = plan.split;
-        job.window = win;
-        fb_pg_plan_range(&plan, i, &job.lo, &job.hi);
-        status = fb_pg_reader_begin(r, &job);
+        range.snapshot = plan.snapshot;
+        range.split = plan.split;
+        range.window = win;
+        fb_pg_plan_range(&plan, i, &range.lo, &range.hi);
+        status = fb_pg_reader_begin(r, &range);
         if (status != 0)
             goto out;
         while ((rc = fb_pg_reader_next(r, &row, &status)) == 1) {

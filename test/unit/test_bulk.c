@@ -147,23 +147,23 @@ static void
 test_id_limit(void **state)
 {
     struct fb_bulk *b = fb_bulk_new(1 << 16, 10, FB_BULK_INDEX);
-    char id[FB_BULK_ID_MAX + 1];
+    char id[FB_ES_ID_MAX + 1];
     size_t len = 0;
     const char *body = NULL;
 
     (void)state;
     memset(id, 'i', sizeof id);
-    assert_int_equal(fb_bulk_add(b, id, FB_BULK_ID_MAX + 1, "{}", 2, 0, 1),
+    assert_int_equal(fb_bulk_add(b, id, FB_ES_ID_MAX + 1, "{}", 2, 0, 1),
                      FB_BULK_BAD_ID);
     assert_int_equal(fb_bulk_count(b), 0);
-    assert_int_equal(fb_bulk_add(b, id, FB_BULK_ID_MAX, "{}", 2, 0, 1),
+    assert_int_equal(fb_bulk_add(b, id, FB_ES_ID_MAX, "{}", 2, 0, 1),
                      FB_BULK_OK);
     /* The worst case for escaping: every byte a control character. */
     memset(id, 1, sizeof id);
-    assert_int_equal(fb_bulk_add(b, id, FB_BULK_ID_MAX, "{}", 2, 0, 2),
+    assert_int_equal(fb_bulk_add(b, id, FB_ES_ID_MAX, "{}", 2, 0, 2),
                      FB_BULK_OK);
     body = fb_bulk_slice(b, 1, 2, &len);
-    assert_int_equal(len, 17 + 6 * FB_BULK_ID_MAX + 4 + 3);
+    assert_int_equal(len, 17 + 6 * FB_ES_ID_MAX + 4 + 3);
     assert_memory_equal(body, "{\"index\":{\"_id\":\"\\u0001\\u0001", 29);
     fb_bulk_free(b);
 }
@@ -192,46 +192,6 @@ test_slices(void **state)
     assert_int_equal(len, 0);
     assert_null(fb_bulk_slice(b, 2, 4, &len));
     assert_null(fb_bulk_slice(b, 2, 1, &len));
-    fb_bulk_free(b);
-}
-
-static void
-test_begin_commit(void **state)
-{
-    struct fb_bulk *b = fb_bulk_new(60, 3, FB_BULK_INDEX);
-    char *dst = NULL;
-    size_t avail = 0;
-
-    (void)state;
-    assert_int_equal(fb_bulk_begin(b, "r1", 2, &dst, &avail), FB_BULK_OK);
-    /* 60 - 23 (action) - 1 ('\n') */
-    assert_int_equal(avail, 36);
-    memcpy(dst, "{\"csv\":[1,2]}", 13);
-    fb_bulk_commit(b, 13, 100, 7);
-    assert_body(b, "{\"index\":{\"_id\":\"r1\"}}\n{\"csv\":[1,2]}\n");
-    assert_int_equal(fb_bulk_item(b, 0)->offset, 100);
-    assert_int_equal(fb_bulk_item(b, 0)->line, 7);
-    /* The renderer finds 60 - 37 - 24 = -1: no room for the action. */
-    assert_int_equal(fb_bulk_begin(b, "r2", 2, &dst, &avail), FB_BULK_FULL);
-    assert_body(b, "{\"index\":{\"_id\":\"r1\"}}\n{\"csv\":[1,2]}\n");
-    assert_int_equal(fb_bulk_begin(b, "r", 1, &dst, &avail), FB_BULK_OK);
-    assert_int_equal(avail, 0);
-    /* A render that did not fit: the batch is unchanged. */
-    assert_int_equal(fb_bulk_no_room(b), FB_BULK_FULL);
-    assert_int_equal(fb_bulk_count(b), 1);
-    assert_int_equal(fb_bulk_bytes(b), 37);
-    fb_bulk_reset(b);
-    assert_int_equal(fb_bulk_begin(b, "r", 1, &dst, &avail), FB_BULK_OK);
-    assert_int_equal(avail, 37);
-    assert_int_equal(fb_bulk_no_room(b), FB_BULK_TOO_LARGE);
-    /* An action line longer than the whole limit. */
-    {
-        char id[64];
-
-        memset(id, 'q', sizeof id);
-        assert_int_equal(fb_bulk_begin(b, id, sizeof id, &dst, &avail),
-                         FB_BULK_TOO_LARGE);
-    }
     fb_bulk_free(b);
 }
 
@@ -402,11 +362,10 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_body_bytes),  cmocka_unit_test(test_create_op),
-        cmocka_unit_test(test_limits),      cmocka_unit_test(test_id_limit),
-        cmocka_unit_test(test_slices),      cmocka_unit_test(test_begin_commit),
-        cmocka_unit_test(test_set_limit),   cmocka_unit_test(test_keep_fixed),
-        cmocka_unit_test(test_keep_random),
+        cmocka_unit_test(test_body_bytes), cmocka_unit_test(test_create_op),
+        cmocka_unit_test(test_limits),     cmocka_unit_test(test_id_limit),
+        cmocka_unit_test(test_slices),     cmocka_unit_test(test_set_limit),
+        cmocka_unit_test(test_keep_fixed), cmocka_unit_test(test_keep_random),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

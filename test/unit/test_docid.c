@@ -94,39 +94,39 @@ static void
 test_length_limit(void **state)
 {
     char doc[2048];
-    char id[FB_DOCID_MAX + 2];
+    char id[FB_ES_ID_MAX + 2];
     size_t n;
 
     (void)state;
     memset(id, 'k', sizeof id);
     /* Exactly 512 bytes: accepted. */
-    snprintf(doc, sizeof doc, "{\"id\":\"%.*s\"}", FB_DOCID_MAX, id);
-    assert_id(doc, "id", id, FB_DOCID_MAX);
+    snprintf(doc, sizeof doc, "{\"id\":\"%.*s\"}", FB_ES_ID_MAX, id);
+    assert_id(doc, "id", id, FB_ES_ID_MAX);
     /* 513: refused, with its size. */
-    snprintf(doc, sizeof doc, "{\"id\":\"%.*s\"}", FB_DOCID_MAX + 1, id);
+    snprintf(doc, sizeof doc, "{\"id\":\"%.*s\"}", FB_ES_ID_MAX + 1, id);
     assert_refused(doc, "id",
                    "id field [id] is 513 bytes, more than the 512 allowed");
     /* With escapes, the limit is on the unescaped bytes: 510 + 2 = 512 is
      * accepted, 511 + 2 is not. */
     n = (size_t)snprintf(doc, sizeof doc, "{\"id\":\"%.*s\\u00e9\"}",
-                         FB_DOCID_MAX - 2, id);
+                         FB_ES_ID_MAX - 2, id);
     assert_true(n < sizeof doc);
     {
-        char want[FB_DOCID_MAX];
+        char want[FB_ES_ID_MAX];
 
-        memset(want, 'k', FB_DOCID_MAX - 2);
-        memcpy(want + FB_DOCID_MAX - 2, "\xc3\xa9", 2);
-        assert_id(doc, "id", want, FB_DOCID_MAX);
+        memset(want, 'k', FB_ES_ID_MAX - 2);
+        memcpy(want + FB_ES_ID_MAX - 2, "\xc3\xa9", 2);
+        assert_id(doc, "id", want, FB_ES_ID_MAX);
     }
-    snprintf(doc, sizeof doc, "{\"id\":\"%.*s\\u00e9\"}", FB_DOCID_MAX - 1, id);
+    snprintf(doc, sizeof doc, "{\"id\":\"%.*s\\u00e9\"}", FB_ES_ID_MAX - 1, id);
     assert_refused(doc, "id",
                    "id field [id] is more than the 512 bytes allowed");
     /* A 513-digit integer. */
     memset(id, '7', sizeof id);
-    snprintf(doc, sizeof doc, "{\"id\":%.*s}", FB_DOCID_MAX + 1, id);
+    snprintf(doc, sizeof doc, "{\"id\":%.*s}", FB_ES_ID_MAX + 1, id);
     assert_refused(doc, "id", "id field [id] is more than 512 bytes");
-    snprintf(doc, sizeof doc, "{\"id\":%.*s}", FB_DOCID_MAX, id);
-    assert_id(doc, "id", id, FB_DOCID_MAX);
+    snprintf(doc, sizeof doc, "{\"id\":%.*s}", FB_ES_ID_MAX, id);
+    assert_id(doc, "id", id, FB_ES_ID_MAX);
 }
 
 static void

@@ -463,7 +463,7 @@ static void
 expect_index(const char *pattern, int64_t hour_s, const char *tz,
              const char *want)
 {
-    char out[FB_HOURS_INDEX_MAX + 1];
+    char out[FB_ES_INDEX_MAX + 1];
     char err[512] = "";
 
     memset(out, 'x', sizeof(out));
@@ -477,7 +477,7 @@ static void
 expect_index_err(const char *pattern, int64_t hour_s, const char *tz,
                  size_t cap, const char *want)
 {
-    char out[FB_HOURS_INDEX_MAX + 1] = "untouched";
+    char out[FB_ES_INDEX_MAX + 1] = "untouched";
     char err[1024] = "";
 
     assert_true(cap <= sizeof(out));

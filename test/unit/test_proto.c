@@ -24,7 +24,7 @@ sample(enum fb_msg_type type)
 
     memset(&m, 0, sizeof(m));
     m.type = type;
-    m.job_id = 0xfedcba98u;
+    m.range_id = 0xfedcba98u;
     m.lo = 0x0123456789abcdefull;
     m.hi = UINT64_MAX;
     m.status = -143;
@@ -37,7 +37,7 @@ sample(enum fb_msg_type type)
     m.counts.requests = 7;
     m.win_start = -1;
     m.win_end = INT64_MAX;
-    m.split = 3;
+    m.kind = 3;
     m.rejects_done = 0x8000000000000009ull;
     snprintf(m.index, sizeof(m.index), "flows-2026.11.27.03");
     snprintf(m.snapshot, sizeof(m.snapshot), "00000003-0000001B-1");
@@ -48,7 +48,7 @@ static void
 assert_msg_equal(const struct fb_msg *a, const struct fb_msg *b)
 {
     assert_int_equal(a->type, b->type);
-    assert_int_equal(a->job_id, b->job_id);
+    assert_int_equal(a->range_id, b->range_id);
     assert_true(a->lo == b->lo);
     assert_true(a->rejects_done == b->rejects_done);
     assert_true(a->hi == b->hi);
@@ -56,7 +56,7 @@ assert_msg_equal(const struct fb_msg *a, const struct fb_msg *b)
     assert_memory_equal(&a->counts, &b->counts, sizeof(a->counts));
     assert_true(a->win_start == b->win_start);
     assert_true(a->win_end == b->win_end);
-    assert_int_equal(a->split, b->split);
+    assert_int_equal(a->kind, b->kind);
     assert_string_equal(a->index, b->index);
     assert_string_equal(a->snapshot, b->snapshot);
 }
@@ -65,7 +65,7 @@ static void
 test_round_trip_every_type(void **state)
 {
     (void)state;
-    for (int t = FB_MSG_JOB; t <= FB_MSG_PROGRESS; t++) {
+    for (int t = FB_MSG_RANGE; t <= FB_MSG_PROGRESS; t++) {
         struct fb_msg in = sample((enum fb_msg_type)t);
         struct fb_msg out;
         unsigned char frame[FB_MSG_SIZE];
@@ -80,12 +80,12 @@ test_round_trip_every_type(void **state)
 static void
 test_layout_is_little_endian_and_fixed(void **state)
 {
-    struct fb_msg in = sample(FB_MSG_JOB);
+    struct fb_msg in = sample(FB_MSG_RANGE);
     unsigned char frame[FB_MSG_SIZE];
 
     (void)state;
     fb_msg_encode(&in, frame);
-    /* job_id at byte 4, lo at 8: the wire format does not depend on the
+    /* range_id at byte 4, lo at 8: the wire format does not depend on the
      * compiler's struct layout. */
     assert_int_equal(frame[4], 0x98);
     assert_int_equal(frame[7], 0xfe);
@@ -121,7 +121,7 @@ test_decode_rejects_bad_frames(void **state)
 static void
 test_long_index_is_cut_not_overrun(void **state)
 {
-    struct fb_msg in = sample(FB_MSG_JOB);
+    struct fb_msg in = sample(FB_MSG_RANGE);
     struct fb_msg out;
     unsigned char frame[FB_MSG_SIZE];
 
@@ -136,7 +136,7 @@ static void
 test_pipe_transfer_and_eof(void **state)
 {
     int fds[2];
-    struct fb_msg a = sample(FB_MSG_JOB);
+    struct fb_msg a = sample(FB_MSG_RANGE);
     struct fb_msg b = sample(FB_MSG_DONE);
     struct fb_msg got;
 

@@ -1,10 +1,10 @@
 /*
- * pgrender.h
+ * pg_render.h
  *    PostgreSQL values (text format) to JSON, into bounded buffers.
  *
  * Pure functions: no libpq, no allocation, so every type can be tested
  * without a server.  The session that produced the text must have
- * TimeZone=UTC, DateStyle=ISO and client_encoding=UTF8 (pgsource.c sets
+ * TimeZone=UTC, DateStyle=ISO and client_encoding=UTF8 (pg_spec.h sets
  * them), so timestamps arrive as "2026-11-27 03:00:00.5+00" and strings
  * as valid UTF-8.
  *
@@ -22,8 +22,8 @@
  *   everything else (text, varchar, char, date, inet, cidr, uuid, ...)
  *                              a JSON string of the text
  */
-#ifndef FORKBULK_PGRENDER_H
-#define FORKBULK_PGRENDER_H
+#ifndef FORKBULK_PG_RENDER_H
+#define FORKBULK_PG_RENDER_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -46,12 +46,12 @@ struct fb_pg_coltype {
 };
 
 /* Return codes of the render functions. */
-#define FB_PGRENDER_OK 0
-#define FB_PGRENDER_EVALUE (-1) /* a value JSON cannot hold; err says why */
-#define FB_PGRENDER_EFULL (-2)  /* the output does not fit in cap */
+#define FB_PG_RENDER_OK 0
+#define FB_PG_RENDER_EVALUE (-1) /* a value JSON cannot hold; err says why */
+#define FB_PG_RENDER_EFULL (-2)  /* the output does not fit in cap */
 
 /* The JSON mapping of a type OID (see above). */
-void fb_pgrender_type(unsigned int oid, struct fb_pg_coltype *t);
+void fb_pg_render_type(unsigned int oid, struct fb_pg_coltype *t);
 
 /*
  * Appends the JSON form of the non-NULL value v[0..len) of column `name`
@@ -60,27 +60,27 @@ void fb_pgrender_type(unsigned int oid, struct fb_pg_coltype *t);
  * EVALUE err holds "column [name] is NaN: JSON has no NaN" (or similar)
  * and *pos is unchanged; on EFULL *pos is unchanged.
  */
-int fb_pgrender_value(const struct fb_pg_coltype *t, const char *name,
-                      const char *v, size_t len, char *out, size_t cap,
-                      size_t *pos, char *scratch, size_t scratch_cap, char *err,
-                      size_t errlen);
+int fb_pg_render_value(const struct fb_pg_coltype *t, const char *name,
+                       const char *v, size_t len, char *out, size_t cap,
+                       size_t *pos, char *scratch, size_t scratch_cap,
+                       char *err, size_t errlen);
 
-struct fb_pgrender_col {
+struct fb_pg_render_col {
     const char *name;
-    const char *key; /* "name": as JSON, from fb_pgrender_key() */
+    const char *key; /* "name": as JSON, from fb_pg_render_key() */
     size_t key_len;
     struct fb_pg_coltype type;
 };
 
-/* The longest key fb_pgrender_key() writes for a name of n bytes. */
-#define FB_PGRENDER_KEY_MAX(n) (6 * (n) + 4)
+/* The longest key fb_pg_render_key() writes for a name of n bytes. */
+#define FB_PG_RENDER_KEY_MAX(n) (6 * (n) + 4)
 
 /*
  * Writes the JSON object key of a column, "name": with its quoting, to
- * out (at least FB_PGRENDER_KEY_MAX(strlen(name)) bytes); returns its
+ * out (at least FB_PG_RENDER_KEY_MAX(strlen(name)) bytes); returns its
  * length.  Done once per column, not once per row.
  */
-size_t fb_pgrender_key(const char *name, char *out, size_t cap);
+size_t fb_pg_render_key(const char *name, char *out, size_t cap);
 
 /*
  * Renders one row as one JSON object {"col":value,...} in column order
@@ -92,10 +92,11 @@ size_t fb_pgrender_key(const char *name, char *out, size_t cap);
  * EFULL: err is "document is more than <cap> bytes"; out holds the
  *   first *len bytes of the rendering (not valid JSON).
  */
-int fb_pgrender_row(const struct fb_pgrender_col *cols, int ncols,
-                    const char *const *vals, const int *lens, bool null_as_null,
-                    char *out, size_t cap, size_t *len, char *scratch,
-                    size_t scratch_cap, char *err, size_t errlen);
+int fb_pg_render_row(const struct fb_pg_render_col *cols, int ncols,
+                     const char *const *vals, const int *lens,
+                     bool null_as_null, char *out, size_t cap, size_t *len,
+                     char *scratch, size_t scratch_cap, char *err,
+                     size_t errlen);
 
 /*
  * Document id from several columns (--id-columns, composite primary
@@ -110,15 +111,15 @@ struct fb_pg_idhash {
     uint64_t hi, lo;
 };
 
-void fb_pgrender_idhash_init(struct fb_pg_idhash *h);
+void fb_pg_render_idhash_init(struct fb_pg_idhash *h);
 
-void fb_pgrender_idhash_bytes(struct fb_pg_idhash *h, const char *s,
-                              size_t len);
+void fb_pg_render_idhash_bytes(struct fb_pg_idhash *h, const char *s,
+                               size_t len);
 
 /* Adds one column value (len < 0: NULL) in the encoding above. */
-void fb_pgrender_idhash_value(struct fb_pg_idhash *h, const char *v, int len);
+void fb_pg_render_idhash_value(struct fb_pg_idhash *h, const char *v, int len);
 
 /* Writes 32 hex digits and a NUL to out (33 bytes). */
-void fb_pgrender_idhash_hex(const struct fb_pg_idhash *h, char out[33]);
+void fb_pg_render_idhash_hex(const struct fb_pg_idhash *h, char out[33]);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * test_plan.c
+ * test_file_plan.c
  *    Range planning: sizes, exact cover of the file, and input kinds.
  */
 #include <errno.h>
@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "forkbulk/plan.h"
+#include "forkbulk/file_plan.h"
 
 static void
 test_range_size_bounds(void **state)

@@ -1,5 +1,5 @@
 /*
- * test_pgrender.c
+ * test_pg_render.c
  *    PostgreSQL text values to JSON, type by type, with the exact output
  *    (and the exact reason for values JSON cannot hold); whole rows with
  *    NULLs, errors and the size bound; the id hash's published vectors.
@@ -14,7 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "forkbulk/pgrender.h"
+#include "forkbulk/pg_render.h"
 
 /* Renders v as a value of type oid and checks the JSON text. */
 static void
@@ -27,10 +27,10 @@ assert_renders(unsigned int oid, const char *v, const char *want)
     size_t pos = 0;
     int rc;
 
-    fb_pgrender_type(oid, &t);
-    rc = fb_pgrender_value(&t, "c", v, strlen(v), out, sizeof out, &pos,
-                           scratch, sizeof scratch, err, sizeof err);
-    if (rc != FB_PGRENDER_OK)
+    fb_pg_render_type(oid, &t);
+    rc = fb_pg_render_value(&t, "c", v, strlen(v), out, sizeof out, &pos,
+                            scratch, sizeof scratch, err, sizeof err);
+    if (rc != FB_PG_RENDER_OK)
         fail_msg("oid %u value %s: rc %d %s", oid, v, rc, err);
     if (pos != strlen(want) || memcmp(out, want, pos) != 0)
         fail_msg("oid %u value %s: got %.*s, want %s", oid, v, (int)pos, out,
@@ -47,10 +47,10 @@ assert_refused(unsigned int oid, const char *v, const char *want_err)
     size_t pos = 3;
     int rc;
 
-    fb_pgrender_type(oid, &t);
-    rc = fb_pgrender_value(&t, "x", v, strlen(v), out, sizeof out, &pos,
-                           scratch, sizeof scratch, err, sizeof err);
-    assert_int_equal(rc, FB_PGRENDER_EVALUE);
+    fb_pg_render_type(oid, &t);
+    rc = fb_pg_render_value(&t, "x", v, strlen(v), out, sizeof out, &pos,
+                            scratch, sizeof scratch, err, sizeof err);
+    assert_int_equal(rc, FB_PG_RENDER_EVALUE);
     assert_int_equal(pos, 3);
     assert_string_equal(err, want_err);
 }
@@ -192,7 +192,7 @@ test_arrays(void **state)
 static void
 test_row(void **state)
 {
-    struct fb_pgrender_col cols[4];
+    struct fb_pg_render_col cols[4];
     char keys[4][64];
     const char *vals[4] = {"7", NULL, "t\"x", "NaN"};
     int lens[4] = {1, -1, 3, 3};
@@ -204,46 +204,46 @@ test_row(void **state)
 
     (void)state;
     cols[0].name = "id";
-    fb_pgrender_type(20, &cols[0].type);
+    fb_pg_render_type(20, &cols[0].type);
     cols[1].name = "gone";
-    fb_pgrender_type(25, &cols[1].type);
+    fb_pg_render_type(25, &cols[1].type);
     cols[2].name = "na\"me";
-    fb_pgrender_type(25, &cols[2].type);
+    fb_pg_render_type(25, &cols[2].type);
     cols[3].name = "f";
-    fb_pgrender_type(701, &cols[3].type);
+    fb_pg_render_type(701, &cols[3].type);
     for (int i = 0; i < 4; i++) {
         cols[i].key = keys[i];
-        cols[i].key_len = fb_pgrender_key(cols[i].name, keys[i], 64);
+        cols[i].key_len = fb_pg_render_key(cols[i].name, keys[i], 64);
     }
     assert_int_equal(cols[2].key_len, 9);
     assert_memory_equal(cols[2].key, "\"na\\\"me\":", 9);
 
     /* Three columns, NULL omitted. */
-    rc = fb_pgrender_row(cols, 3, vals, lens, false, out, sizeof out, &len,
-                         scratch, sizeof scratch, err, sizeof err);
-    assert_int_equal(rc, FB_PGRENDER_OK);
+    rc = fb_pg_render_row(cols, 3, vals, lens, false, out, sizeof out, &len,
+                          scratch, sizeof scratch, err, sizeof err);
+    assert_int_equal(rc, FB_PG_RENDER_OK);
     assert_int_equal(len, strlen("{\"id\":7,\"na\\\"me\":\"t\\\"x\"}"));
     assert_memory_equal(out, "{\"id\":7,\"na\\\"me\":\"t\\\"x\"}", len);
 
     /* NULL as null. */
-    rc = fb_pgrender_row(cols, 2, vals, lens, true, out, sizeof out, &len,
-                         scratch, sizeof scratch, err, sizeof err);
-    assert_int_equal(rc, FB_PGRENDER_OK);
+    rc = fb_pg_render_row(cols, 2, vals, lens, true, out, sizeof out, &len,
+                          scratch, sizeof scratch, err, sizeof err);
+    assert_int_equal(rc, FB_PG_RENDER_OK);
     assert_int_equal(len, strlen("{\"id\":7,\"gone\":null}"));
     assert_memory_equal(out, "{\"id\":7,\"gone\":null}", len);
 
     /* All NULL and omitted: an empty object. */
-    rc =
-        fb_pgrender_row(cols + 1, 1, vals + 1, lens + 1, false, out, sizeof out,
-                        &len, scratch, sizeof scratch, err, sizeof err);
-    assert_int_equal(rc, FB_PGRENDER_OK);
+    rc = fb_pg_render_row(cols + 1, 1, vals + 1, lens + 1, false, out,
+                          sizeof out, &len, scratch, sizeof scratch, err,
+                          sizeof err);
+    assert_int_equal(rc, FB_PG_RENDER_OK);
     assert_int_equal(len, 2);
     assert_memory_equal(out, "{}", 2);
 
     /* A NaN: the row is still rendered (as text) for the reject file. */
-    rc = fb_pgrender_row(cols, 4, vals, lens, false, out, sizeof out, &len,
-                         scratch, sizeof scratch, err, sizeof err);
-    assert_int_equal(rc, FB_PGRENDER_EVALUE);
+    rc = fb_pg_render_row(cols, 4, vals, lens, false, out, sizeof out, &len,
+                          scratch, sizeof scratch, err, sizeof err);
+    assert_int_equal(rc, FB_PG_RENDER_EVALUE);
     assert_string_equal(err, "column [f] is NaN: JSON has no NaN");
     assert_int_equal(
         len, strlen("{\"id\":7,\"na\\\"me\":\"t\\\"x\",\"f\":\"NaN\"}"));
@@ -251,21 +251,21 @@ test_row(void **state)
                         len);
 
     /* Too large: 20 bytes do not hold {"id":7,"na\"me":"t\"x"} (24). */
-    rc = fb_pgrender_row(cols, 3, vals, lens, false, out, 20, &len, scratch,
-                         sizeof scratch, err, sizeof err);
-    assert_int_equal(rc, FB_PGRENDER_EFULL);
+    rc = fb_pg_render_row(cols, 3, vals, lens, false, out, 20, &len, scratch,
+                          sizeof scratch, err, sizeof err);
+    assert_int_equal(rc, FB_PG_RENDER_EFULL);
     assert_string_equal(err, "document is more than 20 bytes");
     assert_true(len <= 20);
     assert_memory_equal(out, "{\"id\":7,\"na\\\"me\":", len);
 
     /* Exactly fitting is fine; one byte less is not. */
-    rc = fb_pgrender_row(cols, 3, vals, lens, false, out, 24, &len, scratch,
-                         sizeof scratch, err, sizeof err);
-    assert_int_equal(rc, FB_PGRENDER_OK);
+    rc = fb_pg_render_row(cols, 3, vals, lens, false, out, 24, &len, scratch,
+                          sizeof scratch, err, sizeof err);
+    assert_int_equal(rc, FB_PG_RENDER_OK);
     assert_int_equal(len, 24);
-    rc = fb_pgrender_row(cols, 3, vals, lens, false, out, 23, &len, scratch,
-                         sizeof scratch, err, sizeof err);
-    assert_int_equal(rc, FB_PGRENDER_EFULL);
+    rc = fb_pg_render_row(cols, 3, vals, lens, false, out, 23, &len, scratch,
+                          sizeof scratch, err, sizeof err);
+    assert_int_equal(rc, FB_PG_RENDER_EFULL);
     assert_int_equal(len, 23);
 }
 
@@ -280,12 +280,12 @@ test_array_element_bound(void **state)
     size_t pos = 0;
 
     (void)state;
-    fb_pgrender_type(1009, &t);
+    fb_pg_render_type(1009, &t);
     /* The unescaped element (10 bytes) does not fit the 8-byte scratch. */
-    assert_int_equal(fb_pgrender_value(&t, "a", v, strlen(v), out, sizeof out,
-                                       &pos, scratch, sizeof scratch, err,
-                                       sizeof err),
-                     FB_PGRENDER_EFULL);
+    assert_int_equal(fb_pg_render_value(&t, "a", v, strlen(v), out, sizeof out,
+                                        &pos, scratch, sizeof scratch, err,
+                                        sizeof err),
+                     FB_PG_RENDER_EFULL);
     assert_int_equal(pos, 0);
 }
 
@@ -296,10 +296,10 @@ assert_hash(const char *const *vals, const int *lens, int n, const char *want)
     char hex[33];
     int i;
 
-    fb_pgrender_idhash_init(&h);
+    fb_pg_render_idhash_init(&h);
     for (i = 0; i < n; i++)
-        fb_pgrender_idhash_value(&h, vals[i], lens[i]);
-    fb_pgrender_idhash_hex(&h, hex);
+        fb_pg_render_idhash_value(&h, vals[i], lens[i]);
+    fb_pg_render_idhash_hex(&h, hex);
     assert_string_equal(hex, want);
 }
 
@@ -317,11 +317,11 @@ test_idhash(void **state)
 
     (void)state;
     /* The published FNV-1a 128 vectors: "" and "a". */
-    fb_pgrender_idhash_init(&h);
-    fb_pgrender_idhash_hex(&h, hex);
+    fb_pg_render_idhash_init(&h);
+    fb_pg_render_idhash_hex(&h, hex);
     assert_string_equal(hex, "6c62272e07bb014262b821756295c58d");
-    fb_pgrender_idhash_bytes(&h, "a", 1);
-    fb_pgrender_idhash_hex(&h, hex);
+    fb_pg_render_idhash_bytes(&h, "a", 1);
+    fb_pg_render_idhash_hex(&h, hex);
     assert_string_equal(hex, "d228cb696f1a8caf78912b704e4a8964");
     /* "1:a,1:b," and "3:a,b,N," */
     assert_hash(ab, ab_len, 2, "dcbe14fb66659a534e1a5a453a8e9976");
@@ -331,10 +331,10 @@ test_idhash(void **state)
         struct fb_pg_idhash h2;
         char hex2[33];
 
-        fb_pgrender_idhash_init(&h2);
-        fb_pgrender_idhash_value(&h2, y[0], y_len[0]);
-        fb_pgrender_idhash_value(&h2, y[1], y_len[1]);
-        fb_pgrender_idhash_hex(&h2, hex2);
+        fb_pg_render_idhash_init(&h2);
+        fb_pg_render_idhash_value(&h2, y[0], y_len[0]);
+        fb_pg_render_idhash_value(&h2, y[1], y_len[1]);
+        fb_pg_render_idhash_hex(&h2, hex2);
         assert_string_not_equal(hex2, "70e2f1e318659a5e03dc72ea19b266b1");
         assert_string_not_equal(hex2, "dcbe14fb66659a534e1a5a453a8e9976");
     }

@@ -1,12 +1,12 @@
 /*
- * pgrender.c
- *    PostgreSQL text values to JSON (see pgrender.h for the mapping).
+ * pg_render.c
+ *    PostgreSQL text values to JSON (see pg_render.h for the mapping).
  *
  * Everything writes into caller-given buffers with explicit capacities;
  * a failed append leaves *pos where it was, so the caller can tell
  * "too large" from "bad value" and still report what it has.
  */
-#include "forkbulk/pgrender.h"
+#include "forkbulk/pg_render.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -66,7 +66,7 @@ static const struct fb_pg_oidmap oidmap[] = {
 };
 
 void
-fb_pgrender_type(unsigned int oid, struct fb_pg_coltype *t)
+fb_pg_render_type(unsigned int oid, struct fb_pg_coltype *t)
 {
     size_t i;
 
@@ -99,10 +99,10 @@ check_finite(const char *name, const char *v, size_t len, char *err,
         if (is_text(v, len, bad[i])) {
             snprintf(err, errlen, "column [%s] is %s: JSON has no %s", name,
                      bad[i], bad[i][0] == '-' ? bad[i] + 1 : bad[i]);
-            return FB_PGRENDER_EVALUE;
+            return FB_PG_RENDER_EVALUE;
         }
     }
-    return FB_PGRENDER_OK;
+    return FB_PG_RENDER_OK;
 }
 
 /* "2026-11-27 03:00:00.5" (+ "+00" or another offset for timestamptz)
@@ -119,17 +119,17 @@ render_timestamp(bool tz, const char *name, const char *v, size_t len,
     if (is_text(v, len, "infinity") || is_text(v, len, "-infinity")) {
         snprintf(err, errlen, "column [%s] is %.*s: no ISO 8601 form", name,
                  (int)len, v);
-        return FB_PGRENDER_EVALUE;
+        return FB_PG_RENDER_EVALUE;
     }
     if (len >= 3 && memcmp(v + len - 3, " BC", 3) == 0) {
         snprintf(err, errlen, "column [%s] is a BC date: no ISO 8601 form",
                  name);
-        return FB_PGRENDER_EVALUE;
+        return FB_PG_RENDER_EVALUE;
     }
     if (sp == NULL) {
         snprintf(err, errlen, "column [%s] is not an ISO timestamp (%.*s)",
                  name, len > 40 ? 40 : (int)len, v);
-        return FB_PGRENDER_EVALUE;
+        return FB_PG_RENDER_EVALUE;
     }
     if (tz) {
         /* The offset starts at the last sign after the time. */
@@ -142,7 +142,7 @@ render_timestamp(bool tz, const char *name, const char *v, size_t len,
     }
     /* quotes, 'T' in place of the space, "Z" or ":00" */
     if (cap - p < tlen + 8)
-        return FB_PGRENDER_EFULL;
+        return FB_PG_RENDER_EFULL;
     out[p++] = '"';
     for (i = 0; i < tlen; i++)
         out[p++] = v[i] == ' ' && v + i == sp ? 'T' : v[i];
@@ -159,7 +159,7 @@ render_timestamp(bool tz, const char *name, const char *v, size_t len,
     }
     out[p++] = '"';
     *pos = p;
-    return FB_PGRENDER_OK;
+    return FB_PG_RENDER_OK;
 }
 
 /* JSON text from json/jsonb output, without whitespace outside strings. */
@@ -176,18 +176,18 @@ render_json(const char *v, size_t len, char *out, size_t cap, size_t *pos)
         if (!in_str && (c == ' ' || c == '\t' || c == '\n' || c == '\r'))
             continue;
         if (p >= cap)
-            return FB_PGRENDER_EFULL;
+            return FB_PG_RENDER_EFULL;
         out[p++] = c;
         if (in_str && c == '\\' && i + 1 < len) {
             if (p >= cap)
-                return FB_PGRENDER_EFULL;
+                return FB_PG_RENDER_EFULL;
             out[p++] = v[++i];
         } else if (c == '"') {
             in_str = !in_str;
         }
     }
     *pos = p;
-    return FB_PGRENDER_OK;
+    return FB_PG_RENDER_OK;
 }
 
 static int
@@ -200,26 +200,26 @@ render_scalar(enum fb_pg_kind kind, const char *name, const char *v, size_t len,
     case FB_PG_KIND_FLOAT:
     case FB_PG_KIND_NUMERIC:
         rc = check_finite(name, v, len, err, errlen);
-        if (rc != FB_PGRENDER_OK)
+        if (rc != FB_PG_RENDER_OK)
             return rc;
         /* The finite forms are valid JSON numbers. */
-        return fb_json_raw(out, cap, pos, v, len) == 0 ? FB_PGRENDER_OK
-                                                       : FB_PGRENDER_EFULL;
+        return fb_json_raw(out, cap, pos, v, len) == 0 ? FB_PG_RENDER_OK
+                                                       : FB_PG_RENDER_EFULL;
     case FB_PG_KIND_INT:
-        return fb_json_raw(out, cap, pos, v, len) == 0 ? FB_PGRENDER_OK
-                                                       : FB_PGRENDER_EFULL;
+        return fb_json_raw(out, cap, pos, v, len) == 0 ? FB_PG_RENDER_OK
+                                                       : FB_PG_RENDER_EFULL;
     case FB_PG_KIND_BOOL:
         if (is_text(v, len, "t"))
             return fb_json_raw(out, cap, pos, "true", 4) == 0
-                       ? FB_PGRENDER_OK
-                       : FB_PGRENDER_EFULL;
+                       ? FB_PG_RENDER_OK
+                       : FB_PG_RENDER_EFULL;
         if (is_text(v, len, "f"))
             return fb_json_raw(out, cap, pos, "false", 5) == 0
-                       ? FB_PGRENDER_OK
-                       : FB_PGRENDER_EFULL;
+                       ? FB_PG_RENDER_OK
+                       : FB_PG_RENDER_EFULL;
         snprintf(err, errlen, "column [%s] is not a boolean (%.*s)", name,
                  len > 40 ? 40 : (int)len, v);
-        return FB_PGRENDER_EVALUE;
+        return FB_PG_RENDER_EVALUE;
     case FB_PG_KIND_TIMESTAMP:
     case FB_PG_KIND_TIMESTAMPTZ:
         return render_timestamp(kind == FB_PG_KIND_TIMESTAMPTZ, name, v, len,
@@ -228,8 +228,8 @@ render_scalar(enum fb_pg_kind kind, const char *name, const char *v, size_t len,
         return render_json(v, len, out, cap, pos);
     case FB_PG_KIND_STRING:
     default:
-        return fb_json_escape(out, cap, pos, v, len) == 0 ? FB_PGRENDER_OK
-                                                          : FB_PGRENDER_EFULL;
+        return fb_json_escape(out, cap, pos, v, len) == 0 ? FB_PG_RENDER_OK
+                                                          : FB_PG_RENDER_EFULL;
     }
 }
 
@@ -249,11 +249,11 @@ render_array_level(enum fb_pg_kind kind, const char *name, const char *v,
         goto bad;
     (*i)++;
     if (fb_json_raw(out, cap, pos, "[", 1) != 0)
-        return FB_PGRENDER_EFULL;
+        return FB_PG_RENDER_EFULL;
     if (*i < len && v[*i] == '}') {
         (*i)++;
-        return fb_json_raw(out, cap, pos, "]", 1) == 0 ? FB_PGRENDER_OK
-                                                       : FB_PGRENDER_EFULL;
+        return fb_json_raw(out, cap, pos, "]", 1) == 0 ? FB_PG_RENDER_OK
+                                                       : FB_PG_RENDER_EFULL;
     }
     for (;;) {
         if (*i >= len)
@@ -261,7 +261,7 @@ render_array_level(enum fb_pg_kind kind, const char *name, const char *v,
         if (v[*i] == '{') {
             rc = render_array_level(kind, name, v, len, i, depth + 1, out, cap,
                                     pos, scratch, scratch_cap, err, errlen);
-            if (rc != FB_PGRENDER_OK)
+            if (rc != FB_PG_RENDER_OK)
                 return rc;
         } else if (v[*i] == '"') {
             size_t n = 0;
@@ -273,7 +273,7 @@ render_array_level(enum fb_pg_kind kind, const char *name, const char *v,
                 if (*i >= len)
                     goto bad;
                 if (n >= scratch_cap)
-                    return FB_PGRENDER_EFULL;
+                    return FB_PG_RENDER_EFULL;
                 scratch[n++] = v[(*i)++];
             }
             if (*i >= len)
@@ -281,7 +281,7 @@ render_array_level(enum fb_pg_kind kind, const char *name, const char *v,
             (*i)++; /* closing quote */
             rc = render_scalar(kind, name, scratch, n, out, cap, pos, err,
                                errlen);
-            if (rc != FB_PGRENDER_OK)
+            if (rc != FB_PG_RENDER_OK)
                 return rc;
         } else {
             size_t start = *i;
@@ -290,37 +290,38 @@ render_array_level(enum fb_pg_kind kind, const char *name, const char *v,
                 (*i)++;
             if (*i - start == 4 && strncasecmp(v + start, "NULL", 4) == 0)
                 rc = fb_json_raw(out, cap, pos, "null", 4) == 0
-                         ? FB_PGRENDER_OK
-                         : FB_PGRENDER_EFULL;
+                         ? FB_PG_RENDER_OK
+                         : FB_PG_RENDER_EFULL;
             else
                 rc = render_scalar(kind, name, v + start, *i - start, out, cap,
                                    pos, err, errlen);
-            if (rc != FB_PGRENDER_OK)
+            if (rc != FB_PG_RENDER_OK)
                 return rc;
         }
         if (*i >= len)
             goto bad;
         if (v[*i] == '}') {
             (*i)++;
-            return fb_json_raw(out, cap, pos, "]", 1) == 0 ? FB_PGRENDER_OK
-                                                           : FB_PGRENDER_EFULL;
+            return fb_json_raw(out, cap, pos, "]", 1) == 0 ? FB_PG_RENDER_OK
+                                                           : FB_PG_RENDER_EFULL;
         }
         if (v[*i] != ',')
             goto bad;
         (*i)++;
         if (fb_json_raw(out, cap, pos, ",", 1) != 0)
-            return FB_PGRENDER_EFULL;
+            return FB_PG_RENDER_EFULL;
     }
 bad:
     snprintf(err, errlen, "column [%s] is not an array literal (%.*s)", name,
              len > 40 ? 40 : (int)len, v);
-    return FB_PGRENDER_EVALUE;
+    return FB_PG_RENDER_EVALUE;
 }
 
 int
-fb_pgrender_value(const struct fb_pg_coltype *t, const char *name,
-                  const char *v, size_t len, char *out, size_t cap, size_t *pos,
-                  char *scratch, size_t scratch_cap, char *err, size_t errlen)
+fb_pg_render_value(const struct fb_pg_coltype *t, const char *name,
+                   const char *v, size_t len, char *out, size_t cap,
+                   size_t *pos, char *scratch, size_t scratch_cap, char *err,
+                   size_t errlen)
 {
     size_t p = *pos;
     size_t i = 0;
@@ -335,23 +336,23 @@ fb_pgrender_value(const struct fb_pg_coltype *t, const char *name,
 
         if (eq == NULL) {
             snprintf(err, errlen, "column [%s] is not an array literal", name);
-            return FB_PGRENDER_EVALUE;
+            return FB_PG_RENDER_EVALUE;
         }
         i = (size_t)(eq - v) + 1;
     }
     rc = render_array_level(t->kind, name, v, len, &i, 1, out, cap, &p, scratch,
                             scratch_cap, err, errlen);
-    if (rc == FB_PGRENDER_OK && i != len) {
+    if (rc == FB_PG_RENDER_OK && i != len) {
         snprintf(err, errlen, "column [%s] is not an array literal", name);
-        rc = FB_PGRENDER_EVALUE;
+        rc = FB_PG_RENDER_EVALUE;
     }
-    if (rc == FB_PGRENDER_OK)
+    if (rc == FB_PG_RENDER_OK)
         *pos = p;
     return rc;
 }
 
 size_t
-fb_pgrender_key(const char *name, char *out, size_t cap)
+fb_pg_render_key(const char *name, char *out, size_t cap)
 {
     size_t pos = 0;
 
@@ -362,14 +363,14 @@ fb_pgrender_key(const char *name, char *out, size_t cap)
 }
 
 int
-fb_pgrender_row(const struct fb_pgrender_col *cols, int ncols,
-                const char *const *vals, const int *lens, bool null_as_null,
-                char *out, size_t cap, size_t *len, char *scratch,
-                size_t scratch_cap, char *err, size_t errlen)
+fb_pg_render_row(const struct fb_pg_render_col *cols, int ncols,
+                 const char *const *vals, const int *lens, bool null_as_null,
+                 char *out, size_t cap, size_t *len, char *scratch,
+                 size_t scratch_cap, char *err, size_t errlen)
 {
     size_t pos = 0;
     bool first = true;
-    int result = FB_PGRENDER_OK;
+    int result = FB_PG_RENDER_OK;
     char later[1]; /* reasons after the first are not kept */
     int col;
     int rc;
@@ -391,15 +392,15 @@ fb_pgrender_row(const struct fb_pgrender_col *cols, int ncols,
                 goto full;
             continue;
         }
-        rc = fb_pgrender_value(
+        rc = fb_pg_render_value(
             &cols[col].type, name, vals[col], (size_t)lens[col], out, cap, &pos,
-            scratch, scratch_cap, result == FB_PGRENDER_OK ? err : later,
-            result == FB_PGRENDER_OK ? errlen : 1);
-        if (rc == FB_PGRENDER_EFULL)
+            scratch, scratch_cap, result == FB_PG_RENDER_OK ? err : later,
+            result == FB_PG_RENDER_OK ? errlen : 1);
+        if (rc == FB_PG_RENDER_EFULL)
             goto full;
-        if (rc == FB_PGRENDER_EVALUE) {
+        if (rc == FB_PG_RENDER_EVALUE) {
             /* Keep the first reason; show the value as text. */
-            result = FB_PGRENDER_EVALUE;
+            result = FB_PG_RENDER_EVALUE;
             if (fb_json_escape(out, cap, &pos, vals[col], (size_t)lens[col]) !=
                 0)
                 goto full;
@@ -412,7 +413,7 @@ fb_pgrender_row(const struct fb_pgrender_col *cols, int ncols,
 full:
     snprintf(err, errlen, "document is more than %zu bytes", cap);
     *len = pos;
-    return FB_PGRENDER_EFULL;
+    return FB_PG_RENDER_EFULL;
 }
 
 /* h *= 2^88 + 0x13b (mod 2^128), in two 64-bit halves. */
@@ -431,14 +432,14 @@ idhash_mul(struct fb_pg_idhash *h)
 }
 
 void
-fb_pgrender_idhash_init(struct fb_pg_idhash *h)
+fb_pg_render_idhash_init(struct fb_pg_idhash *h)
 {
     h->hi = UINT64_C(0x6c62272e07bb0142);
     h->lo = UINT64_C(0x62b821756295c58d);
 }
 
 void
-fb_pgrender_idhash_bytes(struct fb_pg_idhash *h, const char *s, size_t len)
+fb_pg_render_idhash_bytes(struct fb_pg_idhash *h, const char *s, size_t len)
 {
     size_t i;
 
@@ -449,23 +450,23 @@ fb_pgrender_idhash_bytes(struct fb_pg_idhash *h, const char *s, size_t len)
 }
 
 void
-fb_pgrender_idhash_value(struct fb_pg_idhash *h, const char *v, int len)
+fb_pg_render_idhash_value(struct fb_pg_idhash *h, const char *v, int len)
 {
     char num[24];
     int n;
 
     if (len < 0) {
-        fb_pgrender_idhash_bytes(h, "N,", 2);
+        fb_pg_render_idhash_bytes(h, "N,", 2);
         return;
     }
     n = snprintf(num, sizeof num, "%d:", len);
-    fb_pgrender_idhash_bytes(h, num, (size_t)n);
-    fb_pgrender_idhash_bytes(h, v, (size_t)len);
-    fb_pgrender_idhash_bytes(h, ",", 1);
+    fb_pg_render_idhash_bytes(h, num, (size_t)n);
+    fb_pg_render_idhash_bytes(h, v, (size_t)len);
+    fb_pg_render_idhash_bytes(h, ",", 1);
 }
 
 void
-fb_pgrender_idhash_hex(const struct fb_pg_idhash *h, char out[33])
+fb_pg_render_idhash_hex(const struct fb_pg_idhash *h, char out[33])
 {
     snprintf(out, 33, "%016llx%016llx", (unsigned long long)h->hi,
              (unsigned long long)h->lo);

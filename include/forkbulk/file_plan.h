@@ -1,6 +1,6 @@
 /*
- * plan.h
- *    Turning input metadata into ranges.
+ * file_plan.h
+ *    Turning a file's metadata into byte ranges.
  *
  * The parent looks only at metadata (the file's size and the first two
  * bytes, to tell gzip), never at records.  A regular file becomes many more
@@ -8,8 +8,8 @@
  * run and a crashed worker loses only one range.  Standard input and gzip
  * files cannot be split and are one range read by one worker.
  */
-#ifndef FORKBULK_PLAN_H
-#define FORKBULK_PLAN_H
+#ifndef FORKBULK_FILE_PLAN_H
+#define FORKBULK_FILE_PLAN_H
 
 #include <stdbool.h>
 #include <stdint.h>

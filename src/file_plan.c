@@ -1,8 +1,8 @@
 /*
- * plan.c
- *    Range planning from file metadata.
+ * file_plan.c
+ *    Range planning from file metadata (see file_plan.h).
  */
-#include "forkbulk/plan.h"
+#include "forkbulk/file_plan.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,7 +13,6 @@
 
 #include "forkbulk/log.h"
 #include "forkbulk/status.h"
-#include "forkbulk/supervisor.h"
 
 uint64_t
 fb_plan_range_size(uint64_t size, int workers)
@@ -109,49 +108,4 @@ fb_plan_range(const struct fb_plan *plan, uint64_t i, uint64_t *lo,
     *hi = *lo + plan->range_bytes;
     if (*hi > plan->size)
         *hi = plan->size;
-}
-
-/* The file source: one unit, the whole input, into opts->index. */
-struct file_source {
-    const struct fb_options *opts;
-    struct fb_plan plan;
-    bool planned;
-};
-
-static int
-file_next_unit(void *ctx, struct fb_unit *unit)
-{
-    struct file_source *fs = ctx;
-    int rc;
-
-    if (fs->planned)
-        return 0;
-    fs->planned = true;
-    if ((rc = fb_plan_input(fs->opts, &fs->plan)) != 0)
-        return -rc;
-    snprintf(unit->name, sizeof(unit->name), "%s", fs->opts->input);
-    snprintf(unit->index, sizeof(unit->index), "%s", fs->opts->index);
-    unit->n_ranges = fs->plan.n_ranges;
-    return 1;
-}
-
-static void
-file_job(void *ctx, uint64_t i, struct fb_msg *job)
-{
-    struct file_source *fs = ctx;
-
-    fb_plan_range(&fs->plan, i, &job->lo, &job->hi);
-}
-
-void
-fb_file_source(const struct fb_options *opts, struct fb_source_ops *ops)
-{
-    static struct file_source fs;
-
-    memset(&fs, 0, sizeof(fs));
-    fs.opts = opts;
-    memset(ops, 0, sizeof(*ops));
-    ops->next_unit = file_next_unit;
-    ops->job = file_job;
-    ops->ctx = &fs;
 }

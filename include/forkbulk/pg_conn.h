@@ -1,0 +1,119 @@
+/*
+ * pg_conn.h
+ *    The one PostgreSQL connection layer: connecting, running statements,
+ *    reporting their failures and quoting names, for every module that
+ *    talks to PostgreSQL (the source's planner and readers, the ledger,
+ *    the job lock).  Nothing else calls PQconnectdb*, and every name that
+ *    goes into SQL text is quoted here.
+ *
+ * One error convention for all of them: a function that can fail returns
+ * an exit code of status.h, 0 when it did not fail, and otherwise fills
+ * the caller's err buffer with one line, "<what>: <PostgreSQL's
+ * message>" (no newline: libpq's multi-line messages are flattened).  It
+ * logs nothing; the caller decides whether the failure is an error, a
+ * warning, or an answer (a lock refused, a ledger row missing).  Failed
+ * statements are mapped by fb_pg_status():
+ *   FB_EXIT_UNAVAILABLE (69)  the server cannot be reached, the
+ *                             connection was lost, the server is shutting
+ *                             down or out of resources (SQLSTATE classes
+ *                             08, 57, 53, or no SQLSTATE at all: libpq's
+ *                             own failures are all about the connection)
+ *   FB_EXIT_CONFIG (78)       bad table, column, query, type, privilege
+ *                             or schema (classes 42, 22, 0A, 3F): what
+ *                             the operator asked for cannot work
+ *   FB_EXIT_SOFTWARE (70)     anything else
+ * and out of memory is FB_EXIT_OSERR (71).
+ */
+#ifndef FORKBULK_PG_CONN_H
+#define FORKBULK_PG_CONN_H
+
+#include <stddef.h>
+
+#include <libpq-fe.h>
+
+/* Where to connect, and with which password. */
+struct fb_pg_target {
+    const char *conninfo; /* libpq conninfo string or URI; NULL or "":
+                           * libpq's defaults and PG* variables */
+    const char *password; /* given to libpq as a parameter, so it never
+                           * has to be in the environment or in conninfo
+                           * (where ps and logs may show it); NULL:
+                           * libpq's own (PGPASSWORD, ~/.pgpass) */
+};
+
+/*
+ * Connects to target and sets the session up.  application_name (NULL:
+ * whatever conninfo or PGAPPNAME say) is a connection parameter that
+ * overrides conninfo's, so pg_stat_activity names the session from its
+ * first moment.  settings (NULL: none) is SQL run once connected, e.g.
+ * "SET TimeZone = 'UTC'; SET DateStyle = 'ISO'".
+ * 0 with *out connected, or an exit code with *out NULL and err =
+ * "<what>: <message>": 69 when the server cannot be reached or refuses
+ * us, the statement's code when a setting fails.
+ */
+int fb_pg_connect(const struct fb_pg_target *target,
+                  const char *application_name, const char *settings,
+                  const char *what, PGconn **out, char *err, size_t errlen);
+
+/* Text parameters $1..$n of a statement. */
+struct fb_pg_params {
+    int n;
+    const char *const *values; /* a NULL value is SQL NULL */
+    const Oid *types;          /* NULL: the server infers them */
+};
+
+/*
+ * Runs sql (with params, or NULL: several statements may be sent at
+ * once) and expects a result of status want (PGRES_COMMAND_OK,
+ * PGRES_TUPLES_OK, PGRES_COPY_OUT...).  0 with the result in *out (the
+ * caller PQclear()s it; out NULL: cleared here), or an exit code
+ * (fb_pg_status) with err = "<what>: <message>" and *out NULL.
+ */
+int fb_pg_exec(PGconn *conn, const char *sql, const struct fb_pg_params *params,
+               ExecStatusType want, const char *what, PGresult **out, char *err,
+               size_t errlen);
+
+/*
+ * For a failure met outside fb_pg_exec (a streamed result, a failed
+ * PQsendQuery; res may be NULL): err = "<what>: <message>", where the
+ * message is the result's primary message, else libpq's.
+ */
+void fb_pg_error(PGconn *conn, const PGresult *res, const char *what, char *err,
+                 size_t errlen);
+
+/* The exit code of that failure (see the mapping above). */
+int fb_pg_status(PGconn *conn, const PGresult *res);
+
+/*
+ * A name as SQL text: "schema"."name", or "name" when schema is NULL or
+ * "", each part quoted by libpq (PQescapeIdentifier), so any byte is
+ * safe.  0 with *out malloc'd (free() it), or FB_EXIT_CONFIG (a name libpq
+ * cannot quote, such as one in a bad encoding) or FB_EXIT_OSERR with err
+ * filled and *out NULL.
+ */
+int fb_pg_quote_name(PGconn *conn, const char *schema, const char *name,
+                     char **out, char *err, size_t errlen);
+
+/*
+ * A table as users write it, table or schema.table, split in two: *schema
+ * malloc'd (NULL when there is none; free() it), *name pointing into
+ * table.  The name is split at its first dot, so a quoted name holding a
+ * dot cannot be given (issue #14); this is the only place that splits
+ * one.  0, or FB_EXIT_OSERR with err filled.
+ */
+int fb_pg_split_table(const char *table, char **schema, const char **name,
+                      char *err, size_t errlen);
+
+/* A table as users write it (fb_pg_split_table), quoted as
+ * fb_pg_quote_name does. */
+int fb_pg_quote_table(PGconn *conn, const char *table, char **out, char *err,
+                      size_t errlen);
+
+/*
+ * libpq's messages span lines ("...failed: Connection refused\n\tIs the
+ * server running..."); log lines must not.  Joins them in place with one
+ * space and drops trailing blanks.
+ */
+void fb_pg_flatten(char *s);
+
+#endif

@@ -1,0 +1,15 @@
+/*
+ * run.h
+ *    One run of forkbulk once its options are known: the source and its
+ *    plan, the reject file, the workers, the cluster around each unit
+ *    (checked before the first, refreshed after each), and the summary.
+ */
+#ifndef FORKBULK_RUN_H
+#define FORKBULK_RUN_H
+
+#include "forkbulk/options.h"
+
+/* Runs the load that opts describe; returns the exit code (status.h). */
+int fb_run(const struct fb_options *opts);
+
+#endif

@@ -1,0 +1,66 @@
+/*
+ * backoff.c
+ *    Jittered exponential waits between attempts (see backoff.h).
+ */
+#include "forkbulk/backoff.h"
+
+#include <errno.h>
+#include <time.h>
+#include <unistd.h>
+
+void
+fb_backoff_init(struct fb_backoff *b, const volatile sig_atomic_t *stop)
+{
+    b->rng = (uint64_t)getpid() * 0x9E3779B97F4A7C15ull ^ (uint64_t)time(NULL);
+    if (b->rng == 0)
+        b->rng = 1;
+    b->stop = stop;
+}
+
+static uint64_t
+next_random(struct fb_backoff *b)
+{
+    /* xorshift64: jitter only needs to spread workers apart. */
+    b->rng ^= b->rng << 13;
+    b->rng ^= b->rng >> 7;
+    b->rng ^= b->rng << 17;
+    return b->rng;
+}
+
+uint64_t
+fb_backoff_delay_ms(struct fb_backoff *b, int attempt, long retry_after_s)
+{
+    uint64_t window = FB_BACKOFF_BASE_MS;
+    uint64_t ms;
+
+    for (int i = 1; i < attempt && window < FB_BACKOFF_CAP_MS; i++)
+        window *= 2;
+    if (window > FB_BACKOFF_CAP_MS)
+        window = FB_BACKOFF_CAP_MS;
+    ms = next_random(b) % (window + 1);
+    if (retry_after_s > 0 && (uint64_t)retry_after_s * 1000 > ms)
+        ms = (uint64_t)retry_after_s * 1000;
+    return ms;
+}
+
+static int
+stopped(const struct fb_backoff *b)
+{
+    return b->stop != NULL && *b->stop != 0;
+}
+
+int
+fb_backoff_sleep(struct fb_backoff *b, int attempt, long retry_after_s)
+{
+    uint64_t ms = fb_backoff_delay_ms(b, attempt, retry_after_s);
+    struct timespec ts;
+
+    ts.tv_sec = (time_t)(ms / 1000);
+    ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+    /* The stop handlers are installed without SA_RESTART, so a signal
+     * ends the sleep at once. */
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        if (stopped(b))
+            return -1;
+    return stopped(b) ? -1 : 0;
+}

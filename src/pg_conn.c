@@ -1,0 +1,223 @@
+/*
+ * pg_conn.c
+ *    Connecting to PostgreSQL, running statements, reporting failures and
+ *    quoting names, in one place for every module (see pg_conn.h).
+ */
+#include "forkbulk/pg_conn.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "forkbulk/status.h"
+
+int
+fb_pg_connect(const struct fb_pg_target *target, const char *application_name,
+              const char *settings, const char *what, PGconn **out, char *err,
+              size_t errlen)
+{
+    const char *keys[4];
+    const char *vals[4];
+    PGconn *conn = NULL;
+    int n = 0;
+    int rc = 0;
+
+    *out = NULL;
+    /* With expand_dbname, "dbname" carries the whole conninfo; the
+     * parameters after it override what it says. */
+    keys[n] = "dbname";
+    vals[n++] = target->conninfo != NULL ? target->conninfo : "";
+    if (target->password != NULL) {
+        keys[n] = "password";
+        vals[n++] = target->password;
+    }
+    if (application_name != NULL) {
+        keys[n] = "application_name";
+        vals[n++] = application_name;
+    }
+    keys[n] = NULL;
+    vals[n] = NULL;
+    conn = PQconnectdbParams(keys, vals, 1);
+    if (conn == NULL) {
+        snprintf(err, errlen, "%s: out of memory", what);
+        return FB_EXIT_OSERR;
+    }
+    if (PQstatus(conn) != CONNECTION_OK) {
+        fb_pg_error(conn, NULL, what, err, errlen);
+        rc = FB_EXIT_UNAVAILABLE;
+    } else if (settings != NULL) {
+        rc = fb_pg_exec(conn, settings, NULL, PGRES_COMMAND_OK, what, NULL, err,
+                        errlen);
+    }
+    if (rc != 0) {
+        PQfinish(conn);
+        return rc;
+    }
+    *out = conn;
+    return 0;
+}
+
+int
+fb_pg_exec(PGconn *conn, const char *sql, const struct fb_pg_params *params,
+           ExecStatusType want, const char *what, PGresult **out, char *err,
+           size_t errlen)
+{
+    PGresult *res = NULL;
+    int rc = 0;
+
+    if (params != NULL)
+        res = PQexecParams(conn, sql, params->n, params->types, params->values,
+                           NULL, NULL, 0);
+    else
+        res = PQexec(conn, sql);
+    if (PQresultStatus(res) != want) {
+        fb_pg_error(conn, res, what, err, errlen);
+        rc = fb_pg_status(conn, res);
+        PQclear(res);
+        res = NULL;
+    }
+    if (out != NULL)
+        *out = res;
+    else
+        PQclear(res);
+    return rc;
+}
+
+void
+fb_pg_error(PGconn *conn, const PGresult *res, const char *what, char *err,
+            size_t errlen)
+{
+    const char *msg = NULL;
+
+    /* The primary message alone: DETAIL, HINT and the LINE excerpt
+     * would make several lines of one. */
+    if (res != NULL)
+        msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+    if ((msg == NULL || msg[0] == '\0') && res != NULL)
+        msg = PQresultErrorMessage(res); /* libpq's own, on the result */
+    if (msg == NULL || msg[0] == '\0')
+        msg = PQerrorMessage(conn);
+    if (msg[0] == '\0' && res != NULL)
+        msg = PQresStatus(PQresultStatus(res)); /* not an error: unexpected */
+    snprintf(err, errlen, "%s: %s", what, msg);
+    fb_pg_flatten(err);
+}
+
+static bool
+sqlstate_class(const char *st, const char *cls)
+{
+    return strncmp(st, cls, 2) == 0;
+}
+
+int
+fb_pg_status(PGconn *conn, const PGresult *res)
+{
+    ExecStatusType rs = PQresultStatus(res);
+    const char *st =
+        res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+    if (PQstatus(conn) == CONNECTION_BAD)
+        return FB_EXIT_UNAVAILABLE;
+    if (res != NULL && rs != PGRES_FATAL_ERROR && rs != PGRES_NONFATAL_ERROR &&
+        rs != PGRES_BAD_RESPONSE)
+        return FB_EXIT_SOFTWARE; /* a result, just not the one expected */
+    if (st == NULL)
+        return FB_EXIT_UNAVAILABLE; /* libpq's own: the connection */
+    if (sqlstate_class(st, "08") || sqlstate_class(st, "57") ||
+        sqlstate_class(st, "53"))
+        return FB_EXIT_UNAVAILABLE;
+    if (sqlstate_class(st, "42") || sqlstate_class(st, "22") ||
+        sqlstate_class(st, "0A") || sqlstate_class(st, "3F"))
+        return FB_EXIT_CONFIG;
+    return FB_EXIT_SOFTWARE;
+}
+
+int
+fb_pg_quote_name(PGconn *conn, const char *schema, const char *name, char **out,
+                 char *err, size_t errlen)
+{
+    bool has_schema = schema != NULL && schema[0] != '\0';
+    char *qs = NULL;
+    char *qn = NULL;
+    size_t n;
+    int rc = FB_EXIT_CONFIG;
+
+    *out = NULL;
+    if (has_schema &&
+        (qs = PQescapeIdentifier(conn, schema, strlen(schema))) == NULL) {
+        fb_pg_error(conn, NULL, "cannot quote a schema name", err, errlen);
+        goto out;
+    }
+    if ((qn = PQescapeIdentifier(conn, name, strlen(name))) == NULL) {
+        fb_pg_error(conn, NULL, "cannot quote a name", err, errlen);
+        goto out;
+    }
+    n = strlen(qn) + (qs != NULL ? strlen(qs) + 1 : 0) + 1;
+    if ((*out = malloc(n)) == NULL) {
+        snprintf(err, errlen, "out of memory");
+        rc = FB_EXIT_OSERR;
+        goto out;
+    }
+    snprintf(*out, n, "%s%s%s", qs != NULL ? qs : "", qs != NULL ? "." : "",
+             qn);
+    rc = 0;
+out:
+    PQfreemem(qs);
+    PQfreemem(qn);
+    return rc;
+}
+
+int
+fb_pg_split_table(const char *table, char **schema, const char **name,
+                  char *err, size_t errlen)
+{
+    /* Issue #14: "a.b" is always schema a, table b; a table whose quoted
+     * name holds a dot needs a syntax for it, to be decided here. */
+    const char *dot = strchr(table, '.');
+
+    *schema = NULL;
+    *name = table;
+    if (dot == NULL)
+        return 0;
+    if ((*schema = strndup(table, (size_t)(dot - table))) == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return FB_EXIT_OSERR;
+    }
+    *name = dot + 1;
+    return 0;
+}
+
+int
+fb_pg_quote_table(PGconn *conn, const char *table, char **out, char *err,
+                  size_t errlen)
+{
+    char *schema = NULL;
+    const char *name = NULL;
+    int rc = fb_pg_split_table(table, &schema, &name, err, errlen);
+
+    *out = NULL;
+    if (rc == 0)
+        rc = fb_pg_quote_name(conn, schema, name, out, err, errlen);
+    free(schema);
+    return rc;
+}
+
+void
+fb_pg_flatten(char *s)
+{
+    char *w = s;
+    const char *r = s;
+
+    for (; *r != '\0'; r++) {
+        if (*r == '\n' || *r == '\t' || *r == '\r') {
+            if (w > s && w[-1] != ' ')
+                *w++ = ' ';
+            continue;
+        }
+        *w++ = *r;
+    }
+    while (w > s && w[-1] == ' ')
+        w--;
+    *w = '\0';
+}

@@ -1,0 +1,373 @@
+/*
+ * pg_spec.c
+ *    The PostgreSQL source's spec, from the options, and what the planner
+ *    and the readers derive from it alike: the source session, the window
+ *    SQL, ids and the split key (see pg_spec.h).
+ */
+#include "forkbulk/pg_spec.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "forkbulk/hours.h"
+#include "forkbulk/log.h"
+#include "forkbulk/status.h"
+
+/* Room for "<what>: <PostgreSQL's message>" in a log line. */
+#define ERR_MAX 1024
+
+int
+fb_pg_spec_connect(const struct fb_pg_spec *spec, const char *application_name,
+                   const char *settings, PGconn **out)
+{
+    struct fb_pg_target target = {spec->conninfo, spec->password};
+    char err[ERR_MAX];
+    int rc =
+        fb_pg_connect(&target, application_name, settings,
+                      "cannot connect to PostgreSQL", out, err, sizeof err);
+
+    if (rc != 0)
+        fb_error("%s", err);
+    return rc;
+}
+
+int
+fb_pg_spec_exec(PGconn *conn, const char *sql,
+                const struct fb_pg_params *params, ExecStatusType want,
+                const char *what, PGresult **out)
+{
+    char err[ERR_MAX];
+    int rc = fb_pg_exec(conn, sql, params, want, what, out, err, sizeof err);
+
+    if (rc != 0)
+        fb_error("PostgreSQL: %s", err);
+    return rc;
+}
+
+int
+fb_pg_spec_failed(PGconn *conn, const PGresult *res, const char *what)
+{
+    char err[ERR_MAX];
+
+    fb_pg_error(conn, res, what, err, sizeof err);
+    fb_error("PostgreSQL: %s", err);
+    return fb_pg_status(conn, res);
+}
+
+/* The query as a subquery: a trailing ';' is natural in SQL but breaks
+ * it. */
+static char *
+query_sql(const char *query)
+{
+    size_t qlen = strlen(query);
+    size_t n;
+    char *sql = NULL;
+
+    while (qlen > 0 && strchr("; \n\t", query[qlen - 1]) != NULL)
+        qlen--;
+    n = qlen + 64;
+    if ((sql = malloc(n)) != NULL)
+        snprintf(sql, n, "SELECT * FROM (%.*s\n) AS fb_q WHERE true", (int)qlen,
+                 query);
+    return sql;
+}
+
+/* The window SQL of a table source into src->sql; src->qtable too. */
+static int
+table_sql(PGconn *conn, const struct fb_pg_spec *spec,
+          struct fb_pg_resolved *src)
+{
+    char err[ERR_MAX];
+    char *qc = NULL;
+    size_t n;
+    int rc;
+
+    if (spec->time_column == NULL) {
+        fb_error("PostgreSQL source: table [%s] needs a time column",
+                 spec->table);
+        return FB_EXIT_CONFIG;
+    }
+    rc = fb_pg_quote_table(conn, spec->table, &src->qtable, err, sizeof err);
+    if (rc == 0)
+        rc = fb_pg_quote_name(conn, NULL, spec->time_column, &qc, err,
+                              sizeof err);
+    if (rc != 0) {
+        fb_error("PostgreSQL: %s", err);
+        goto out;
+    }
+    n = strlen(src->qtable) + 2 * strlen(qc) + 64;
+    if ((src->sql = malloc(n)) == NULL) {
+        rc = FB_EXIT_SOFTWARE;
+        goto out;
+    }
+    snprintf(src->sql, n, "SELECT * FROM %s WHERE %s >= $1 AND %s < $2",
+             src->qtable, qc, qc);
+out:
+    free(qc);
+    return rc;
+}
+
+/* Splits "a, b" into names. */
+static int
+split_names(const char *list, struct fb_pg_ids *ids)
+{
+    const char *p = list;
+    int n = 1;
+    int i;
+
+    for (; *p != '\0'; p++)
+        if (*p == ',')
+            n++;
+    ids->names = calloc((size_t)n, sizeof *ids->names);
+    if (ids->names == NULL)
+        return -1;
+    p = list;
+    for (i = 0; i < n; i++) {
+        const char *c = strchr(p, ',');
+        size_t len = c != NULL ? (size_t)(c - p) : strlen(p);
+
+        while (len > 0 && *p == ' ') {
+            p++;
+            len--;
+        }
+        while (len > 0 && p[len - 1] == ' ')
+            len--;
+        if (len == 0)
+            return -1;
+        ids->names[i] = strndup(p, len);
+        if (ids->names[i] == NULL)
+            return -1;
+        ids->n++;
+        p = c != NULL ? c + 1 : p + len;
+    }
+    return 0;
+}
+
+static void
+ids_free(struct fb_pg_ids *ids)
+{
+    int i;
+
+    for (i = 0; i < ids->n; i++)
+        free(ids->names[i]);
+    free(ids->names);
+    ids->names = NULL;
+    ids->n = 0;
+    ids->mode = FB_PG_ID_NONE;
+}
+
+/* The table's primary key columns in key order (none: n = 0), and the
+ * type of the first. */
+static int
+primary_key(PGconn *conn, const char *qtable, struct fb_pg_ids *pk,
+            Oid *first_type)
+{
+    static const char sql[] =
+        "SELECT a.attname, a.atttypid::int8 FROM pg_index i "
+        "JOIN pg_attribute a ON a.attrelid = i.indrelid "
+        "AND a.attnum = ANY (i.indkey) "
+        "WHERE i.indrelid = $1::regclass AND i.indisprimary "
+        "ORDER BY array_position(i.indkey::int2[], a.attnum)";
+    const char *vals[1] = {qtable};
+    struct fb_pg_params params = {1, vals, NULL};
+    PGresult *res = NULL;
+    int rc;
+    int i;
+
+    rc = fb_pg_spec_exec(conn, sql, &params, PGRES_TUPLES_OK, "primary key",
+                         &res);
+    if (rc != 0 || PQntuples(res) == 0)
+        goto out;
+    pk->names = calloc((size_t)PQntuples(res), sizeof *pk->names);
+    if (pk->names == NULL) {
+        rc = FB_EXIT_SOFTWARE;
+        goto out;
+    }
+    for (i = 0; i < PQntuples(res); i++) {
+        pk->names[i] = strdup(PQgetvalue(res, i, 0));
+        if (pk->names[i] == NULL) {
+            rc = FB_EXIT_SOFTWARE;
+            goto out;
+        }
+        pk->n++;
+    }
+    *first_type = (Oid)strtoul(PQgetvalue(res, 0, 1), NULL, 10);
+out:
+    PQclear(res);
+    return rc;
+}
+
+/* The ids the options ask for: one column, a hash of several, or (mode
+ * NONE) none asked. */
+static int
+asked_ids(const struct fb_pg_spec *spec, struct fb_pg_ids *ids)
+{
+    if (spec->id_column != NULL) {
+        ids->mode = FB_PG_ID_COLUMN;
+        if (split_names(spec->id_column, ids) != 0 || ids->n != 1) {
+            fb_error("bad id column [%s]", spec->id_column);
+            return FB_EXIT_CONFIG;
+        }
+    } else if (spec->id_columns != NULL) {
+        ids->mode = FB_PG_ID_HASH;
+        if (split_names(spec->id_columns, ids) != 0) {
+            fb_error("bad id columns [%s]", spec->id_columns);
+            return FB_EXIT_CONFIG;
+        }
+    }
+    return 0;
+}
+
+/* A table source: ids from the primary key when none were asked for; a
+ * one-column integer primary key is the split key by default. */
+static int
+table_keys(PGconn *conn, const struct fb_pg_spec *spec,
+           struct fb_pg_resolved *src)
+{
+    struct fb_pg_ids pk = {FB_PG_ID_NONE, 0, NULL};
+    Oid pk_type = 0;
+    int rc = primary_key(conn, src->qtable, &pk, &pk_type);
+
+    if (rc != 0)
+        goto out;
+    if (spec->split_column == NULL && pk.n == 1 && fb_pg_spec_is_int(pk_type) &&
+        (src->split_key = strdup(pk.names[0])) == NULL) {
+        rc = FB_EXIT_SOFTWARE;
+        goto out;
+    }
+    if (src->ids.mode == FB_PG_ID_NONE && pk.n > 0) {
+        src->ids = pk;
+        src->ids.mode = pk.n == 1 ? FB_PG_ID_COLUMN : FB_PG_ID_HASH;
+        pk.n = 0;
+        pk.names = NULL;
+    }
+out:
+    ids_free(&pk);
+    return rc;
+}
+
+int
+fb_pg_spec_resolve(PGconn *conn, const struct fb_pg_spec *spec,
+                   struct fb_pg_resolved *src)
+{
+    const char *vals[1] = {NULL};
+    struct fb_pg_params params = {1, vals, NULL};
+    int rc;
+
+    memset(src, 0, sizeof *src);
+    if ((spec->table == NULL) == (spec->query == NULL)) {
+        fb_error("PostgreSQL source: give either a table or a query");
+        return FB_EXIT_CONFIG;
+    }
+    if (spec->split_column != NULL &&
+        (src->split_key = strdup(spec->split_column)) == NULL)
+        return FB_EXIT_SOFTWARE;
+    if (spec->query != NULL) {
+        src->sql = query_sql(spec->query);
+        return src->sql == NULL ? FB_EXIT_SOFTWARE : asked_ids(spec, &src->ids);
+    }
+    if ((rc = table_sql(conn, spec, src)) != 0)
+        return rc;
+    /* Clear "relation does not exist" before anything else. */
+    vals[0] = src->qtable;
+    rc = fb_pg_spec_exec(conn, "SELECT $1::regclass::oid", &params,
+                         PGRES_TUPLES_OK, "table", NULL);
+    if (rc == 0)
+        rc = asked_ids(spec, &src->ids);
+    if (rc == 0)
+        rc = table_keys(conn, spec, src);
+    return rc;
+}
+
+void
+fb_pg_spec_free(struct fb_pg_resolved *src)
+{
+    free(src->sql);
+    free(src->qtable);
+    free(src->split_key);
+    ids_free(&src->ids);
+    memset(src, 0, sizeof *src);
+}
+
+void
+fb_pg_spec_format_us(int64_t us, char *out, size_t cap)
+{
+    int64_t secs = us / 1000000;
+    int64_t frac = us % 1000000;
+    time_t t;
+    struct tm tm;
+
+    if (frac < 0) {
+        frac += 1000000;
+        secs -= 1;
+    }
+    t = (time_t)secs;
+    gmtime_r(&t, &tm);
+    snprintf(out, cap, "%04d-%02d-%02d %02d:%02d:%02d.%06d+00",
+             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+             tm.tm_min, tm.tm_sec, (int)frac);
+}
+
+bool
+fb_pg_spec_is_int(Oid type)
+{
+    return type == FB_PG_OID_INT2 || type == FB_PG_OID_INT4 ||
+           type == FB_PG_OID_INT8;
+}
+
+const char *
+fb_pg_source_name(const struct fb_options *opts)
+{
+    return opts->table != NULL ? opts->table : "query";
+}
+
+int
+fb_pg_spec_from_options(const struct fb_options *opts, struct fb_pg_spec *spec,
+                        char *err, size_t errlen)
+{
+    const char *split = opts->split != NULL ? opts->split : "auto";
+
+    memset(spec, 0, sizeof(*spec));
+    spec->conninfo = opts->pg != NULL ? opts->pg : "";
+    spec->table = opts->table;
+    spec->time_column = opts->time_column;
+    spec->query = opts->query;
+    spec->id_column = opts->id_column;
+    spec->id_columns = opts->id_columns;
+    spec->null_as_null = opts->pg_null;
+    spec->max_doc_bytes = opts->max_record_bytes;
+    spec->ranges_per_worker = 16;
+    if (strcmp(split, "auto") == 0) {
+        spec->split = FB_PG_SPLIT_AUTO;
+    } else if (strcmp(split, "ctid") == 0) {
+        spec->split = FB_PG_SPLIT_CTID;
+    } else if (strncmp(split, "key:", 4) == 0 && split[4] != '\0') {
+        spec->split = FB_PG_SPLIT_KEY;
+        spec->split_column = split + 4;
+    } else if (strncmp(split, "time:", 5) == 0) {
+        char why[128];
+
+        spec->split = FB_PG_SPLIT_TIME;
+        if (fb_hours_parse_duration(split + 5, &spec->split_us, why,
+                                    sizeof(why)) < 0 ||
+            spec->split_us <= 0) {
+            snprintf(err, errlen, "--split %s: %s", split, why);
+            return -1;
+        }
+    } else {
+        snprintf(err, errlen,
+                 "--split must be auto, ctid, key:COLUMN or time:DURATION, "
+                 "not '%s'",
+                 split);
+        return -1;
+    }
+    if (opts->id_column != NULL && opts->id_columns != NULL) {
+        snprintf(err, errlen,
+                 "--id-column and --id-columns exclude each "
+                 "other");
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,122 @@
+/*
+ * run.c
+ *    One run, from options to exit code (see run.h).
+ */
+#include "forkbulk/run.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "forkbulk/log.h"
+#include "forkbulk/rejects.h"
+#include "forkbulk/sink.h"
+#include "forkbulk/source.h"
+#include "forkbulk/status.h"
+#include "forkbulk/summary.h"
+#include "forkbulk/supervisor.h"
+#include "forkbulk/worker.h"
+
+struct run {
+    const struct fb_options *opts;
+    const struct fb_source *src;
+    bool checked; /* the cluster answered once */
+};
+
+static int
+worker_body(void *arg, int cmd_fd, int res_fd)
+{
+    const struct run *r = arg;
+
+    return fb_worker_main(r->opts, r->src, cmd_fd, res_fd);
+}
+
+/* The cluster is checked once, before the first range of the run. */
+static int
+unit_begin(void *arg, const struct fb_unit *unit, struct fb_summary *total)
+{
+    struct run *r = arg;
+    int rc;
+
+    (void)unit;
+    if (r->checked)
+        return FB_EXIT_OK;
+    rc = fb_sink_check(r->opts, total->cluster, sizeof(total->cluster));
+    if (rc != FB_EXIT_OK)
+        return rc;
+    fb_info("cluster at %s is %s; %d worker(s)", r->opts->es_url,
+            total->cluster, r->opts->workers);
+    r->checked = true;
+    return FB_EXIT_OK;
+}
+
+/* A loaded unit is made searchable at once, unless the run was stopped. */
+static void
+unit_end(void *arg, const struct fb_unit *unit, struct fb_summary *summary)
+{
+    const struct run *r = arg;
+
+    if (r->opts->refresh && summary->ranges_done > 0 &&
+        summary->exit_code != FB_EXIT_SIGINT &&
+        summary->exit_code != FB_EXIT_SIGTERM)
+        fb_sink_refresh(r->opts, unit->index);
+}
+
+/* Creates (truncates) the reject file so that a failure shows at once. */
+static int
+prepare_rejects(const struct fb_options *opts)
+{
+    if (opts->reject_file == NULL)
+        return FB_EXIT_OK;
+    if (fb_rejects_create(opts->reject_file) < 0) {
+        fb_error("cannot create reject file %s: %s", opts->reject_file,
+                 strerror(errno));
+        return FB_EXIT_CANTCREAT;
+    }
+    return FB_EXIT_OK;
+}
+
+/* The summary on stderr (always when something went wrong) and as JSON. */
+static int
+report(const struct run *r, const void *plan, struct fb_summary *summary,
+       int rc)
+{
+    const struct fb_options *opts = r->opts;
+    const char *source = r->src->name(opts);
+
+    if (opts->verbosity > 0 || rc != FB_EXIT_OK) {
+        fb_summary_print(summary, opts, source, stderr);
+        if (r->src->report != NULL)
+            r->src->report(plan, stderr);
+    }
+    if (opts->summary_json != NULL &&
+        fb_summary_write_json(summary, opts, source, opts->summary_json,
+                              r->src->report_json, plan) < 0) {
+        fb_error("cannot write summary %s: %s", opts->summary_json,
+                 strerror(errno));
+        rc = fb_exit_worse(rc, FB_EXIT_IOERR);
+    }
+    return rc;
+}
+
+int
+fb_run(const struct fb_options *opts)
+{
+    struct run r = {opts, fb_source_for(opts), false};
+    struct fb_supervisor_hooks hooks = {worker_body, unit_begin, unit_end, &r};
+    struct fb_summary summary;
+    void *plan = NULL;
+    int rc;
+
+    rc = r.src->plan_open(opts, &plan);
+    if (rc == FB_EXIT_OK)
+        rc = prepare_rejects(opts);
+    if (rc == FB_EXIT_OK) {
+        rc = fb_supervisor_run(opts, r.src, plan, &hooks, &summary);
+        rc = report(&r, plan, &summary, rc);
+    }
+    if (plan != NULL)
+        r.src->plan_close(plan);
+    return rc;
+}

@@ -1,0 +1,422 @@
+/*
+ * sink.c
+ *    Batches sent to the cluster until every document has an outcome
+ *    (see sink.h).
+ *
+ * Per batch:  send -> whole-request retry / 413 split -> per-item outcome:
+ *             loaded, already there (409 on create), retried (429/503),
+ *             or rejected through the reject hook.
+ */
+#include "forkbulk/sink.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "forkbulk/backoff.h"
+#include "forkbulk/bulk.h"
+#include "forkbulk/bulkresp.h"
+#include "forkbulk/clock.h"
+#include "forkbulk/es.h"
+#include "forkbulk/log.h"
+#include "forkbulk/status.h"
+
+struct fb_sink {
+    const struct fb_options *opts;
+    struct fb_sink_hooks hooks;
+    struct fb_counts *counts;
+    struct fb_es *es;
+    struct fb_bulk *bulk;
+    struct fb_bulkresp_item *items; /* one per document of a batch */
+    bool *retry;                    /* items to send again */
+    struct fb_backoff backoff;
+    double batch_started; /* monotonic seconds of the first attempt */
+};
+
+/* How one request of items [i, j) ended. */
+enum send_result {
+    SENT,          /* per-item answers are in; retry[] says what to resend */
+    TOO_LARGE,     /* 413 for several items: send them in halves */
+    TOO_LARGE_ONE, /* 413 for a single item: it cannot be sent */
+    FAILED,        /* given up, or stopped: the exit code says which */
+};
+
+struct fb_sink *
+fb_sink_new(const struct fb_options *opts, const struct fb_sink_hooks *hooks,
+            struct fb_counts *counts)
+{
+    struct fb_sink *s = calloc(1, sizeof(*s));
+
+    if (s == NULL)
+        return NULL;
+    s->opts = opts;
+    s->hooks = *hooks;
+    s->counts = counts;
+    fb_backoff_init(&s->backoff, hooks->stop);
+    s->bulk =
+        fb_bulk_new(opts->batch_bytes, opts->batch_docs,
+                    opts->op == FB_OP_CREATE ? FB_BULK_CREATE : FB_BULK_INDEX);
+    s->items = calloc(opts->batch_docs, sizeof(*s->items));
+    s->retry = calloc(opts->batch_docs, sizeof(*s->retry));
+    s->es = fb_es_new(opts);
+    if (s->bulk == NULL || s->items == NULL || s->retry == NULL ||
+        s->es == NULL) {
+        fb_sink_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void
+fb_sink_free(struct fb_sink *s)
+{
+    if (s == NULL)
+        return;
+    fb_bulk_free(s->bulk);
+    free(s->items);
+    free(s->retry);
+    fb_es_free(s->es);
+    free(s);
+}
+
+int
+fb_sink_set_index(struct fb_sink *s, const char *index)
+{
+    if (strcmp(fb_es_index(s->es), index) == 0)
+        return FB_EXIT_OK;
+    return fb_es_set_index(s->es, index) < 0 ? FB_EXIT_OSERR : FB_EXIT_OK;
+}
+
+const char *
+fb_sink_index(const struct fb_sink *s)
+{
+    return fb_es_index(s->es);
+}
+
+static void
+progress(struct fb_sink *s)
+{
+    if (s->hooks.progress != NULL)
+        s->hooks.progress(s->hooks.arg);
+}
+
+static int
+stop_status(const struct fb_sink *s)
+{
+    return fb_exit_for_signal(*s->hooks.stop);
+}
+
+/* Seconds since the current batch was first sent. */
+static double
+elapsed(const struct fb_sink *s)
+{
+    return fb_monotonic_seconds() - s->batch_started;
+}
+
+/* --retry-time: retries of one batch stop after this long in total. */
+static bool
+past_deadline(const struct fb_sink *s)
+{
+    return elapsed(s) * 1000 >= (double)s->opts->retry_time_ms;
+}
+
+/* Hands a refused document to the reject hook. */
+static int
+reject(struct fb_sink *s, uint64_t offset, uint64_t line, int status,
+       const char *type, const char *reason, const char *record, size_t len)
+{
+    struct fb_reject r;
+
+    memset(&r, 0, sizeof(r));
+    r.offset = offset;
+    r.line = line;
+    r.status = status;
+    r.type = type;
+    r.reason = reason;
+    r.record = record;
+    r.record_len = len;
+    return s->hooks.reject(s->hooks.arg, &r);
+}
+
+/* Applies the per-item answers of items [i, j). */
+static int
+apply_items(struct fb_sink *s, size_t i, size_t j)
+{
+    for (size_t k = i; k < j; k++) {
+        const struct fb_bulkresp_item *it = &s->items[k];
+        const struct fb_bulk_item *bi = fb_bulk_item(s->bulk, k);
+        const char *src;
+        size_t len;
+        int rc;
+
+        s->retry[k] = false;
+        switch (fb_bulkresp_classify(it)) {
+        case FB_ITEM_OK:
+            s->counts->loaded++;
+            break;
+        case FB_ITEM_EXISTS:
+            s->counts->conflicts++;
+            break;
+        case FB_ITEM_RETRY:
+            s->retry[k] = true;
+            break;
+        case FB_ITEM_REJECT:
+            src = fb_bulk_source(s->bulk, k, &len);
+            rc = reject(s, bi->offset, bi->line, it->status, it->type,
+                        it->reason, src, len);
+            if (rc != FB_EXIT_OK)
+                return rc;
+            break;
+        }
+    }
+    return FB_EXIT_OK;
+}
+
+/*
+ * After a failed attempt at a request of n items: 0 to try again (after
+ * the backoff), or the exit code that ends the batch (retries used up,
+ * or a stop signal during the wait).
+ */
+static int
+retry_or_give_up(struct fb_sink *s, int attempt, size_t n,
+                 const struct fb_http_result *res, const char *err)
+{
+    char what[32];
+
+    s->counts->requests++;
+    if (res->transport)
+        snprintf(what, sizeof(what), "no response");
+    else
+        snprintf(what, sizeof(what), "HTTP %ld", res->status);
+    if (attempt > s->opts->max_retries || past_deadline(s)) {
+        fb_error("giving up on a batch of %zu record(s) after %d "
+                 "attempt(s) in %.0f s to %s: %s: %s",
+                 n, attempt, elapsed(s), fb_es_bulk_url(s->es), what, err);
+        return FB_EXIT_UNAVAILABLE;
+    }
+    fb_warn("bulk request failed (%s): %s; retry %d of %d", what, err, attempt,
+            s->opts->max_retries);
+    s->counts->retried += n;
+    if (fb_backoff_sleep(&s->backoff, attempt, res->retry_after_s) < 0)
+        return stop_status(s);
+    return FB_EXIT_OK;
+}
+
+/*
+ * Sends items [i, j) until the cluster gives a per-item answer, retrying
+ * whole-request failures.  On SENT, *rc is the outcome of applying the
+ * items (and retry[i..j) says which to send again); on FAILED, the exit
+ * code.
+ */
+static enum send_result
+send_slice(struct fb_sink *s, size_t i, size_t j, int *rc)
+{
+    struct fb_http_result res;
+    struct fb_bulkresp summary;
+    char err[256];
+    size_t len;
+    const char *body = fb_bulk_slice(s->bulk, i, j, &len);
+
+    for (int attempt = 1;; attempt++) {
+        progress(s); /* alive, about to wait on the cluster */
+        if (fb_es_bulk(s->es, body, len, &res) < 0) {
+            snprintf(err, sizeof(err), "%s", res.error);
+        } else {
+            switch (fb_bulkresp_request_class(res.status)) {
+            case FB_REQ_OK:
+                if (fb_bulkresp_parse(res.body, res.body_len, s->items + i,
+                                      j - i, &summary, err, sizeof(err)) == 0) {
+                    s->counts->requests++;
+                    s->counts->bytes_sent += len;
+                    *rc = apply_items(s, i, j);
+                    return *rc == FB_EXIT_OK ? SENT : FAILED;
+                }
+                break; /* a garbled answer: nothing known, send it all */
+            case FB_REQ_RETRY:
+                fb_bulkresp_describe_error(res.body, res.body_len, err,
+                                           sizeof(err));
+                break;
+            case FB_REQ_SPLIT:
+                s->counts->requests++;
+                return j - i > 1 ? TOO_LARGE : TOO_LARGE_ONE;
+            case FB_REQ_FATAL:
+                fb_bulkresp_describe_error(res.body, res.body_len, err,
+                                           sizeof(err));
+                fb_error("%s answered HTTP %ld: %s", fb_es_bulk_url(s->es),
+                         res.status, err);
+                *rc = res.status == 401 || res.status == 403
+                          ? FB_EXIT_CONFIG
+                          : FB_EXIT_UNAVAILABLE;
+                return FAILED;
+            }
+        }
+        *rc = retry_or_give_up(s, attempt, j - i, &res, err);
+        if (*rc != FB_EXIT_OK)
+            return FAILED;
+    }
+}
+
+/* A single document the cluster refuses as too large (413). */
+static int
+reject_too_large(struct fb_sink *s, size_t i)
+{
+    const struct fb_bulk_item *bi = fb_bulk_item(s->bulk, i);
+    size_t len;
+    const char *src = fb_bulk_source(s->bulk, i, &len);
+    char reason[160];
+
+    snprintf(reason, sizeof(reason),
+             "the record alone (%zu bytes) is over the cluster's request "
+             "size limit (HTTP 413)",
+             len);
+    s->retry[i] = false;
+    return reject(s, bi->offset, bi->line, 413, "request_too_large", reason,
+                  src, len);
+}
+
+/* Sends items [i, j), halving on 413 down to single records. */
+static int
+send_split(struct fb_sink *s, size_t i, size_t j)
+{
+    size_t len, mid;
+    int rc = FB_EXIT_OK;
+
+    switch (send_slice(s, i, j, &rc)) {
+    case SENT:
+    case FAILED:
+        return rc;
+    case TOO_LARGE_ONE:
+        return reject_too_large(s, i);
+    case TOO_LARGE:
+        break;
+    }
+    /* Next batches stay under what the cluster refused. */
+    fb_bulk_slice(s->bulk, i, j, &len);
+    if (len / 2 < fb_bulk_limit(s->bulk) && len / 2 > 0) {
+        fb_bulk_set_limit(s->bulk, len / 2);
+        fb_info("HTTP 413 for %zu bytes: batch limit lowered to %zu", len,
+                len / 2);
+    }
+    mid = i + (j - i) / 2;
+    rc = send_split(s, i, mid);
+    if (rc != FB_EXIT_OK)
+        return rc;
+    return send_split(s, mid, j);
+}
+
+/* Items still to send again after a round; 0 when all have an outcome. */
+static size_t
+count_retries(const struct fb_sink *s, size_t n)
+{
+    size_t again = 0;
+
+    for (size_t k = 0; k < n; k++)
+        again += s->retry[k];
+    return again;
+}
+
+int
+fb_sink_flush(struct fb_sink *s)
+{
+    int round = 0;
+    int rc = FB_EXIT_OK;
+
+    s->batch_started = fb_monotonic_seconds();
+    while (fb_bulk_count(s->bulk) > 0) {
+        size_t n = fb_bulk_count(s->bulk);
+        size_t again;
+
+        rc = send_split(s, 0, n);
+        if (rc != FB_EXIT_OK || (again = count_retries(s, n)) == 0)
+            break;
+        round++;
+        if (round > s->opts->max_retries || past_deadline(s)) {
+            fb_error("%zu record(s) still refused as overloaded (429/503) "
+                     "after %d attempts; giving up on them",
+                     again, round);
+            rc = FB_EXIT_UNAVAILABLE;
+            break;
+        }
+        fb_debug("resending %zu of %zu item(s) (attempt %d)", again, n, round);
+        s->counts->retried += again;
+        fb_bulk_keep(s->bulk, s->retry);
+        if (fb_backoff_sleep(&s->backoff, round, -1) < 0) {
+            rc = stop_status(s);
+            break;
+        }
+    }
+    fb_bulk_reset(s->bulk);
+    progress(s);
+    return rc;
+}
+
+void
+fb_sink_discard(struct fb_sink *s)
+{
+    fb_bulk_reset(s->bulk);
+}
+
+/* A document the batch cannot take at all. */
+static int
+reject_unbatchable(struct fb_sink *s, const struct fb_doc *doc,
+                   enum fb_bulk_result r)
+{
+    char why[160];
+
+    if (r == FB_BULK_BAD_ID) {
+        snprintf(why, sizeof(why), "id longer than %d bytes", FB_ES_ID_MAX);
+        return reject(s, doc->offset, doc->line, 0, "invalid_id", why, doc->raw,
+                      doc->raw_len);
+    }
+    snprintf(why, sizeof(why),
+             "record of %zu bytes does not fit in a batch of %zu bytes "
+             "(--batch-bytes)",
+             doc->len, fb_bulk_limit(s->bulk));
+    return reject(s, doc->offset, doc->line, 0, "record_too_large", why,
+                  doc->raw, doc->raw_len);
+}
+
+int
+fb_sink_add(struct fb_sink *s, const struct fb_doc *doc)
+{
+    enum fb_bulk_result r;
+    int rc;
+
+    r = fb_bulk_add(s->bulk, doc->id, doc->id_len, doc->json, doc->len,
+                    doc->offset, doc->line);
+    if (r == FB_BULK_FULL) {
+        if ((rc = fb_sink_flush(s)) != FB_EXIT_OK)
+            return rc;
+        r = fb_bulk_add(s->bulk, doc->id, doc->id_len, doc->json, doc->len,
+                        doc->offset, doc->line);
+    }
+    if (r == FB_BULK_OK)
+        return FB_EXIT_OK;
+    return reject_unbatchable(s, doc, r);
+}
+
+int
+fb_sink_check(const struct fb_options *opts, char *desc, size_t desclen)
+{
+    struct fb_es *es = fb_es_new(opts);
+    int rc;
+
+    if (es == NULL) {
+        fb_error("out of memory creating the HTTP client");
+        return FB_EXIT_OSERR;
+    }
+    rc = fb_es_check(es, desc, desclen);
+    fb_es_free(es);
+    return rc;
+}
+
+void
+fb_sink_refresh(const struct fb_options *opts, const char *index)
+{
+    struct fb_es *es = fb_es_new(opts);
+
+    if (es != NULL && fb_es_set_index(es, index) == 0)
+        fb_es_refresh(es);
+    fb_es_free(es);
+}
