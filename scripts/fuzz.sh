@@ -17,7 +17,7 @@
 # test/fuzz/corpus/<target>/ are only read.
 set -euo pipefail
 
-source "$(dirname "$0")/setup.sh"
+source "$(dirname "$0")/lib.sh"
 cd "$fb_root"
 
 seconds=${1:-20}
