@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "apitest.h"
+#include "testutil.h"
 #include "ts_api.h"
 #include "ts_filter.h"
 #include "ts_out.h"
@@ -188,14 +189,11 @@ test_fixed_filters(void **unused)
 
 static uint64_t rng_state = UINT64_C(0x9e3779b97f4a7c15);
 
-/* xorshift64*: the same sequence on every run, so failures reproduce. */
+/* The same sequence on every run, so failures reproduce. */
 static uint32_t
 rnd(uint32_t n)
 {
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return (uint32_t)((rng_state * UINT64_C(0x2545f4914f6cdd1d)) >> 33) % n;
+    return (uint32_t)(testutil_rng(&rng_state) >> 33) % n;
 }
 
 static void

@@ -1,6 +1,7 @@
 /*
  * testutil.h
- *    What the unit tests share (linked into every test/unit program).
+ *    What the unit tests share (linked into every test/unit program and
+ *    the test programs of test/server).
  */
 #ifndef FB_TESTUTIL_H
 #define FB_TESTUTIL_H
