@@ -30,11 +30,15 @@ SERVER = _program("ES_TEST_SERVER_BIN", "es-test-server")
 DOCSUM = _program("ES_DOCSUM_BIN", "es-docsum")
 PG_SOURCE_CHECK = _program("PG_SOURCE_CHECK_BIN", "pg_source_check")
 LEDGER_CHECK = _program("LEDGER_CHECK_BIN", "ledger_check")
+CMAKE = _program("CMAKE_BIN", "cmake")
 # PostgreSQL's server programs (initdb, pg_ctl) and the psql beside them.
 PG_BIN = os.environ.get("PG_BIN") or "/usr/lib/postgresql/15/bin"
+# The build tree the programs come from (for cmake --install).
+BUILD_DIR = os.environ.get("FB_BUILD_DIR")
+SOURCE_DIR = os.path.normpath(os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 # test/data: what the scripts and the tests share (flows.sql).
-DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
-                        "data")
+DATA_DIR = os.path.join(SOURCE_DIR, "test", "data")
 
 
 class Server:
