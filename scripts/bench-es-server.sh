@@ -27,8 +27,8 @@ if [ ! -x "$build/test/server/es-test-server" ] || [ ! -x "$build/test/server/es
 fi
 cmake --build "$build" --target es-test-server es-bench-client -j"$(nproc)" >/dev/null
 
-# shellcheck source=setup.sh
-source "$root/scripts/setup.sh"
+# shellcheck source=lib.sh
+source "$root/scripts/lib.sh"
 work=$(mktemp -d)
 cleanup() {
     fb_services_stop

@@ -6,32 +6,33 @@
 #
 # Sets up what it needs (Debian packages, a Release build in build/bench,
 # a throwaway PostgreSQL 15, es-test-server in es8 mode), and for each
-# size: fills `flows` with generate_series (setup.sh, as demo.sh), writes
+# size: fills `flows` with generate_series (lib.sh, as demo.sh), writes
 # the reference NDJSON with one server-side rendering COPY, computes the
 # expected (count, checksum) with es-docsum, then runs every contestant
 # under fb-memwatch into a freshly reset server and checks the index it
 # leaves.  A wrong result marks the row WRONG and makes the exit status 1.
-#
-#   scripts/bench.sh [--quick] [--sizes 1000000,7850484] [--only PAT,...]
-#                    [--out DIR] [--cap-mb 12000] [--timeout-s 3600]
-#
-#   --quick      20,000 rows, every contestant, correctness only (CI)
-#   --only       contestant names or shell patterns: --only 'forkbulk-*,floor-*'
-#   --out        results folder (default bench-results/<date-time>/)
-#   --cap-mb     PSS cap of the faithful Python contestants (MiB)
-#   --timeout-s  per-contestant time limit
-#
-# Environment: BENCH_BUILD_DIR (default build/bench), BENCH_PY_DIR (where
-# py_faithful.py and py_careful.py are; default test/bench).
+# Usage: usage() below (scripts/bench.sh --help prints it).
 set -euo pipefail
 
-# shellcheck source=setup.sh
-source "$(dirname "$0")/setup.sh"
-
 usage() {
-    sed -n '15,26p' "$fb_root/scripts/bench.sh" | sed 's/^# \{0,1\}//' >&2
+    cat >&2 <<'USAGE'
+  scripts/bench.sh [--quick] [--sizes 1000000,7850484] [--only PAT,...]
+                   [--out DIR] [--cap-mb 12000] [--timeout-s 3600]
+
+  --quick      20,000 rows, every contestant, correctness only (CI)
+  --only       contestant names or shell patterns: --only 'forkbulk-*,floor-*'
+  --out        results folder (default bench-results/<date-time>/)
+  --cap-mb     PSS cap of the faithful Python contestants (MiB)
+  --timeout-s  per-contestant time limit
+
+Environment: BENCH_BUILD_DIR (default build/bench), BENCH_PY_DIR (where
+py_faithful.py and py_careful.py are; default test/bench).
+USAGE
     exit 64
 }
+
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
 
 quick=0
 sizes=1000000,7850484
@@ -64,19 +65,9 @@ done
 IFS=, read -r -a only_list <<<"$only"
 
 # --- packages and build ------------------------------------------------
-fb_install_deps
-bench_packages=(python3-elasticsearch python3-pandas python3-psycopg2 gnuplot-nox)
-missing=()
-for p in "${bench_packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
-        grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-    echo "bench: installing ${missing[*]}" >&2
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+# The Python contestants' libraries and the plots' gnuplot, besides
+# what every script needs.
+fb_install_deps python3-elasticsearch python3-pandas python3-psycopg2 gnuplot-nox
 
 build=${BENCH_BUILD_DIR:-$fb_root/build/bench}
 pydir=${BENCH_PY_DIR:-$fb_root/test/bench}

@@ -10,7 +10,7 @@
 #   FLOWS=N scripts/demo.sh     a smaller hour (default 7850484 flows)
 set -euo pipefail
 
-source "$(dirname "$0")/setup.sh"
+source "$(dirname "$0")/lib.sh"
 fb_install_deps
 build="$fb_root/build/release"
 fb_build "$build" -DCMAKE_BUILD_TYPE=Release

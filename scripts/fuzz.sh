@@ -17,7 +17,7 @@
 # test/fuzz/corpus/<target>/ are only read.
 set -euo pipefail
 
-source "$(dirname "$0")/setup.sh"
+source "$(dirname "$0")/lib.sh"
 cd "$fb_root"
 
 seconds=${1:-20}
@@ -29,7 +29,14 @@ case $seconds in
 esac
 shift $(($# > 0 ? 1 : 0))
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(reader csv proto bulkresp jsonscan)
+# Every target by default: one per test/fuzz/fuzz_<target>.c, the same
+# files test/fuzz/CMakeLists.txt builds a target from.
+if [ ${#targets[@]} -eq 0 ]; then
+    for f in "$fb_root"/test/fuzz/fuzz_*.c; do
+        t=${f##*/fuzz_}
+        targets+=("${t%.c}")
+    done
+fi
 
 fb_install_deps
 

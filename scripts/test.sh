@@ -12,7 +12,7 @@
 #   scripts/test.sh --quick    gcc build and tests only
 set -euo pipefail
 
-source "$(dirname "$0")/setup.sh"
+source "$(dirname "$0")/lib.sh"
 cd "$fb_root"
 quick=0
 [ "${1:-}" = "--quick" ] && quick=1

@@ -19,17 +19,7 @@
 #include <string.h>
 
 #include "forkbulk/jsonscan.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                            \
-    do {                                                                       \
-        if (!(cond)) {                                                         \
-            fprintf(stderr, "fuzz_bulkresp: %s:%d: %s\n", __FILE__, __LINE__,  \
-                    #cond);                                                    \
-            abort();                                                           \
-        }                                                                      \
-    } while (0)
+#include "fuzz.h"
 
 /* A field is a NUL-terminated string of its array, with no control
  * characters (they would break a log or reject line). */

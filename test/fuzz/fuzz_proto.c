@@ -15,16 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                            \
-    do {                                                                       \
-        if (!(cond)) {                                                         \
-            fprintf(stderr, "fuzz_proto: %s:%d: %s\n", __FILE__, __LINE__,     \
-                    #cond);                                                    \
-            abort();                                                           \
-        }                                                                      \
-    } while (0)
+#include "fuzz.h"
 
 /* Offset of the text slots in a frame (see FB_MSG_SIZE). */
 #define TEXT_AT (FB_MSG_SIZE - FB_MSG_INDEX_MAX - FB_MSG_SNAPSHOT_MAX)

@@ -2,23 +2,43 @@
 
 Everything here drives real processes: the es-test-server binary over real
 HTTP on a loopback port, and the forkbulk binary with real fork, pipes and
-signals.  Paths to the binaries come from the environment that ctest sets
-(FORKBULK_BIN, ES_TEST_SERVER_BIN, ES_DOCSUM_BIN).
+signals.  Every path to a program comes from here, and here from the
+environment that ctest sets (test/integration/CMakeLists.txt).
 """
 import gzip
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import tempfile
 import time
+import unittest
 import urllib.error
 import urllib.request
 
-FORKBULK = os.environ.get("FORKBULK_BIN", "forkbulk")
-SERVER = os.environ.get("ES_TEST_SERVER_BIN", "es-test-server")
-DOCSUM = os.environ.get("ES_DOCSUM_BIN", "es-docsum")
+
+def _program(var, name):
+    """The path ctest passes in var; else name, found on PATH (a test run
+    by hand with the build's programs on PATH)."""
+    return os.environ.get(var) or name
+
+
+FORKBULK = _program("FORKBULK_BIN", "forkbulk")
+SERVER = _program("ES_TEST_SERVER_BIN", "es-test-server")
+DOCSUM = _program("ES_DOCSUM_BIN", "es-docsum")
+PG_SOURCE_CHECK = _program("PG_SOURCE_CHECK_BIN", "pg_source_check")
+LEDGER_CHECK = _program("LEDGER_CHECK_BIN", "ledger_check")
+CMAKE = _program("CMAKE_BIN", "cmake")
+# PostgreSQL's server programs (initdb, pg_ctl) and the psql beside them.
+PG_BIN = os.environ.get("PG_BIN") or "/usr/lib/postgresql/15/bin"
+# The build tree the programs come from (for cmake --install).
+BUILD_DIR = os.environ.get("FB_BUILD_DIR")
+SOURCE_DIR = os.path.normpath(os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+# test/data: what the scripts and the tests share (flows.sql).
+DATA_DIR = os.path.join(SOURCE_DIR, "test", "data")
 
 
 class Server:
@@ -187,3 +207,65 @@ def docsum(path, id_field=None):
     out = subprocess.run(args + [path], check=True,
                          stdout=subprocess.PIPE).stdout.decode().split()
     return int(out[0]), out[1], out[2]
+
+
+def flows_ddl():
+    """The flows table and its index on ts (test/data/flows.sql), as
+    scripts/lib.sh creates them for the demo and the benchmark."""
+    with open(os.path.join(DATA_DIR, "flows.sql")) as f:
+        return f.read()
+
+
+class LoaderTest(unittest.TestCase):
+    """What a load must leave in an index."""
+
+    def assertIndexHolds(self, server, index, expect, by_id=True):
+        """index holds exactly the documents of expect, a docsum() result:
+        the same count, the same source checksum and (by_id: the ids are
+        the expected ones too) the same checksum."""
+        st = server.index_stats(index)
+        self.assertIsNotNone(st, "index %s missing" % index)
+        self.assertEqual(st["docs"], expect[0])
+        if by_id:
+            self.assertEqual(st["checksum"], expect[1])
+        self.assertEqual(st["source_checksum"], expect[2])
+
+
+class FlowFileTest(LoaderTest):
+    """Tests that load one NDJSON file of N generated flows (seed SEED),
+    written once per class: cls.dir (a temporary folder, removed at the
+    end), cls.flows (the file) and cls.expect (its docsum by "id")."""
+
+    N = 0
+    SEED = 1
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.dir = tempfile.mkdtemp(prefix="fb-%s-" % cls.__name__.lower())
+        cls.flows = write_flows(os.path.join(cls.dir, "flows.ndjson"), cls.N,
+                                seed=cls.SEED)
+        cls.expect = docsum(cls.flows, "id")
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.dir, ignore_errors=True)
+        super().tearDownClass()
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def load(self, server, index, *extra, input=None, timeout=300):
+        """Loads input (default: the class's flows) into index with the
+        extra flags; returns (exit code, stderr text, the --summary-json
+        object, or None if the run wrote none)."""
+        summary = self.path("summary-%s.json" % index)
+        rc, err = run_forkbulk(
+            ["--input", input or self.flows, "--index", index,
+             "--es", server.url, "--summary-json", summary] + list(extra),
+            timeout=timeout)
+        s = None
+        if os.path.exists(summary):
+            with open(summary) as f:
+                s = json.load(f)
+        return rc, err, s

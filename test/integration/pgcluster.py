@@ -10,6 +10,8 @@ chowned to it.  No shell is ever involved.
         pg.psql("CREATE TABLE t (id int)")
         rows = pg.psql("SELECT count(*) FROM t")   # [["0"]]
         pg.conninfo                                # for libpq
+
+PgTest is the base of the test classes that share one cluster.
 """
 import os
 import pwd
@@ -18,8 +20,9 @@ import socket
 import subprocess
 import tempfile
 import time
+import unittest
 
-PG_BIN = os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin")
+from harness import PG_BIN
 
 
 def _free_port():
@@ -150,3 +153,28 @@ class PgCluster:
             except RuntimeError:
                 time.sleep(0.1)
         raise RuntimeError("PostgreSQL not ready")
+
+
+class PgTest(unittest.TestCase):
+    """Test classes with one private cluster for all their tests: cls.pg,
+    started before the first test and stopped after the last, also when
+    setUpCluster (the class's own preparation of it) fails."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.pg = PgCluster().start()
+        try:
+            cls.setUpCluster()
+        except BaseException:
+            cls.pg.stop()
+            raise
+
+    @classmethod
+    def setUpCluster(cls):
+        pass
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.pg.stop()
+        super().tearDownClass()

@@ -8,45 +8,21 @@ import shutil
 import signal
 import socket
 import subprocess
-import tempfile
 import time
 import unittest
 
-from harness import (FORKBULK, Server, children_of, docsum, run_forkbulk,
-                     write_flows)
+from harness import FORKBULK, FlowFileTest, Server, children_of, run_forkbulk
 
 N = 60000
 
 
-class FaultTest(unittest.TestCase):
-
-    @classmethod
-    def setUpClass(cls):
-        cls.dir = tempfile.mkdtemp(prefix="fb-faults-")
-        cls.flows = write_flows(os.path.join(cls.dir, "flows.ndjson"), N,
-                                seed=3)
-        cls.expect = docsum(cls.flows, "id")
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.dir, ignore_errors=True)
+class FaultTest(FlowFileTest):
+    N = N
+    SEED = 3
 
     def load(self, es, index, *extra, timeout=300):
-        summary = os.path.join(self.dir, index + ".json")
-        rc, err = run_forkbulk(["--input", self.flows, "--index", index,
-                                "--es", es.url, "--id-field", "id",
-                                "--summary-json", summary] + list(extra),
-                               timeout=timeout)
-        s = None
-        if os.path.exists(summary):
-            with open(summary) as f:
-                s = json.load(f)
-        return rc, err, s
-
-    def assertExactlyOnce(self, es, index):
-        st = es.index_stats(index)
-        self.assertEqual(st["docs"], self.expect[0])
-        self.assertEqual(st["checksum"], self.expect[1])
+        return super().load(es, index, "--id-field", "id", *extra,
+                            timeout=timeout)
 
     def test_item_429_503_and_dropped_connections(self):
         with Server("--item-429-rate", "0.1", "--item-503-rate", "0.05",
@@ -54,7 +30,7 @@ class FaultTest(unittest.TestCase):
             rc, err, s = self.load(es, "mixed", "--workers", "4",
                                    "--batch-docs", "500", "--retries", "12")
             self.assertEqual(rc, 0, err)
-            self.assertExactlyOnce(es, "mixed")
+            self.assertIndexHolds(es, "mixed", self.expect)
             st = es.stats()
             self.assertGreater(st["faults"]["item_429"], 0)
             self.assertGreater(st["faults"]["item_503"], 0)
@@ -141,7 +117,7 @@ class FaultTest(unittest.TestCase):
             rc, err, s = self.load(es, "whole", "--workers", "2",
                                    "--batch-docs", "1000", "--retries", "15")
             self.assertEqual(rc, 0, err)
-            self.assertExactlyOnce(es, "whole")
+            self.assertIndexHolds(es, "whole", self.expect)
             st = es.stats()
             self.assertGreater(st["faults"]["request_429"], 0)
             self.assertGreater(st["faults"]["request_503"], 0)
@@ -154,7 +130,7 @@ class FaultTest(unittest.TestCase):
                                    "--batch-docs", "100000",
                                    "--range-bytes", "64MiB")
             self.assertEqual(rc, 0, err)
-            self.assertExactlyOnce(es, "small")
+            self.assertIndexHolds(es, "small", self.expect)
             self.assertGreater(es.stats()["responses"].get("413", 0), 0)
             self.assertIn("batch limit lowered", err)
 
@@ -234,7 +210,7 @@ class FaultTest(unittest.TestCase):
             proc.send_signal(signal.SIGHUP)
             _, err = proc.communicate(timeout=120)
             self.assertEqual(proc.returncode, 0, err.decode())
-            self.assertExactlyOnce(es, "hup")
+            self.assertIndexHolds(es, "hup", self.expect)
         with open(log + ".1") as f:
             before = f.read()
         with open(log) as f:

@@ -1,12 +1,10 @@
 """The run ledger and the job lock against a real, private PostgreSQL 15.
 
-Drives ledger_check (LEDGER_CHECK_BIN, or the build tree's
-test/integration/ledger_check found through FB_BUILD_DIR or next to
-ES_DOCSUM_BIN), one operation per process, and reads the tables back
-with psql: rows exact, pending hours after a mix of done, failed,
-interrupted, dead and never-run hours, and a second run refused with
-the holder named (lock file and advisory lock), then let in after the
-holder releases or dies.
+Drives ledger_check (harness.LEDGER_CHECK), one operation per process,
+and reads the tables back with psql: rows exact, pending hours after a
+mix of done, failed, interrupted, dead and never-run hours, and a second
+run refused with the holder named (lock file and advisory lock), then
+let in after the holder releases or dies.
 """
 import os
 import re
@@ -18,23 +16,10 @@ import tempfile
 import time
 import unittest
 
-from pgcluster import PgCluster
+from harness import LEDGER_CHECK as CHECK
+from harness import PG_BIN
+from pgcluster import PgTest
 
-
-def _check_bin():
-    b = os.environ.get("LEDGER_CHECK_BIN")
-    if b:
-        return b
-    d = os.environ.get("FB_BUILD_DIR")
-    if d:
-        return os.path.join(d, "test", "integration", "ledger_check")
-    d = os.environ.get("ES_DOCSUM_BIN")
-    if d:
-        return os.path.join(os.path.dirname(d), "ledger_check")
-    return "ledger_check"
-
-
-CHECK = _check_bin()
 HOST = socket.gethostname()
 ENV = dict(os.environ, LC_ALL="C", LANG="C")
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
@@ -111,15 +96,10 @@ class Holder:
             f.close()
 
 
-class LedgerTest(unittest.TestCase):
+class LedgerTest(PgTest):
     @classmethod
-    def setUpClass(cls):
-        cls.pg = PgCluster().start()
+    def setUpCluster(cls):
         cls.pg.wait_ready()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.pg.stop()
 
     def holder(self, *args, **kw):
         """A Holder that is killed at the end of the test whatever
@@ -431,9 +411,7 @@ class LedgerTest(unittest.TestCase):
         c = self.pg.conninfo
         key = fnv1a64(b"forkbulk:flows")
         psql = subprocess.Popen(
-            [os.path.join(os.environ.get("PG_BIN",
-                                         "/usr/lib/postgresql/15/bin"),
-                          "psql"), "-X", "-q", "-A", "-t", "-d", c],
+            [os.path.join(PG_BIN, "psql"), "-X", "-q", "-A", "-t", "-d", c],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
             env=ENV)
         try:

@@ -3,50 +3,25 @@ real es-test-server over loopback, with exact counts and checksums."""
 import gzip
 import json
 import os
-import shutil
 import signal
 import subprocess
-import tempfile
 import time
 import unittest
 
-from harness import (FORKBULK, Server, children_of, docsum, run_forkbulk,
-                     write_flows)
+from harness import (FORKBULK, FlowFileTest, Server, children_of, docsum,
+                     run_forkbulk, write_flows)
+
 
 N = 300000
 
 
-class FileLoadTest(unittest.TestCase):
+class FileLoadTest(FlowFileTest):
+    N = N
 
     @classmethod
     def setUpClass(cls):
-        cls.dir = tempfile.mkdtemp(prefix="fb-load-")
-        cls.flows = write_flows(os.path.join(cls.dir, "flows.ndjson"), N)
-        cls.expect = docsum(cls.flows, "id")
+        super().setUpClass()
         cls.expect_pos = docsum(cls.flows)
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.dir, ignore_errors=True)
-
-    def path(self, name):
-        return os.path.join(self.dir, name)
-
-    def assertIndexHolds(self, server, index, expect, by_id=True):
-        st = server.index_stats(index)
-        self.assertIsNotNone(st, "index %s missing" % index)
-        self.assertEqual(st["docs"], expect[0])
-        if by_id:
-            self.assertEqual(st["checksum"], expect[1])
-        self.assertEqual(st["source_checksum"], expect[2])
-
-    def load(self, server, index, *extra, input=None):
-        summary = self.path("summary-%s.json" % index)
-        rc, err = run_forkbulk(
-            ["--input", input or self.flows, "--index", index,
-             "--es", server.url, "--summary-json", summary] + list(extra))
-        with open(summary) as f:
-            return rc, err, json.load(f)
 
     def test_workers_1_2_4_same_content(self):
         with Server() as es:

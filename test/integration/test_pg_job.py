@@ -9,12 +9,12 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import threading
 import time
 import unittest
 
-from harness import FORKBULK, Server, children_of, docsum, run_forkbulk
-from pgcluster import PG_BIN, PgCluster
+from harness import (FORKBULK, PG_BIN, LoaderTest, Server, children_of,
+                     docsum, flows_ddl, run_forkbulk)
+from pgcluster import PgTest
 
 ROWS_PER_HOUR = 20000
 # The three hours loaded: the last three complete hours before the test
@@ -30,14 +30,6 @@ COLUMNS = ("id", "ts", "src_ip", "dst_ip", "src_port", "dst_port", "proto",
            "bytes", "packets", "tcp_flags", "in_if", "out_if")
 NUMERIC = {"id", "src_port", "dst_port", "proto", "bytes", "packets",
            "tcp_flags", "in_if", "out_if"}
-
-CREATE = """
-CREATE TABLE flows (
-    id bigint PRIMARY KEY, ts timestamptz NOT NULL, src_ip inet, dst_ip inet,
-    src_port int, dst_port int, proto smallint, bytes bigint, packets bigint,
-    tcp_flags smallint, in_if int, out_if int);
-CREATE INDEX ON flows (ts);
-"""
 
 
 def insert_hour(pg, hour_index, n=ROWS_PER_HOUR, first_id=None):
@@ -99,13 +91,12 @@ def hour_where(h):
             % (BASE.isoformat(), h, BASE.isoformat(), h + 1))
 
 
-class PgJobTest(unittest.TestCase):
+class PgJobTest(PgTest, LoaderTest):
 
     @classmethod
-    def setUpClass(cls):
+    def setUpCluster(cls):
         cls.dir = tempfile.mkdtemp(prefix="fb-pgjob-")
-        cls.pg = PgCluster().start()
-        cls.pg.psql(CREATE)
+        cls.pg.psql(flows_ddl())
         for h in range(3):
             insert_hour(cls.pg, h)
         cls.pg.psql("ANALYZE flows")
@@ -117,7 +108,7 @@ class PgJobTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.pg.stop()
+        super().tearDownClass()
         shutil.rmtree(cls.dir, ignore_errors=True)
 
     def setUp(self):
@@ -137,12 +128,6 @@ class PgJobTest(unittest.TestCase):
             "status, loaded FROM forkbulk_ledger WHERE job = '%s' "
             "ORDER BY id" % job)
 
-    def assertHour(self, es, index, h):
-        st = es.index_stats(index)
-        self.assertIsNotNone(st, index)
-        self.assertEqual(st["docs"], self.expect[h][0])
-        self.assertEqual(st["checksum"], self.expect[h][1])
-
     def test_three_hours_three_indices_exact(self):
         summary = os.path.join(self.dir, "three.json")
         with Server() as es:
@@ -151,7 +136,7 @@ class PgJobTest(unittest.TestCase):
                 "--summary-json", summary))
             self.assertEqual(rc, 0, err)
             for h in range(3):
-                self.assertHour(es, INDICES[h], h)
+                self.assertIndexHolds(es, INDICES[h], self.expect[h])
         with open(summary) as f:
             s = json.load(f)
         self.assertEqual([x["hour"] for x in s["hours"]],
@@ -171,7 +156,7 @@ class PgJobTest(unittest.TestCase):
                     es, "split-" + index, "--hour", HOURS[1], "--split",
                     split, "--index", index))
                 self.assertEqual(rc, 0, err)
-                self.assertHour(es, index, 1)
+                self.assertIndexHolds(es, index, self.expect[1])
 
     def test_rows_inserted_during_load_do_not_appear(self):
         """The load reads one snapshot: rows committed while it runs are
@@ -192,7 +177,7 @@ class PgJobTest(unittest.TestCase):
             _, err = proc.communicate(timeout=120)
             try:
                 self.assertEqual(proc.returncode, 0, err.decode())
-                self.assertHour(es, INDICES[2], 2)
+                self.assertIndexHolds(es, INDICES[2], self.expect[2])
             finally:
                 self.pg.psql("DELETE FROM flows WHERE id >= %d; INSERT INTO "
                              "flows SELECT * FROM saved; DROP TABLE saved"
@@ -223,7 +208,7 @@ class PgJobTest(unittest.TestCase):
             self.assertEqual(rc, 0, err)
             self.assertIn("marked interrupted", err)
             for h in range(3):
-                self.assertHour(es, INDICES[h], h)
+                self.assertIndexHolds(es, INDICES[h], self.expect[h])
             rows = self.ledger("incident")
             self.assertEqual(rows[0][:2], [HOURS[0], "interrupted"])
             done = [r[0] for r in rows if r[1] == "done"]
@@ -262,7 +247,7 @@ class PgJobTest(unittest.TestCase):
             rc, err = run_forkbulk(self.args(es, "term", "--catch-up",
                                              "--lookback", "6h"))
             self.assertEqual(rc, 0, err)
-            self.assertHour(es, INDICES[1], 1)
+            self.assertIndexHolds(es, INDICES[1], self.expect[1])
             self.assertEqual([r[1] for r in self.ledger("term")
                               if r[0] == HOURS[1]], ["interrupted", "done"])
 
@@ -285,7 +270,7 @@ class PgJobTest(unittest.TestCase):
             self.assertEqual(proc.returncode, 0, err)
             self.assertGreater(int(killed[0][0]), 0)
             self.assertIn("retrying the range on a new connection", err)
-            self.assertHour(es, INDICES[0], 0)
+            self.assertIndexHolds(es, INDICES[0], self.expect[0])
             self.assertEqual(self.ledger("lost"),
                              [[HOURS[0], "done", str(ROWS_PER_HOUR)]])
 
@@ -316,7 +301,7 @@ class PgJobTest(unittest.TestCase):
             rc, err = run_forkbulk(self.args(es, "restart", "--catch-up",
                                              "--lookback", "6h"))
             self.assertEqual(rc, 0, err)
-            self.assertHour(es, INDICES[0], 0)
+            self.assertIndexHolds(es, INDICES[0], self.expect[0])
             self.assertEqual(self.ledger("restart")[-1][:2] if
                              proc.returncode == 0 else
                              [r[:2] for r in self.ledger("restart")
@@ -378,7 +363,7 @@ class PgJobTest(unittest.TestCase):
                     self.assertIn("the lock is taken again", err)
                     self.assertEqual(rows, [[h, "done"] for h in HOURS])
                 for h in range(1 if stolen else 3):
-                    self.assertHour(es, INDICES[h], h)
+                    self.assertIndexHolds(es, INDICES[h], self.expect[h])
 
     def test_lock_second_run_exits_75(self):
         with Server("--delay-ms", "200") as es:

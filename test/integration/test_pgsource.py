@@ -2,28 +2,16 @@
 
 Every type's rendering, ids, the three splits giving the same documents,
 the snapshot hiding rows inserted after the plan, and the error exit
-codes.  Runs pg_source_check (PG_SOURCE_CHECK_BIN, or next to
-ES_DOCSUM_BIN in the build tree).
+codes.  Runs pg_source_check (harness.PG_SOURCE_CHECK).
 """
 import os
 import subprocess
 import time
 import unittest
 
-from pgcluster import PgCluster
+from harness import PG_SOURCE_CHECK as CHECK
+from pgcluster import PgTest
 
-
-def _check_bin():
-    b = os.environ.get("PG_SOURCE_CHECK_BIN")
-    if b:
-        return b
-    d = os.environ.get("ES_DOCSUM_BIN")
-    if d:
-        return os.path.join(os.path.dirname(d), "pg_source_check")
-    return "pg_source_check"
-
-
-CHECK = _check_bin()
 # 2026-11-27T03:00:00Z and one hour later, in microseconds.
 H0 = 1795748400 * 1000000
 H1 = H0 + 3600 * 1000000
@@ -73,31 +61,22 @@ def run_check(pg, *args, conninfo=None, env=None):
     return r.returncode, r.stdout.decode(), r.stderr.decode()
 
 
-class PgSourceTest(unittest.TestCase):
+class PgSourceTest(PgTest):
     @classmethod
-    def setUpClass(cls):
-        cls.pg = PgCluster().start()
-        try:
-            cls.pg.psql(TYPES_SQL)
-            cls.pg.psql(
-                "CREATE TABLE flows (id bigint PRIMARY KEY, ts timestamptz,"
-                " bytes bigint, src inet);"
-                "INSERT INTO flows SELECT g, '2026-11-27 03:00:00+00'::"
-                "timestamptz + g * interval '1 second', g * 10,"
-                " '10.0.0.1' FROM generate_series(-100, 4000) g;"
-                "CREATE TABLE nokey (a int, b text, ts timestamptz);"
-                "INSERT INTO nokey SELECT g % 7, 'v' || g, "
-                "'2026-11-27 03:00:00+00'::timestamptz + g * interval '1 s'"
-                " FROM generate_series(0, 999) g;"
-                "CREATE TABLE nulls (k int, ts timestamptz);"
-                "INSERT INTO nulls VALUES (NULL, '2026-11-27 03:00:00+00');")
-        except Exception:
-            cls.pg.stop()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.pg.stop()
+    def setUpCluster(cls):
+        cls.pg.psql(TYPES_SQL)
+        cls.pg.psql(
+            "CREATE TABLE flows (id bigint PRIMARY KEY, ts timestamptz,"
+            " bytes bigint, src inet);"
+            "INSERT INTO flows SELECT g, '2026-11-27 03:00:00+00'::"
+            "timestamptz + g * interval '1 second', g * 10,"
+            " '10.0.0.1' FROM generate_series(-100, 4000) g;"
+            "CREATE TABLE nokey (a int, b text, ts timestamptz);"
+            "INSERT INTO nokey SELECT g % 7, 'v' || g, "
+            "'2026-11-27 03:00:00+00'::timestamptz + g * interval '1 s'"
+            " FROM generate_series(0, 999) g;"
+            "CREATE TABLE nulls (k int, ts timestamptz);"
+            "INSERT INTO nulls VALUES (NULL, '2026-11-27 03:00:00+00');")
 
     def lines(self, *args):
         rc, out, err = run_check(self.pg, *args)

@@ -23,6 +23,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -32,6 +33,8 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+
+#include "ts_parse.h"
 
 #define EXIT_USAGE 64
 #define EXIT_FAIL 1
@@ -76,22 +79,6 @@ usage(FILE *out)
           "           [--seconds S | --requests N | --file PATH\n"
           "           [--id-field NAME]] [--body-mib M]\n",
           out);
-}
-
-static bool
-parse_ul(const char *s, unsigned long max, unsigned long *out)
-{
-    char *end = NULL;
-    unsigned long v;
-
-    if (s == NULL || *s < '0' || *s > '9')
-        return false;
-    errno = 0;
-    v = strtoul(s, &end, 10);
-    if (errno != 0 || *end != '\0' || v > max)
-        return false;
-    *out = v;
-    return true;
 }
 
 /* Writes n as ID_DIGITS decimal digits, zero-padded. */
@@ -504,7 +491,7 @@ main(int argc, char **argv)
     const char *index = "bench";
     const char *file = NULL;
     const char *id_field = NULL;
-    unsigned long port = 0, seconds = 10, requests = 0, mib = 8;
+    uint64_t port = 0, seconds = 10, requests = 0, mib = 8;
     unsigned long sent = 0;
     uint64_t next_id = 0, docs_total = 0, bytes_total = 0;
     struct curl_slist *hdrs = NULL;
@@ -528,20 +515,20 @@ main(int argc, char **argv)
             usage(stdout);
             return 0;
         } else if (strcmp(argv[i], "--port") == 0) {
-            ok = ok && parse_ul(v, 65535, &port) && port > 0;
+            ok = ok && ts_parse_u64(v, 65535, &port) && port > 0;
         } else if (strcmp(argv[i], "--host") == 0) {
             host = v;
         } else if (strcmp(argv[i], "--index") == 0) {
             index = v;
         } else if (strcmp(argv[i], "--seconds") == 0) {
-            ok = ok && parse_ul(v, 86400, &seconds);
+            ok = ok && ts_parse_u64(v, 86400, &seconds);
             requests = 0;
             timed = true;
         } else if (strcmp(argv[i], "--requests") == 0) {
-            ok = ok && parse_ul(v, 1000000, &requests);
+            ok = ok && ts_parse_u64(v, 1000000, &requests);
             timed = true;
         } else if (strcmp(argv[i], "--body-mib") == 0) {
-            ok = ok && parse_ul(v, 1024, &mib) && mib > 0;
+            ok = ok && ts_parse_u64(v, 1024, &mib) && mib > 0;
         } else if (strcmp(argv[i], "--file") == 0) {
             file = v;
             ok = ok && *v != '\0';
@@ -598,7 +585,7 @@ main(int argc, char **argv)
         goto out;
     }
     snprintf(url, sizeof(url),
-             "http://%s:%lu/%s/_bulk?filter_path=errors,items.*.error,"
+             "http://%s:%" PRIu64 "/%s/_bulk?filter_path=errors,items.*.error,"
              "items.*.status",
              host, port, index);
     curl_global_init(CURL_GLOBAL_DEFAULT);

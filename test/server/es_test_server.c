@@ -23,6 +23,7 @@
 
 #include "ts_api.h"
 #include "ts_http.h"
+#include "ts_parse.h"
 
 #define EXIT_USAGE 64   /* EX_USAGE: bad flags */
 #define EXIT_NOINPUT 66 /* EX_NOINPUT: the auth file cannot be read */
@@ -76,22 +77,6 @@ usage(FILE *out)
           "  --quiet                  no log messages on stderr\n"
           "  --help                   this text\n",
           out);
-}
-
-static bool
-parse_u64(const char *s, uint64_t max, uint64_t *out)
-{
-    char *end = NULL;
-    unsigned long long v;
-
-    if (s == NULL || *s < '0' || *s > '9')
-        return false;
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (errno != 0 || *end != '\0' || v > max)
-        return false;
-    *out = v;
-    return true;
 }
 
 static bool
@@ -233,7 +218,7 @@ parse_args(int argc, char **argv, struct options *o)
         ok = true;
         switch (c) {
         case OPT_PORT:
-            ok = parse_u64(optarg, 65535, &v);
+            ok = ts_parse_u64(optarg, 65535, &v);
             o->http.port = (uint16_t)v;
             break;
         case OPT_BIND:
@@ -253,11 +238,11 @@ parse_args(int argc, char **argv, struct options *o)
             ok = parse_size(optarg, &o->config.max_content_length);
             break;
         case OPT_THREADS:
-            ok = parse_u64(optarg, 1024, &v);
+            ok = ts_parse_u64(optarg, 1024, &v);
             o->http.threads = (unsigned)v;
             break;
         case OPT_SEED:
-            ok = parse_u64(optarg, UINT64_MAX, &o->config.seed);
+            ok = ts_parse_u64(optarg, UINT64_MAX, &o->config.seed);
             break;
         case OPT_ITEM_429:
             ok = parse_rate(optarg, &o->item_429_rate);
@@ -275,7 +260,7 @@ parse_args(int argc, char **argv, struct options *o)
             ok = parse_rate(optarg, &o->drop_rate);
             break;
         case OPT_DELAY:
-            ok = parse_u64(optarg, 3600 * 1000, &v);
+            ok = ts_parse_u64(optarg, 3600 * 1000, &v);
             o->delay_ms = (uint32_t)v;
             break;
         case OPT_NUMERIC:

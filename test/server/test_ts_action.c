@@ -16,57 +16,23 @@
 
 #include <cmocka.h>
 
-#include "ts_api.h"
+#include "apitest.h"
 
-struct reply {
-    int status;
-    char *body; /* NUL-terminated */
-};
-
-/* "took" is wall time: set it to 0 so that bodies compare exactly. */
-static void
-normalize_took(char *body)
-{
-    char *p = strstr(body, "\"took\":");
-    char *d = NULL;
-    char *e = NULL;
-
-    if (p == NULL || p - body > 32)
-        return;
-    d = p + 7;
-    for (e = d; *e >= '0' && *e <= '9'; e++)
-        ;
-    if (e == d)
-        return;
-    *d = '0';
-    memmove(d + 1, e, strlen(e) + 1);
-}
-
-static struct reply
+static struct apitest_reply
 call(struct ts_state *st, const char *method, const char *path,
      const char *body)
 {
-    struct ts_request req;
-    struct ts_response resp;
-    struct reply r;
+    /* wire_len 0: the twins differ in length only */
+    struct ts_request req = {
+        .method = method,
+        .path = path,
+        .query = "",
+        .content_type = body ? "application/x-ndjson" : NULL,
+        .body = body,
+        .body_len = body ? strlen(body) : 0,
+    };
 
-    memset(&req, 0, sizeof(req));
-    req.method = method;
-    req.path = path;
-    req.query = "";
-    req.content_type = body ? "application/x-ndjson" : NULL;
-    req.body = body;
-    req.body_len = body ? strlen(body) : 0;
-    req.wire_len = 0; /* the twins differ in length only */
-    ts_api_handle(st, &req, &resp);
-    r.status = resp.status;
-    r.body = calloc(1, resp.body_len + 1);
-    assert_non_null(r.body);
-    if (resp.body_len > 0)
-        memcpy(r.body, resp.body, resp.body_len);
-    free(resp.body);
-    normalize_took(r.body);
-    return r;
+    return apitest_handle(st, &req);
 }
 
 /* Sends compact to one state and full to its twin, twice (the second
@@ -78,8 +44,8 @@ check_twin(enum ts_mode mode, const char *path, const char *compact,
     struct ts_config cf;
     struct ts_state *a = NULL;
     struct ts_state *b = NULL;
-    struct reply ra;
-    struct reply rb;
+    struct apitest_reply ra;
+    struct apitest_reply rb;
 
     memset(&cf, 0, sizeof(cf));
     cf.mode = mode;
@@ -153,7 +119,7 @@ test_not_compact(void **unused)
 {
     struct ts_config cf;
     struct ts_state *st = NULL;
-    struct reply r;
+    struct apitest_reply r;
 
     (void)unused;
     memset(&cf, 0, sizeof(cf));

@@ -16,77 +16,27 @@
 
 #include <cmocka.h>
 
-#include "ts_api.h"
+#include "apitest.h"
 #include "ts_docsum.h"
 
-struct reply {
-    int status;
-    char *body; /* NUL-terminated copy */
-    const char *content_type;
-    const char *allow;
-    bool product;
-};
-
-static void
-reply_free(struct reply *r)
-{
-    free(r->body);
-    r->body = NULL;
-}
-
-/*
- * "took" is wall time (slow under valgrind): set it to 0 so bodies can be
- * compared exactly.  Only the top-level key, within the first 32 bytes.
- */
-static void
-normalize_took(char *body)
-{
-    char *p = strstr(body, "\"took\":");
-    char *d;
-    char *e;
-
-    if (p == NULL || p - body > 32)
-        return;
-    d = p + 7;
-    for (e = d; *e >= '0' && *e <= '9'; e++)
-        ;
-    if (e == d)
-        return;
-    *d = '0';
-    memmove(d + 1, e, strlen(e) + 1);
-}
-
-static struct reply
+static struct apitest_reply
 call(struct ts_state *st, const char *method, const char *path,
      const char *query, const char *ctype, const char *body, size_t len)
 {
-    struct ts_request req;
-    struct ts_response resp;
-    struct reply r;
+    struct ts_request req = {
+        .method = method,
+        .path = path,
+        .query = query ? query : "",
+        .content_type = ctype,
+        .body = body,
+        .body_len = len,
+        .wire_len = len,
+    };
 
-    memset(&req, 0, sizeof(req));
-    req.method = method;
-    req.path = path;
-    req.query = query ? query : "";
-    req.content_type = ctype;
-    req.body = body;
-    req.body_len = len;
-    req.wire_len = len;
-    ts_api_handle(st, &req, &resp);
-    r.status = resp.status;
-    r.body = calloc(1, resp.body_len + 1);
-    assert_non_null(r.body);
-    if (resp.body_len > 0)
-        memcpy(r.body, resp.body, resp.body_len);
-    normalize_took(r.body);
-    r.content_type = resp.content_type;
-    r.allow = resp.allow;
-    r.product = resp.product_header;
-    free(resp.body);
-    return r;
+    return apitest_handle(st, &req);
 }
 
-static struct reply
+static struct apitest_reply
 bulk(struct ts_state *st, const char *path, const char *query, const char *body)
 {
     return call(st, "POST", path, query, "application/x-ndjson", body,
@@ -109,13 +59,13 @@ new_state(enum ts_mode mode)
 
 /* Checks status and exact body, then frees. */
 static void
-expect(struct reply r, int status, const char *body)
+expect(struct apitest_reply r, int status, const char *body)
 {
     if (r.status != status || strcmp(r.body, body) != 0)
         print_error("got %d %s\nwant %d %s\n", r.status, r.body, status, body);
     assert_int_equal(r.status, status);
     assert_string_equal(r.body, body);
-    reply_free(&r);
+    apitest_reply_free(&r);
 }
 
 static char *
@@ -164,7 +114,7 @@ static void
 test_info_modes(void **unused)
 {
     struct ts_state *st = new_state(TS_MODE_OPENSEARCH);
-    struct reply r;
+    struct apitest_reply r;
 
     (void)unused;
     r = call(st, "GET", "/", NULL, NULL, NULL, 0);
@@ -175,7 +125,7 @@ test_info_modes(void **unused)
     assert_int_equal(r.body[strlen(r.body) - 1], '\n');
     assert_false(r.product);
     assert_string_equal(r.content_type, "application/json; charset=UTF-8");
-    reply_free(&r);
+    apitest_reply_free(&r);
     ts_state_free(st);
 
     st = new_state(TS_MODE_ES8);
@@ -184,13 +134,13 @@ test_info_modes(void **unused)
     assert_non_null(strstr(r.body, "\"build_flavor\" : \"default\""));
     assert_true(r.product);
     assert_string_equal(r.content_type, "application/json;charset=utf-8");
-    reply_free(&r);
+    apitest_reply_free(&r);
     ts_state_free(st);
 
     st = new_state(TS_MODE_ES7);
     r = call(st, "GET", "/", NULL, NULL, NULL, 0);
     assert_non_null(strstr(r.body, "\"number\" : \"7.17."));
-    reply_free(&r);
+    apitest_reply_free(&r);
     ts_state_free(st);
 }
 
@@ -198,7 +148,7 @@ static void
 test_route_errors(void **unused)
 {
     struct ts_state *st = new_state(TS_MODE_ES8);
-    struct reply r;
+    struct apitest_reply r;
 
     (void)unused;
     r = call(st, "GET", "/_bulk", NULL, NULL, NULL, 0);
@@ -237,11 +187,11 @@ test_route_errors(void **unused)
              "application/vnd.elasticsearch+x-ndjson; compatible-with=8",
              "{\"index\":{}}\n{}\n", 16);
     assert_int_equal(r.status, 200);
-    reply_free(&r);
+    apitest_reply_free(&r);
     r = call(st, "POST", "/i/_bulk", NULL, "application/json; charset=UTF-8",
              "{\"index\":{}}\n{}\n", 16);
     assert_int_equal(r.status, 200);
-    reply_free(&r);
+    apitest_reply_free(&r);
     ts_state_free(st);
 }
 
@@ -305,12 +255,12 @@ test_action_line_errors(void **unused)
     /* es7 accepts _type */
     st = new_state(TS_MODE_ES7);
     {
-        struct reply r = bulk(st, "/_bulk", NULL,
-                              "{\"index\":{\"_index\":\"a\",\"_type\":"
-                              "\"_doc\",\"_id\":\"1\"}}\n{}\n");
+        struct apitest_reply r = bulk(st, "/_bulk", NULL,
+                                      "{\"index\":{\"_index\":\"a\",\"_type\":"
+                                      "\"_doc\",\"_id\":\"1\"}}\n{}\n");
 
         assert_int_equal(r.status, 200);
-        reply_free(&r);
+        apitest_reply_free(&r);
     }
     ts_state_free(st);
 }
@@ -342,12 +292,12 @@ test_validation(void **unused)
     longid[513] = 0;
     snprintf(body, sizeof(body), "{\"index\":{\"_id\":\"%s\"}}\n{}\n", longid);
     {
-        struct reply r = bulk(st, "/a/_bulk", NULL, body);
+        struct apitest_reply r = bulk(st, "/a/_bulk", NULL, body);
 
         assert_int_equal(r.status, 400);
         assert_non_null(strstr(r.body, "is too long, must be no longer than "
                                        "512 bytes but was: 513;"));
-        reply_free(&r);
+        apitest_reply_free(&r);
     }
     ts_state_free(st);
 }
@@ -359,7 +309,7 @@ static void
 get_uuid(struct ts_state *st, const char *name, char *uuid)
 {
     char path[300];
-    struct reply r;
+    struct apitest_reply r;
     const char *p;
 
     snprintf(path, sizeof(path), "/%s/_settings", name);
@@ -369,14 +319,14 @@ get_uuid(struct ts_state *st, const char *name, char *uuid)
     assert_non_null(p);
     memcpy(uuid, p + 8, 22);
     uuid[22] = 0;
-    reply_free(&r);
+    apitest_reply_free(&r);
 }
 
 static void
 test_items_es8(void **unused)
 {
     struct ts_state *st = new_state(TS_MODE_ES8);
-    struct reply r;
+    struct apitest_reply r;
     char uuid[23];
     char want[4096];
 
@@ -441,7 +391,7 @@ test_items_es7_opensearch(void **unused)
     struct ts_state *st = new_state(TS_MODE_ES7);
     char uuid[23];
     char want[2048];
-    struct reply r;
+    struct apitest_reply r;
 
     (void)unused;
     expect(
@@ -468,7 +418,7 @@ test_items_es7_opensearch(void **unused)
     st = new_state(TS_MODE_OPENSEARCH);
     r = bulk(st, "/test/_bulk", NULL, "{\"index\":{\"_id\":\"123\"}}\n{}\n");
     assert_false(r.product);
-    reply_free(&r);
+    apitest_reply_free(&r);
     expect(bulk(st, "/test/_bulk", NULL,
                 "{\"index\":{\"_id\":\"123\"}}\n{\"x\":1}\n"),
            200,
@@ -483,7 +433,7 @@ static void
 test_auto_id_and_names(void **unused)
 {
     struct ts_state *st = new_state(TS_MODE_ES8);
-    struct reply r;
+    struct apitest_reply r;
     const char *p;
     char id1[21];
     size_t i;
@@ -503,7 +453,7 @@ test_auto_id_and_names(void **unused)
     assert_non_null(p);
     assert_memory_not_equal(p + 7, id1, 20);
     assert_null(strstr(r.body, "\"errors\":true"));
-    reply_free(&r);
+    apitest_reply_free(&r);
     expect(bulk(st, "/_bulk", NULL,
                 "{\"index\":{\"_index\":\"Bad\",\"_id\":\"1\"}}\n{}\n"
                 "{\"index\":{\"_index\":\"_x\",\"_id\":\"2\"}}\n{}\n"),
@@ -569,7 +519,7 @@ static int
 one_doc(struct ts_state *st, const char *id, const char *doc, char **body)
 {
     char buf[1024];
-    struct reply r;
+    struct apitest_reply r;
     const char *p;
     int status;
 
@@ -582,7 +532,7 @@ one_doc(struct ts_state *st, const char *id, const char *doc, char **body)
     if (body != NULL)
         *body = r.body;
     else
-        reply_free(&r);
+        apitest_reply_free(&r);
     return status;
 }
 
@@ -735,7 +685,7 @@ test_filter_path(void **unused)
 }
 
 /* Sends n index items with ids prefix0..; returns the response. */
-static struct reply
+static struct apitest_reply
 n_docs(struct ts_state *st, const char *index, const char *prefix, int n,
        const char *doc)
 {
@@ -743,7 +693,7 @@ n_docs(struct ts_state *st, const char *index, const char *prefix, int n,
     char *body = malloc(cap);
     size_t len = 0;
     char path[300];
-    struct reply r;
+    struct apitest_reply r;
     int i;
 
     assert_non_null(body);
@@ -778,7 +728,7 @@ static void
 test_faults(void **unused)
 {
     struct ts_state *st = new_state(TS_MODE_ES8);
-    struct reply r;
+    struct apitest_reply r;
     const char *f25 = "{\"item_429_rate\":0.25}";
 
     (void)unused;
@@ -794,14 +744,14 @@ test_faults(void **unused)
                      25);
     assert_int_equal(count_of(r.body, "queue capacity = 10000"), 25);
     assert_non_null(strstr(r.body, "{\"errors\":true,"));
-    reply_free(&r);
+    apitest_reply_free(&r);
     r = call(st, "GET", "/_test/stats", NULL, NULL, NULL, 0);
     assert_non_null(strstr(r.body, "\"items\":{\"201\":75,\"429\":25}"));
     assert_non_null(strstr(r.body, "\"faults\":{\"item_429\":25,"
                                    "\"item_503\":0,\"request_429\":0,"
                                    "\"request_503\":0,\"drop\":0}"));
     assert_non_null(strstr(r.body, "\"fa\":{\"docs\":75,"));
-    reply_free(&r);
+    apitest_reply_free(&r);
 
     f25 = "{\"item_429_rate\":0,\"item_503_rate\":0.1,\"request_429_rate\":"
           "0.5}";
@@ -815,7 +765,7 @@ test_faults(void **unused)
                                       "exception\",\"reason\":\"[fa][0] "
                                       "primary shard is not active"),
                      1);
-    reply_free(&r);
+    apitest_reply_free(&r);
     r = n_docs(st, "fa", "e", 10, "{\"v\":1}");
     assert_int_equal(r.status, 429);
     assert_non_null(strstr(r.body, "{\"error\":{\"root_cause\":[{\"type\":"
@@ -823,12 +773,12 @@ test_faults(void **unused)
                                    "\"reason\":\"rejected execution of "
                                    "coordinating operation ["));
     assert_non_null(strstr(r.body, "\"status\":429}"));
-    reply_free(&r);
+    apitest_reply_free(&r);
     f25 = "{\"request_429_rate\":0,\"item_503_rate\":0,"
           "\"request_503_rate\":1}";
     r = call(st, "PUT", "/_test/faults", NULL, "application/json", f25,
              strlen(f25));
-    reply_free(&r);
+    apitest_reply_free(&r);
     expect(n_docs(st, "fa", "g", 3, "{}"), 503,
            "{\"error\":{\"root_cause\":[{\"type\":\"cluster_block_exception\","
            "\"reason\":\"blocked by: [SERVICE_UNAVAILABLE/2/no master];\"}],"
@@ -839,19 +789,19 @@ test_faults(void **unused)
                                    "\"item_503\":1,\"request_429\":1,"
                                    "\"request_503\":1,\"drop\":0}"));
     assert_non_null(strstr(r.body, "\"fa\":{\"docs\":84,"));
-    reply_free(&r);
+    apitest_reply_free(&r);
     ts_state_free(st);
 
     st = new_state(TS_MODE_OPENSEARCH);
     f25 = "{\"item_429_rate\":1}";
     r = call(st, "PUT", "/_test/faults", NULL, "application/json", f25,
              strlen(f25));
-    reply_free(&r);
+    apitest_reply_free(&r);
     r = n_docs(st, "o", "d", 2, "{}");
     assert_int_equal(count_of(r.body, "\"type\":\"rejected_execution_"
                                       "exception\""),
                      2);
-    reply_free(&r);
+    apitest_reply_free(&r);
     ts_state_free(st);
 }
 
@@ -863,7 +813,7 @@ test_accounting(void **unused)
     uint64_t sum = 0;
     uint64_t src = 0;
     char want[512];
-    struct reply r;
+    struct apitest_reply r;
     int i;
 
     (void)unused;
@@ -877,7 +827,7 @@ test_accounting(void **unused)
                                     docs[i]);
         r = call(st, "POST", "/acc/_bulk", NULL, "application/json", body, len);
         assert_int_equal(r.status, 200);
-        reply_free(&r);
+        apitest_reply_free(&r);
     }
     for (i = 0; i < 3; i++) {
         char id[8];
@@ -897,13 +847,13 @@ test_accounting(void **unused)
     assert_non_null(strstr(r.body, want));
     assert_non_null(strstr(r.body, "{\"requests\":3,\"bulk_requests\":2,"));
     assert_non_null(strstr(r.body, "\"responses\":{\"200\":3}"));
-    reply_free(&r);
+    apitest_reply_free(&r);
 
     /* a changed source replaces its contribution; a delete removes it */
     r = bulk(st, "/acc/_bulk", NULL,
              "{\"index\":{\"_id\":\"id0\"}}\n{\"v\":9}\n"
              "{\"delete\":{\"_id\":\"id1\"}}\n");
-    reply_free(&r);
+    apitest_reply_free(&r);
     sum -= ts_docsum("id0", 3, docs[0], strlen(docs[0]));
     sum += ts_docsum("id0", 3, "{\"v\":9}", 7);
     sum -= ts_docsum("id1", 3, docs[1], strlen(docs[1]));
@@ -917,7 +867,7 @@ test_accounting(void **unused)
              (unsigned long long)sum, (unsigned long long)src);
     r = call(st, "GET", "/_test/stats", NULL, NULL, NULL, 0);
     assert_non_null(strstr(r.body, want));
-    reply_free(&r);
+    apitest_reply_free(&r);
     expect(call(st, "POST", "/_test/reset", NULL, NULL, NULL, 0), 200,
            "{\"acknowledged\":true}");
     expect(call(st, "GET", "/_test/stats", NULL, NULL, NULL, 0), 200,
@@ -936,7 +886,7 @@ test_index_apis(void **unused)
                       "\"number_of_replicas\":0}}";
     char uuid[23];
     char want[1024];
-    struct reply r;
+    struct apitest_reply r;
 
     (void)unused;
     expect(call(st, "PUT", "/books", NULL, NULL, NULL, 0), 200,
@@ -973,10 +923,10 @@ test_index_apis(void **unused)
                                    "\"number_of_shards\":\"1\","
                                    "\"provided_name\":\"books\","
                                    "\"refresh_interval\":\"-1\",\"uuid\":"));
-    reply_free(&r);
+    apitest_reply_free(&r);
     r = n_docs(st, "books", "b", 3, "{}");
     assert_non_null(strstr(r.body, "\"_shards\":{\"total\":1,"));
-    reply_free(&r);
+    apitest_reply_free(&r);
     expect(call(st, "GET", "/books/_count", NULL, NULL, NULL, 0), 200,
            "{\"count\":0,\"_shards\":{\"total\":1,\"successful\":1,"
            "\"skipped\":0,\"failed\":0}}");
@@ -989,17 +939,17 @@ test_index_apis(void **unused)
              "{\"index\":{\"_id\":\"x\"}}\n{}\n");
     assert_non_null(strstr(r.body, "\"result\":\"created\","
                                    "\"forced_refresh\":true,\"_shards\""));
-    reply_free(&r);
+    apitest_reply_free(&r);
     r = bulk(st, "/books/_bulk", "refresh=wait_for",
              "{\"index\":{\"_id\":\"y\"}}\n{}\n");
     assert_null(strstr(r.body, "forced_refresh"));
-    reply_free(&r);
+    apitest_reply_free(&r);
     expect(call(st, "GET", "/books/_count", NULL, NULL, NULL, 0), 200,
            "{\"count\":5,\"_shards\":{\"total\":1,\"successful\":1,"
            "\"skipped\":0,\"failed\":0}}");
     /* the default 1s refresh_interval: a fresh index refreshes lazily */
     r = n_docs(st, "lazy", "l", 2, "{}");
-    reply_free(&r);
+    apitest_reply_free(&r);
     expect(call(st, "GET", "/lazy/_count", NULL, NULL, NULL, 0), 200,
            "{\"count\":0,\"_shards\":{\"total\":1,\"successful\":1,"
            "\"skipped\":0,\"failed\":0}}");
@@ -1026,7 +976,7 @@ test_aliases_templates(void **unused)
     const char *a3 = "{\"actions\":[{\"remove\":{\"index\":\"flows-1\","
                      "\"alias\":\"w\"}},{\"add\":{\"index\":\"flows-2\","
                      "\"alias\":\"w\",\"is_write_index\":true}}]}";
-    struct reply r;
+    struct apitest_reply r;
 
     (void)unused;
     expect(call(st, "PUT", "/_index_template/flows", NULL, "application/json",
@@ -1038,7 +988,7 @@ test_aliases_templates(void **unused)
     assert_non_null(strstr(r.body, "\"_shards\":{\"total\":1,"));
     assert_int_equal(count_of(r.body, "\"status\":400"), 1);
     assert_non_null(strstr(r.body, "[bytes] of type [long]"));
-    reply_free(&r);
+    apitest_reply_free(&r);
     expect(call(st, "HEAD", "/flows-all", NULL, NULL, NULL, 0), 200, "");
     expect(call(st, "PUT", "/flows-2", NULL, NULL, NULL, 0), 200,
            "{\"acknowledged\":true,\"shards_acknowledged\":true,\"index\":"
@@ -1048,24 +998,24 @@ test_aliases_templates(void **unused)
         200, "{\"acknowledged\":true}");
     r = bulk(st, "/w/_bulk", NULL, "{\"index\":{\"_id\":\"9\"}}\n{}\n");
     assert_non_null(strstr(r.body, "\"_index\":\"flows-1\""));
-    reply_free(&r);
+    apitest_reply_free(&r);
     /* atomic: the failing add leaves the remove undone */
     r = call(st, "POST", "/_aliases", NULL, "application/json", a2, strlen(a2));
     assert_int_equal(r.status, 404);
-    reply_free(&r);
+    apitest_reply_free(&r);
     r = bulk(st, "/w/_bulk", NULL, "{\"index\":{\"_id\":\"10\"}}\n{}\n");
     assert_non_null(strstr(r.body, "\"_index\":\"flows-1\""));
-    reply_free(&r);
+    apitest_reply_free(&r);
     expect(
         call(st, "POST", "/_aliases", NULL, "application/json", a3, strlen(a3)),
         200, "{\"acknowledged\":true}");
     r = bulk(st, "/_bulk", "refresh=true",
              "{\"index\":{\"_index\":\"w\",\"_id\":\"11\"}}\n{}\n");
     assert_non_null(strstr(r.body, "\"_index\":\"flows-2\""));
-    reply_free(&r);
+    apitest_reply_free(&r);
     /* counts through the alias flows-all: flows-1 has 1,9,10 */
     r = call(st, "POST", "/flows-all/_refresh", NULL, NULL, NULL, 0);
-    reply_free(&r);
+    apitest_reply_free(&r);
     expect(call(st, "GET", "/flows-all/_count", NULL, NULL, NULL, 0), 200,
            "{\"count\":4,\"_shards\":{\"total\":2,\"successful\":2,"
            "\"skipped\":0,\"failed\":0}}");
@@ -1120,7 +1070,7 @@ test_big_body(void **unused)
     int n = 0;
     uint64_t sum = 0;
     char want[256];
-    struct reply r;
+    struct apitest_reply r;
 
     (void)unused;
     assert_non_null(body);
@@ -1146,14 +1096,14 @@ test_big_body(void **unused)
     assert_int_equal(r.status, 200);
     assert_memory_equal(r.body, "{\"errors\":false,", 16);
     assert_int_equal(count_of(r.body, "\"status\":201"), (size_t)n);
-    reply_free(&r);
+    apitest_reply_free(&r);
     snprintf(want, sizeof(want),
              "\"flows\":{\"docs\":%d,\"checksum\":"
              "\"%016llx\"",
              n, (unsigned long long)sum);
     r = call(st, "GET", "/_test/stats", NULL, NULL, NULL, 0);
     assert_non_null(strstr(r.body, want));
-    reply_free(&r);
+    apitest_reply_free(&r);
     ts_state_free(st);
 }
 

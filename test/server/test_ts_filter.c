@@ -16,6 +16,8 @@
 
 #include <cmocka.h>
 
+#include "apitest.h"
+#include "testutil.h"
 #include "ts_api.h"
 #include "ts_filter.h"
 #include "ts_out.h"
@@ -52,54 +54,20 @@ static const char clean[] =
     "{\"delete\":{\"_index\":\"f\",\"_id\":\"c1\"}}\n"
     "{\"update\":{\"_index\":\"f\",\"_id\":\"c2\"}}\n{\"doc\":{\"a\":8}}\n";
 
-struct reply {
-    int status;
-    char *body; /* NUL-terminated */
-};
-
-/* "took" is wall time: set it to 0 so that bodies compare exactly. */
-static void
-normalize_took(char *body)
-{
-    char *p = strstr(body, "\"took\":");
-    char *d = NULL;
-    char *e = NULL;
-
-    if (p == NULL || p - body > 32)
-        return;
-    d = p + 7;
-    for (e = d; *e >= '0' && *e <= '9'; e++)
-        ;
-    if (e == d)
-        return;
-    *d = '0';
-    memmove(d + 1, e, strlen(e) + 1);
-}
-
-static struct reply
+static struct apitest_reply
 post(struct ts_state *st, const char *query, const char *body)
 {
-    struct ts_request req;
-    struct ts_response resp;
-    struct reply r;
+    struct ts_request req = {
+        .method = "POST",
+        .path = "/_bulk",
+        .query = query,
+        .content_type = "application/x-ndjson",
+        .body = body,
+        .body_len = strlen(body),
+        .wire_len = strlen(body),
+    };
 
-    memset(&req, 0, sizeof(req));
-    req.method = "POST";
-    req.path = "/_bulk";
-    req.query = query;
-    req.content_type = "application/x-ndjson";
-    req.body = body;
-    req.body_len = strlen(body);
-    req.wire_len = req.body_len;
-    ts_api_handle(st, &req, &resp);
-    r.status = resp.status;
-    r.body = calloc(1, resp.body_len + 1);
-    assert_non_null(r.body);
-    if (resp.body_len > 0)
-        memcpy(r.body, resp.body, resp.body_len);
-    free(resp.body);
-    normalize_took(r.body);
-    return r;
+    return apitest_handle(st, &req);
 }
 
 static struct ts_state *
@@ -107,7 +75,7 @@ new_state(enum ts_mode mode, bool faults)
 {
     struct ts_config cf;
     struct ts_state *st = NULL;
-    struct reply r;
+    struct apitest_reply r;
 
     memset(&cf, 0, sizeof(cf));
     cf.mode = mode;
@@ -136,8 +104,8 @@ check_one(enum ts_mode mode, const char *filter, const char *body, bool refresh,
     struct ts_state *fast = new_state(mode, faults);
     struct ts_state *whole = new_state(mode, faults);
     char query[1200];
-    struct reply a;
-    struct reply b;
+    struct apitest_reply a;
+    struct apitest_reply b;
     struct ts_out want;
 
     snprintf(query, sizeof(query), "filter_path=%s%s", filter,
@@ -221,14 +189,11 @@ test_fixed_filters(void **unused)
 
 static uint64_t rng_state = UINT64_C(0x9e3779b97f4a7c15);
 
-/* xorshift64*: the same sequence on every run, so failures reproduce. */
+/* The same sequence on every run, so failures reproduce. */
 static uint32_t
 rnd(uint32_t n)
 {
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return (uint32_t)((rng_state * UINT64_C(0x2545f4914f6cdd1d)) >> 33) % n;
+    return (uint32_t)(testutil_rng(&rng_state) >> 33) % n;
 }
 
 static void
@@ -287,7 +252,7 @@ static void
 test_loader_filter_exact(void **unused)
 {
     struct ts_state *st = new_state(TS_MODE_ES8, false);
-    struct reply r;
+    struct apitest_reply r;
 
     (void)unused;
     r = post(st, "filter_path=errors,items.*.error,items.*.status", clean);

@@ -19,6 +19,7 @@
 
 #include <cmocka.h>
 
+#include "testutil.h"
 #include "ts_json.h"
 
 #define DOC_MAX 4096
@@ -55,14 +56,11 @@ struct twin {
 
 static uint64_t rng_state;
 
+/* The same cases on every run. */
 static uint32_t
 rnd(uint32_t n)
 {
-    /* xorshift64*: the same cases on every run */
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return (uint32_t)((rng_state * UINT64_C(2685821657736338717)) >> 32) % n;
+    return (uint32_t)(testutil_rng(&rng_state) >> 32) % n;
 }
 
 static int

@@ -31,6 +31,8 @@
 #include <microhttpd.h>
 #include <zlib.h>
 
+#include "ts_parse.h"
+
 /* ES's http.max_initial_line_length is 4kb; keep twice that of the URI. */
 #define TS_HTTP_URI_MAX 8192
 /* Smallest step when a body of unknown size needs more room. */
@@ -205,23 +207,6 @@ ts_http_fail(struct ts_http_req *req, int status, bool close, size_t budget)
     return MHD_YES;
 }
 
-/* Parses a Content-Length value; false if absent or not a plain number. */
-static bool
-ts_http_parse_length(const char *s, unsigned long long *out)
-{
-    char *end = NULL;
-    unsigned long long v;
-
-    if (s == NULL || *s < '0' || *s > '9')
-        return false;
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0')
-        return false;
-    *out = v;
-    return true;
-}
-
 /* First call for a request: the headers are complete, no body seen yet. */
 static enum MHD_Result
 ts_http_begin(struct ts_http *http, struct MHD_Connection *conn,
@@ -229,7 +214,7 @@ ts_http_begin(struct ts_http *http, struct MHD_Connection *conn,
 {
     const char *expect = NULL;
     const char *encoding = NULL;
-    unsigned long long declared = 0;
+    uint64_t declared = 0;
     bool has_length;
 
     req->phase = TS_PHASE_READING;
@@ -248,10 +233,11 @@ ts_http_begin(struct ts_http *http, struct MHD_Connection *conn,
         req->coding = TS_CODING_DEFLATE;
     /* Netty passes any other coding through untouched: so do we. */
 
-    has_length = ts_http_parse_length(
-        MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                    MHD_HTTP_HEADER_CONTENT_LENGTH),
-        &declared);
+    /* A Content-Length that is not a plain number counts as absent. */
+    has_length =
+        ts_parse_u64(MHD_lookup_connection_value(
+                         conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH),
+                     UINT64_MAX, &declared);
     /*
      * Only a plain body's Content-Length says how big the body will be:
      * the decompressor in front of ES's size check removes the header.

@@ -18,6 +18,8 @@
 
 #include "forkbulk/bulk.h"
 
+#include "testutil.h"
+
 static enum fb_bulk_result
 add(struct fb_bulk *b, const char *id, const char *src, uint64_t off,
     uint64_t line)
@@ -253,15 +255,6 @@ test_keep_fixed(void **state)
 
 static uint64_t rng_state = UINT64_C(0x2545F4914F6CDD1D);
 
-static uint64_t
-rng(void)
-{
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * UINT64_C(2685821657736338717);
-}
-
 /*
  * Property: after fb_bulk_keep with any mask, the body is exactly the
  * concatenation of the kept items' original bytes, in order; every item's
@@ -282,7 +275,7 @@ test_keep_random(void **state)
     (void)state;
     assert_non_null(expect);
     for (iter = 0; iter < 300; iter++) {
-        size_t n = 1 + (size_t)(rng() % N);
+        size_t n = 1 + (size_t)(testutil_rng(&rng_state) % N);
         size_t i, count;
 
         fb_bulk_reset(b);
@@ -292,9 +285,10 @@ test_keep_random(void **state)
             const char *s = NULL;
             int k = snprintf(id, sizeof id, "id-%zu-%d", i, iter);
 
-            slen = (size_t)snprintf(
-                src, sizeof src, "{\"i\":%zu,\"pad\":\"%.*s\"}", i,
-                (int)(rng() % 40), "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+            slen = (size_t)snprintf(src, sizeof src,
+                                    "{\"i\":%zu,\"pad\":\"%.*s\"}", i,
+                                    (int)(testutil_rng(&rng_state) % 40),
+                                    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
             assert_int_equal(
                 fb_bulk_add(b, id, (size_t)k, src, slen, i * 1000, i + 1),
                 FB_BULK_OK);
@@ -306,13 +300,13 @@ test_keep_random(void **state)
         }
         count = n;
         /* Up to three rounds of compaction, as retries would do. */
-        while (count > 0 && rng() % 4 != 0) {
+        while (count > 0 && testutil_rng(&rng_state) % 4 != 0) {
             bool keep[N];
             size_t e = 0, k = 0, blen = 0;
             const char *body = NULL;
 
             for (i = 0; i < count; i++)
-                keep[i] = rng() % 2 == 0;
+                keep[i] = testutil_rng(&rng_state) % 2 == 0;
             for (i = 0; i < count; i++) {
                 if (!keep[i])
                     continue;

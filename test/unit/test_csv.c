@@ -18,6 +18,8 @@
 
 #include "forkbulk/csv.h"
 
+#include "testutil.h"
+
 static struct fb_csv *
 new_csv(size_t max_fields, size_t max_rec, int empty_as_null)
 {
@@ -377,15 +379,6 @@ test_output_overflow(void **state)
 
 static uint64_t rng_state = 12345;
 
-static uint64_t
-rng(void)
-{
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 2685821657736338717ULL;
-}
-
 /*
  * Random records with quoted fields of arbitrary bytes 1..127 (quotes,
  * commas, newlines, control characters), rendered and parsed back with
@@ -413,16 +406,16 @@ test_roundtrip_jansson(void **state)
         int f;
 
         for (f = 0; f < 4; f++) {
-            size_t len = (size_t)(rng() % 20);
+            size_t len = (size_t)(testutil_rng(&rng_state) % 20);
             size_t i;
 
-            kind[f] = (int)(rng() % 3);
+            kind[f] = (int)(testutil_rng(&rng_state) % 3);
             if (f > 0)
                 rec[n++] = ',';
             if (kind[f] == 0) { /* quoted arbitrary bytes */
                 rec[n++] = '"';
                 for (i = 0; i < len; i++) {
-                    char ch = (char)(1 + rng() % 127);
+                    char ch = (char)(1 + testutil_rng(&rng_state) % 127);
 
                     vals[f][i] = ch;
                     rec[n++] = ch;
@@ -432,7 +425,7 @@ test_roundtrip_jansson(void **state)
                 rec[n++] = '"';
                 vlen[f] = len;
             } else if (kind[f] == 1) { /* an integer */
-                int v = (int)(rng() % 200000) - 100000;
+                int v = (int)(testutil_rng(&rng_state) % 200000) - 100000;
 
                 vlen[f] = (size_t)snprintf(vals[f], sizeof(vals[f]), "%d", v);
                 memcpy(rec + n, vals[f], vlen[f]);
@@ -440,7 +433,7 @@ test_roundtrip_jansson(void **state)
             } else { /* an unquoted word */
                 vlen[f] = 1 + len;
                 for (i = 0; i < vlen[f]; i++)
-                    vals[f][i] = "abcxyz _-"[rng() % 9];
+                    vals[f][i] = "abcxyz _-"[testutil_rng(&rng_state) % 9];
                 vals[f][0] = 'w';
                 memcpy(rec + n, vals[f], vlen[f]);
                 n += vlen[f];

@@ -18,6 +18,8 @@
 
 #include "forkbulk/jsonscan.h"
 
+#include "testutil.h"
+
 static int
 validate(const char *s, char *err, size_t errlen)
 {
@@ -202,17 +204,8 @@ test_prefixes_invalid(void **state)
             fail_msg("prefix of %zu bytes accepted", i);
 }
 
-/* A small deterministic PRNG (xorshift64*), so failures reproduce. */
+/* The generator of the random documents (testutil_rng): failures reproduce. */
 static uint64_t rng_state = UINT64_C(0x9E3779B97F4A7C15);
-
-static uint64_t
-rng(void)
-{
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * UINT64_C(2685821657736338717);
-}
 
 static void gen_value(char *buf, size_t cap, size_t *n, int depth);
 
@@ -244,11 +237,12 @@ gen_string(char *buf, size_t cap, size_t *n)
         "\xf0\x9f\x98\x80",
         "0123456789",
     };
-    int k = (int)(rng() % 6);
+    int k = (int)(testutil_rng(&rng_state) % 6);
 
     put(buf, cap, n, "\"");
     while (k-- > 0)
-        put(buf, cap, n, parts[rng() % (sizeof parts / sizeof parts[0])]);
+        put(buf, cap, n,
+            parts[testutil_rng(&rng_state) % (sizeof parts / sizeof parts[0])]);
     put(buf, cap, n, "\"");
 }
 
@@ -258,34 +252,34 @@ gen_value(char *buf, size_t cap, size_t *n, int depth)
     static const char *const scalars[] = {
         "0", "-1", "42", "3.25", "-0.5e-3", "1E3", "true", "false", "null",
     };
-    int kind = (int)(rng() % (depth > 4 ? 2 : 4));
+    int kind = (int)(testutil_rng(&rng_state) % (depth > 4 ? 2 : 4));
     int i, count;
 
     switch (kind) {
     case 0:
-        put(buf, cap, n, scalars[rng() % 9]);
+        put(buf, cap, n, scalars[testutil_rng(&rng_state) % 9]);
         break;
     case 1:
         gen_string(buf, cap, n);
         break;
     case 2:
         put(buf, cap, n, "[");
-        count = (int)(rng() % 4);
+        count = (int)(testutil_rng(&rng_state) % 4);
         for (i = 0; i < count; i++) {
             if (i > 0)
-                put(buf, cap, n, rng() % 2 ? "," : " , ");
+                put(buf, cap, n, testutil_rng(&rng_state) % 2 ? "," : " , ");
             gen_value(buf, cap, n, depth + 1);
         }
         put(buf, cap, n, "]");
         break;
     default:
         put(buf, cap, n, "{");
-        count = (int)(rng() % 4);
+        count = (int)(testutil_rng(&rng_state) % 4);
         for (i = 0; i < count; i++) {
             if (i > 0)
                 put(buf, cap, n, ",");
             gen_string(buf, cap, n);
-            put(buf, cap, n, rng() % 2 ? ":" : " :\n");
+            put(buf, cap, n, testutil_rng(&rng_state) % 2 ? ":" : " :\n");
             gen_value(buf, cap, n, depth + 1);
         }
         put(buf, cap, n, "}");
@@ -331,11 +325,11 @@ test_cross_check_jansson(void **state)
         assert_true(jansson_object(buf, n));
         for (m = 0; m < 8; m++) {
             char copy[4096];
-            size_t pos = (size_t)(rng() % n);
+            size_t pos = (size_t)(testutil_rng(&rng_state) % n);
             int ours, theirs;
 
             memcpy(copy, buf, n);
-            copy[pos] = mut[rng() % (sizeof mut - 1)];
+            copy[pos] = mut[testutil_rng(&rng_state) % (sizeof mut - 1)];
             ours = fb_json_validate_object(copy, n, err, sizeof err) == 0;
             theirs = jansson_object(copy, n);
             if (ours != theirs)

@@ -22,6 +22,8 @@
 
 #include "forkbulk/reader.h"
 
+#include "testutil.h"
+
 #define MAX_FILE 4096
 #define MAX_RECS 4096
 
@@ -39,20 +41,10 @@ struct ref {
 
 static uint64_t rng_state;
 
-static uint64_t
-rng(void)
-{
-    /* xorshift64* */
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * 2685821657736338717ULL;
-}
-
 static size_t
 rnd(size_t n)
 {
-    return (size_t)(rng() % n);
+    return (size_t)(testutil_rng(&rng_state) % n);
 }
 
 /*

@@ -1,0 +1,34 @@
+/*
+ * apitest.h
+ *    What the cmocka tests of the semantics layer share: they call
+ *    ts_api_handle() directly (no HTTP) and compare the answers it gives.
+ */
+#ifndef TS_APITEST_H
+#define TS_APITEST_H
+
+#include <stdbool.h>
+
+#include "ts_api.h"
+
+/* One answer of ts_api_handle(), owned by the test. */
+struct apitest_reply {
+    int status;
+    char *body; /* NUL-terminated copy, its top-level "took" set to 0 */
+    const char *content_type;
+    const char *allow;
+    bool product; /* X-elastic-product sent */
+};
+
+/*
+ * Handles req on st and returns the answer.  "took" is wall time (slow
+ * under valgrind), so it reads 0 in the copy and bodies compare exactly.
+ * Fails the test if memory runs out.  Free the reply with
+ * apitest_reply_free().
+ */
+struct apitest_reply apitest_handle(struct ts_state *st,
+                                    const struct ts_request *req);
+
+/* Frees r's body (r itself is the caller's); safe to call twice. */
+void apitest_reply_free(struct apitest_reply *r);
+
+#endif
