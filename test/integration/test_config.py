@@ -10,9 +10,7 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import FORKBULK, run_forkbulk
-
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+from harness import FORKBULK, SOURCE_DIR, run_forkbulk
 
 
 class ConfigTest(unittest.TestCase):
@@ -96,7 +94,7 @@ class ConfigTest(unittest.TestCase):
         comments come from the options table and cannot drift from it.  The
         output names no path, version or machine-dependent value (the
         sample sets workers), so this holds anywhere."""
-        sample = os.path.join(ROOT, "etc", "forkbulk.conf")
+        sample = os.path.join(SOURCE_DIR, "etc", "forkbulk.conf")
         env = {k: v for k, v in os.environ.items()
                if k not in ("PGPASSWORD", "FORKBULK_ES_USER",
                             "FORKBULK_ES_PASSWORD", "FORKBULK_ES_API_KEY")}
@@ -109,8 +107,7 @@ class ConfigTest(unittest.TestCase):
                              "--config etc/forkbulk.conf --print-config")
 
     def test_sample_config_parses(self):
-        here = os.path.dirname(os.path.abspath(__file__))
-        sample = os.path.join(here, "..", "..", "etc", "forkbulk.conf")
+        sample = os.path.join(SOURCE_DIR, "etc", "forkbulk.conf")
         out = self.run_stdout(["--config", sample, "--print-config"])
         self.assertIn("table = public.flows\n", out)
         self.assertIn("index = flows-%Y.%m.%d.%H\n", out)
@@ -132,7 +129,7 @@ def help_exit_codes():
 
 def readme_exit_codes():
     """{code: text} from the table under README.md's "## Exit codes"."""
-    with open(os.path.join(ROOT, "README.md")) as f:
+    with open(os.path.join(SOURCE_DIR, "README.md")) as f:
         section = f.read().split("\n## Exit codes\n", 1)[1]
     section = section.split("\n## ", 1)[0]
     return {int(m.group(1)): m.group(2)
@@ -173,7 +170,7 @@ class CronWrapperTest(unittest.TestCase):
         conf = os.path.join(self.dir, "cron.conf")
         with open(conf, "w") as f:
             f.write(conf_text)
-        proc = subprocess.run(["sh", os.path.join(ROOT, "scripts",
+        proc = subprocess.run(["sh", os.path.join(SOURCE_DIR, "scripts",
                                                   "forkbulk-cron"), conf],
                               env=self.env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
