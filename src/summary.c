@@ -11,41 +11,6 @@
 
 #include "forkbulk/status.h"
 
-const char *
-fb_exit_meaning(int code)
-{
-    switch (code) {
-    case FB_EXIT_OK:
-        return "every record loaded";
-    case FB_EXIT_USAGE:
-        return "usage error";
-    case FB_EXIT_DATAERR:
-        return "some records rejected";
-    case FB_EXIT_NOINPUT:
-        return "input missing or unreadable";
-    case FB_EXIT_UNAVAILABLE:
-        return "cluster unreachable or failing";
-    case FB_EXIT_SOFTWARE:
-        return "internal error";
-    case FB_EXIT_OSERR:
-        return "system error: fork, pipe or memory";
-    case FB_EXIT_CANTCREAT:
-        return "reject file cannot be created";
-    case FB_EXIT_IOERR:
-        return "I/O error";
-    case FB_EXIT_TEMPFAIL:
-        return "temporary failure";
-    case FB_EXIT_CONFIG:
-        return "bad configuration";
-    case FB_EXIT_SIGINT:
-        return "interrupted by SIGINT";
-    case FB_EXIT_SIGTERM:
-        return "interrupted by SIGTERM";
-    default:
-        return "unknown";
-    }
-}
-
 static double
 docs_per_second(const struct fb_summary *s)
 {

@@ -5,14 +5,19 @@
  *
  * Parsed once in the parent before anything is forked; workers inherit a
  * read-only copy.  Every bound on memory the program has is one of these
- * settings.  Every option is both a flag (--batch-bytes) and a config key
- * ([limits] batch_bytes); options.c holds the one table of them.
+ * settings.  A setting is a flag (--batch-bytes), a config key ([limits]
+ * batch_bytes) or both; options_table.c holds the one row of each, with
+ * its kind, bounds, default, help and doc text (see options_table.h).
  *
  * Secrets (the Elasticsearch password or API key, the PostgreSQL password)
  * are never flags: they come from the config file (which must then not be
  * readable by group or others), from a file named in it, or from the
- * environment (FORKBULK_ES_PASSWORD, FORKBULK_ES_API_KEY, PGPASSWORD and
- * ~/.pgpass as libpq reads them).
+ * environment (FORKBULK_ES_PASSWORD, FORKBULK_ES_API_KEY, PGPASSWORD; and
+ * ~/.pgpass as libpq reads it).
+ *
+ * The type of each field is the one C type of its row's kind: char * for
+ * strings and secrets, bool, int, size_t for counts and sizes, long for
+ * durations (milliseconds), int for enumerations.
  */
 #ifndef FORKBULK_OPTIONS_H
 #define FORKBULK_OPTIONS_H
@@ -20,12 +25,18 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
+#include <stdio.h> /* not used here; job.h relies on it */
 
 #include "forkbulk/reader.h" /* enum fb_format */
 
 #define FB_MAX_WORKERS 64
+/* Computed defaults (resolved by fb_options_parse, described in the rows):
+ * workers = online CPUs, at most FB_DEFAULT_WORKERS_CAP; a stall timeout
+ * of 0 = request timeout + FB_STALL_MARGIN_MS; a PostgreSQL load without
+ * --index loads into FB_PG_DEFAULT_INDEX. */
 #define FB_DEFAULT_WORKERS_CAP 4
+#define FB_STALL_MARGIN_MS 60000
+#define FB_PG_DEFAULT_INDEX "flows-%Y.%m.%d.%H"
 
 enum fb_op {
     FB_OP_INDEX,
@@ -34,12 +45,13 @@ enum fb_op {
 
 struct fb_options {
     /* Input: a file ... */
-    char *input; /* path, or "-" for standard input */
-    enum fb_format format;
+    char *input;   /* path, or "-" for standard input */
+    int format;    /* enum fb_format */
     bool csv_null; /* empty CSV fields as null instead of omitted */
 
     /* ... or PostgreSQL. */
     char *pg;          /* libpq conninfo (no password in it) */
+    char *pg_password; /* secret; exported as PGPASSWORD for libpq */
     char *table;       /* [schema.]table */
     char *time_column; /* the hour window applies to this column */
     char *query;       /* instead of table: SQL with $1, $2 = window */
@@ -67,28 +79,27 @@ struct fb_options {
     char *es_api_key;  /* secret */
     char *ca_file;     /* TLS trust anchors; system default if NULL */
     bool insecure;     /* do not verify TLS (never the default) */
-    enum fb_op op;
-    char *id_field; /* files: NULL means id from the source position */
-    bool compress;  /* gzip request bodies */
-    bool refresh;   /* POST _refresh when a unit is done */
+    int op;            /* enum fb_op */
+    char *id_field;    /* files: NULL means id from the source position */
+    bool compress;     /* gzip request bodies */
+    bool refresh;      /* POST _refresh when a unit is done */
 
     /* Limits. */
     int workers;
     size_t batch_bytes;      /* bulk body bound */
     size_t batch_docs;       /* documents per request */
     size_t max_record_bytes; /* longest record accepted (<= batch_bytes) */
-    uint64_t range_bytes;    /* files: 0 chooses from the file size */
+    size_t range_bytes;      /* files: 0 chooses from the file size */
     int max_retries;         /* per batch */
     long retry_time_ms;      /* and at most this long per batch */
     long connect_timeout_ms;
     long request_timeout_ms;
     long grace_ms; /* SIGTERM: time workers get to finish */
-    long stall_ms; /* a worker silent this long is killed; 0: request
-                    * timeout + 60 s */
+    long stall_ms; /* a worker silent this long is killed */
 
     /* Rejects allowed before the run stops early: more than max_rejects
      * records, or with max_rejects_pct more than that share of the records
-     * read.  Default 0: the first reject stops the run. */
+     * read.  Both 0: the first reject stops the run. */
     uint64_t max_rejects;
     double max_rejects_pct; /* 0: use max_rejects */
 
@@ -98,17 +109,24 @@ struct fb_options {
     char *log_file; /* NULL: stderr */
     int verbosity;  /* 0 warn, 1 info (default), 2 debug */
 
-    char *config_path; /* the config file read, if any */
-    bool print_config;
+    char *config_path; /* the last config file read, if any */
+    bool print_config; /* --print-config was given */
 };
 
 /* fb_options_parse: --help, --version or --print-config was printed. */
 #define FB_OPTIONS_DONE (-1)
 
 /*
- * Reads the config file named by --config (if any), then argv.  Returns 0
- * to go on, FB_OPTIONS_DONE, FB_EXIT_USAGE or FB_EXIT_CONFIG after
- * printing what is wrong and where.
+ * Fills opts: every row's default, then the config files named by --config
+ * (in order), then the other flags of argv, then the environment for what
+ * is still unset; checks the settings against each other, and resolves the
+ * computed defaults (so that after 0, workers, stall_ms, index_pattern,
+ * format and index hold what the run uses, and a PostgreSQL password is in
+ * PGPASSWORD).  --help, --version and --print-config write to stdout and
+ * return FB_OPTIONS_DONE.  Otherwise returns 0, or FB_EXIT_USAGE (a flag),
+ * FB_EXIT_CONFIG (the file), FB_EXIT_OSERR after printing what is wrong
+ * and where to stderr.  Uses getopt_long, from its start (optind is reset),
+ * so it may be called again.  Always call fb_options_free() after it.
  */
 int fb_options_parse(struct fb_options *opts, int argc, char **argv);
 
@@ -116,11 +134,5 @@ int fb_options_parse(struct fb_options *opts, int argc, char **argv);
 bool fb_options_pg(const struct fb_options *opts);
 
 void fb_options_free(struct fb_options *opts);
-
-/* Parses "8MiB", "512k", "1048576" into bytes; -1 if malformed. */
-int fb_parse_size(const char *text, uint64_t *out);
-
-/* Writes the effective settings as a config file, secrets masked. */
-void fb_options_print(const struct fb_options *opts, FILE *out);
 
 #endif

@@ -3,11 +3,14 @@
  *    Exit codes of forkbulk: a stable contract with wrapper scripts.
  *
  * The values are those of <sysexits.h>, plus the shell's 128+signal
- * convention for interruption.  They are documented in the README and in
- * --help; never renumber one.
+ * convention for interruption.  status.c holds the one table of them (rank,
+ * meaning, help line), from which --help and the summary take their text;
+ * the README repeats it.  Never renumber one.
  */
 #ifndef FORKBULK_STATUS_H
 #define FORKBULK_STATUS_H
+
+#include <stdio.h>
 
 enum fb_exit {
     FB_EXIT_OK = 0,           /* every record loaded */
@@ -29,8 +32,17 @@ enum fb_exit {
  * the most severe. */
 int fb_exit_severity(int code);
 
-/* The more severe of two exit codes. */
+/* The more severe of two exit codes (the first when they rank equal). */
 int fb_exit_worse(int a, int b);
+
+/* Short meaning of an exit code, for the summary and the summary JSON's
+ * "exit_meaning" (which scripts/forkbulk-cron logs); "unknown" for a code
+ * forkbulk never returns. */
+const char *fb_exit_meaning(int code);
+
+/* The "Exit codes:" section of --help: one "%4d  text" line per code.
+ * README.md's table holds the same texts (test_config.py checks). */
+void fb_exit_print_help(FILE *out);
 
 /* The exit code of a run stopped by signo: 130 for SIGINT, else 143. */
 int fb_exit_for_signal(int signo);

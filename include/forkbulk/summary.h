@@ -38,7 +38,4 @@ int fb_summary_write_json(const struct fb_summary *s,
                           const char *path, fb_summary_extra_fn extra,
                           const void *arg);
 
-/* One-line meaning of an exit code, as in --help. */
-const char *fb_exit_meaning(int code);
-
 #endif

@@ -1,12 +1,16 @@
 """The config file: flags win, unknown keys and secrets in readable files
 are refused with file:line, --print-config masks secrets.  Real forkbulk
 processes; no server is needed for what is checked before any work."""
+import json
 import os
+import re
 import shutil
+import socket
+import subprocess
 import tempfile
 import unittest
 
-from harness import run_forkbulk
+from harness import FORKBULK, SOURCE_DIR, run_forkbulk
 
 
 class ConfigTest(unittest.TestCase):
@@ -85,12 +89,123 @@ class ConfigTest(unittest.TestCase):
                                 "--password", "pw"])
         self.assertEqual(rc, 64)
 
+    def test_sample_config_is_what_print_config_writes(self):
+        """etc/forkbulk.conf is a fixpoint of --print-config, so its
+        comments come from the options table and cannot drift from it.  The
+        output names no path, version or machine-dependent value (the
+        sample sets workers), so this holds anywhere."""
+        sample = os.path.join(SOURCE_DIR, "etc", "forkbulk.conf")
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("PGPASSWORD", "FORKBULK_ES_USER",
+                            "FORKBULK_ES_PASSWORD", "FORKBULK_ES_API_KEY")}
+        out = subprocess.run([FORKBULK, "--config", sample,
+                              "--print-config"], env=env,
+                             stdout=subprocess.PIPE, check=True).stdout
+        with open(sample, "rb") as f:
+            self.assertEqual(out.decode(), f.read().decode(),
+                             "regenerate etc/forkbulk.conf with forkbulk "
+                             "--config etc/forkbulk.conf --print-config")
+
     def test_sample_config_parses(self):
-        here = os.path.dirname(os.path.abspath(__file__))
-        sample = os.path.join(here, "..", "..", "etc", "forkbulk.conf")
+        sample = os.path.join(SOURCE_DIR, "etc", "forkbulk.conf")
         out = self.run_stdout(["--config", sample, "--print-config"])
         self.assertIn("table = public.flows\n", out)
         self.assertIn("index = flows-%Y.%m.%d.%H\n", out)
+
+
+def help_exit_codes():
+    """{code: text} from the "Exit codes:" section of forkbulk --help."""
+    out = subprocess.run([FORKBULK, "--help"], stdout=subprocess.PIPE,
+                         check=True).stdout.decode()
+    section = out.split("\nExit codes:\n", 1)[1]
+    codes = {}
+    for line in section.splitlines():
+        m = re.match(r"^ *(\d+)  (\S.*)$", line)
+        if m is None:
+            break
+        codes[int(m.group(1))] = m.group(2)
+    return codes
+
+
+def readme_exit_codes():
+    """{code: text} from the table under README.md's "## Exit codes"."""
+    with open(os.path.join(SOURCE_DIR, "README.md")) as f:
+        section = f.read().split("\n## Exit codes\n", 1)[1]
+    section = section.split("\n## ", 1)[0]
+    return {int(m.group(1)): m.group(2)
+            for m in re.finditer(r"^\| (\d+) \| (.*) \|$", section, re.M)}
+
+
+class ExitCodeTableTest(unittest.TestCase):
+
+    def test_readme_table_is_the_binary_table(self):
+        """README's exit codes and forkbulk's (status.c) never drift."""
+        in_help = help_exit_codes()
+        self.assertIn(78, in_help)
+        self.assertEqual(readme_exit_codes(), in_help)
+
+
+class CronWrapperTest(unittest.TestCase):
+    """scripts/forkbulk-cron logs forkbulk's own meaning of the exit code,
+    taken from the run's summary JSON, at the level the script decides."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="fb-cron-")
+        bindir = os.path.join(self.dir, "bin")
+        os.mkdir(bindir)
+        self.logged = os.path.join(self.dir, "logged")
+        # logger(1) stand-in: the test reads what would go to syslog.
+        with open(os.path.join(bindir, "logger"), "w") as f:
+            f.write('#!/bin/sh\nprintf \'%%s\\n\' "$*" >> %s\n'
+                    % self.logged)
+        os.chmod(os.path.join(bindir, "logger"), 0o755)
+        self.env = dict(os.environ, FORKBULK_BIN=FORKBULK,
+                        FORKBULK_STATE_DIR=os.path.join(self.dir, "state"),
+                        PATH=bindir + os.pathsep + os.environ["PATH"])
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def cron(self, conf_text):
+        conf = os.path.join(self.dir, "cron.conf")
+        with open(conf, "w") as f:
+            f.write(conf_text)
+        proc = subprocess.run(["sh", os.path.join(SOURCE_DIR, "scripts",
+                                                  "forkbulk-cron"), conf],
+                              env=self.env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+        with open(self.logged) as f:
+            return proc.returncode, f.read()
+
+    def test_meaning_from_the_summary(self):
+        data = os.path.join(self.dir, "in.ndjson")
+        with open(data, "w") as f:
+            f.write('{"a": 1}\n')
+        with socket.socket() as s:  # a loopback port nobody listens on
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        rc, logged = self.cron(
+            "[input]\npath = %s\n[elasticsearch]\nindex = i\n"
+            "url = http://127.0.0.1:%d\n[limits]\nworkers = 1\n"
+            "retries = 0\n" % (data, port))
+        self.assertEqual(rc, 69)
+        self.assertIn("-p user.err forkbulk-cron: cluster unreachable or "
+                      "failing; the next run catches up (exit 69", logged)
+        with open(os.path.join(self.dir, "state",
+                               "last-summary.json")) as f:
+            self.assertEqual(json.load(f)["exit_code"], 69)
+
+    def test_no_summary_says_the_code(self):
+        # A summary left by an earlier run must not be taken for this one.
+        os.makedirs(os.path.join(self.dir, "state"))
+        with open(os.path.join(self.dir, "state", "last-summary.json.new"),
+                  "w") as f:
+            f.write('{\n  "exit_meaning": "every record loaded"\n}\n')
+        rc, logged = self.cron("[limits]\nworkerz = 1\n")
+        self.assertEqual(rc, 78)
+        self.assertIn("-p user.err forkbulk-cron: exit 78; see the log "
+                      "(exit 78", logged)
+        self.assertNotIn("every record loaded", logged)
 
 
 if __name__ == "__main__":

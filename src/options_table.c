@@ -1,0 +1,557 @@
+/*
+ * options_table.c
+ *    The one row of every setting (see options_table.h).
+ *
+ * Rows are in --help order; a config file lists the sections in the order
+ * they first appear here, each with its rows in this order.  The doc text
+ * of a row becomes the comment above the setting in the config file that
+ * --print-config writes, and etc/forkbulk.conf is that output: edit the
+ * text here, never there.
+ */
+#include "forkbulk/options_table.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "forkbulk/options.h"
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+/*
+ * The offset of a field of struct fb_options, which must have the given
+ * type: a row whose kind does not match its field's type does not compile.
+ */
+#define FIELD(name, type)                                                      \
+    (offsetof(struct fb_options, name) +                                       \
+     0 * sizeof(char[_Generic(((struct fb_options *)0)->name, type : 1)]))
+
+#define STRING(f) .kind = FB_OPT_STRING, .field = FIELD(f, char *)
+#define SECRET(f) .kind = FB_OPT_SECRET, .field = FIELD(f, char *)
+#define SECRET_FILE(f) .kind = FB_OPT_SECRET_FILE, .field = FIELD(f, char *)
+#define BOOL(f) .kind = FB_OPT_BOOL, .field = FIELD(f, bool)
+#define NOBOOL(f) .kind = FB_OPT_NOBOOL, .field = FIELD(f, bool)
+#define INT(f) .kind = FB_OPT_INT, .field = FIELD(f, int)
+#define COUNT(f) .kind = FB_OPT_COUNT, .field = FIELD(f, size_t)
+#define SIZE(f) .kind = FB_OPT_SIZE, .field = FIELD(f, size_t)
+#define DURATION(f) .kind = FB_OPT_DURATION, .field = FIELD(f, long)
+#define ENUM(f, values)                                                        \
+    .kind = FB_OPT_ENUM, .field = FIELD(f, int), .names = values
+#define SHARE(count, pct)                                                      \
+    .kind = FB_OPT_SHARE, .field = FIELD(count, uint64_t),                     \
+    .field2 = FIELD(pct, double)
+#define ACTION(a) .kind = FB_OPT_ACTION, .action = a
+
+#define MiB (1024ll * 1024)
+#define DAY_MS 86400000
+#define HOUR_MS 3600000
+
+static const char *const format_names[] = {
+    [FB_FORMAT_NDJSON] = "ndjson",
+    [FB_FORMAT_CSV] = "csv",
+    NULL,
+};
+
+static const char *const op_names[] = {
+    [FB_OP_INDEX] = "index",
+    [FB_OP_CREATE] = "create",
+    NULL,
+};
+
+static const struct fb_opt rows[] = {
+    {.flag = "config",
+     .short_name = 'c',
+     ACTION(FB_ACT_CONFIG),
+     .arg = "PATH",
+     .help = "read settings from this INI file (flags win)",
+     .doc = "Reads settings from this INI file; flags given on the command "
+            "line win over it."},
+
+    /* [input] */
+    {.flag = "input",
+     .short_name = 'i',
+     .section = "input",
+     .key = "path",
+     STRING(input),
+     .arg = "FILE",
+     .example = "/var/spool/flows/flows.ndjson",
+     .help = "NDJSON/CSV input; - reads standard input (one worker)",
+     .doc = "A file to load instead of PostgreSQL: NDJSON (one JSON object "
+            "a line) or CSV with a header line; - is standard input, read "
+            "by one worker."},
+    {.flag = "format",
+     .section = "input",
+     .key = "format",
+     ENUM(format, format_names),
+     .arg = "FMT",
+     .computed = "csv for names ending in .csv or .csv.gz, else ndjson",
+     .help = "ndjson or csv",
+     .doc = "The format of the input: ndjson or csv."},
+    {.flag = "csv-null",
+     .section = "input",
+     .key = "csv_null",
+     BOOL(csv_null),
+     .def = "false",
+     .help = "empty CSV fields become null instead of omitted",
+     .doc = "CSV: empty fields become null instead of being left out of the "
+            "document."},
+
+    /* [source] */
+    {.flag = "pg",
+     .section = "source",
+     .key = "pg",
+     STRING(pg),
+     .arg = "CONNINFO",
+     .help = "PostgreSQL source (libpq conninfo; PG* variables and ~/.pgpass "
+             "work)",
+     .doc = "PostgreSQL connection (libpq conninfo).  PG* environment "
+            "variables and ~/.pgpass work as for psql.  Never put the "
+            "password here: use pg_password or pg_password_file, PGPASSWORD, "
+            "or ~/.pgpass."},
+    {.section = "source",
+     .key = "pg_password",
+     SECRET(pg_password),
+     .env = "PGPASSWORD",
+     .help = "the PostgreSQL password",
+     .doc = "The PostgreSQL password (a secret: see the top of this file)."},
+    {.section = "source",
+     .key = "pg_password_file",
+     SECRET_FILE(pg_password),
+     .example = "/etc/forkbulk/pg.password",
+     .help = "a file whose first line is the PostgreSQL password",
+     .doc = "A file whose first line is the PostgreSQL password."},
+    {.flag = "table",
+     .section = "source",
+     .key = "table",
+     STRING(table),
+     .arg = "NAME",
+     .help = "[schema.]table to load (with --time-column)",
+     .doc = "The table to load, [schema.]table, with the column the hour "
+            "applies to."},
+    {.flag = "time-column",
+     .section = "source",
+     .key = "time_column",
+     STRING(time_column),
+     .arg = "COL",
+     .help = "the column the hour applies to",
+     .doc = "The column of table that the hour window applies to."},
+    {.flag = "query",
+     .section = "source",
+     .key = "query",
+     STRING(query),
+     .arg = "SQL",
+     .example = "SELECT * FROM flows WHERE ts >= $1 AND ts < $2",
+     .help = "instead of --table: SQL with $1 and $2 = window start and end",
+     .doc = "Instead of table: a query with $1 and $2 for the window start "
+            "and end (timestamptz, passed as parameters, never pasted into "
+            "the SQL)."},
+    {.flag = "split",
+     .section = "source",
+     .key = "split",
+     STRING(split),
+     .def = "auto",
+     .arg = "HOW",
+     .help = "auto, ctid, key:COLUMN or time:DURATION",
+     .doc = "How to cut the hour into ranges: auto (time sub-windows if an "
+            "index leads with time_column, else the integer primary key, else "
+            "ctid), ctid, key:COLUMN, or time:DURATION (e.g. time:5m)."},
+    {.flag = "id-column",
+     .section = "source",
+     .key = "id_column",
+     STRING(id_column),
+     .arg = "COL",
+     .computed = "the primary key",
+     .example = "id",
+     .help = "document id from this column",
+     .doc = "Document ids from this column.  Without it, id_columns or a "
+            "primary key, a re-run may duplicate documents (forkbulk "
+            "warns)."},
+    {.flag = "id-columns",
+     .section = "source",
+     .key = "id_columns",
+     STRING(id_columns),
+     .arg = "A,B",
+     .example = "src_ip,dst_ip,ts",
+     .help = "document id = hash of these columns",
+     .doc = "Document ids from a hash of these columns (comma-separated), "
+            "instead of id_column."},
+    {.flag = "pg-null",
+     .section = "source",
+     .key = "null_as_null",
+     BOOL(pg_null),
+     .def = "false",
+     .help = "NULL columns become null instead of omitted",
+     .doc = "NULL columns become null instead of being left out of the "
+            "document."},
+
+    /* [job] */
+    {.flag = "job",
+     .section = "job",
+     .key = "name",
+     STRING(job),
+     .arg = "NAME",
+     .computed = "the table, or \"query\"",
+     .help = "job name for the lock and the ledger",
+     .doc = "Name of the job, for the lock and the ledger."},
+    {.flag = "hour",
+     .section = "job",
+     .key = "hour",
+     STRING(hour),
+     .arg = "H",
+     .example = "last",
+     .help = "last (the last complete hour) or 2026-11-27T03",
+     .doc = "Which hour: last (the last complete hour) or one like "
+            "2026-11-27T03.  Usually given on the command line."},
+    {.flag = "from",
+     .section = "job",
+     .key = "from",
+     STRING(from),
+     .arg = "T",
+     .example = "2026-11-27T00",
+     .help = "with --to: every hour in [from, to)",
+     .doc = "With to, instead of hour: every hour in [from, to)."},
+    {.flag = "to",
+     .section = "job",
+     .key = "to",
+     STRING(to),
+     .arg = "T",
+     .example = "2026-11-28T00",
+     .help = "end of --from",
+     .doc = "The end of from (not included)."},
+    {.flag = "catch-up",
+     .section = "job",
+     .key = "catch_up",
+     BOOL(catch_up),
+     .def = "false",
+     .help = "load every hour in --lookback whose last run is not done",
+     .doc = "Load every hour of the lookback window whose last run is not "
+            "done (never run, failed, interrupted), oldest first."},
+    {.flag = "lookback",
+     .section = "job",
+     .key = "lookback",
+     STRING(lookback),
+     .def = "48h",
+     .arg = "DUR",
+     .help = "window of --catch-up",
+     .doc = "The window of catch_up."},
+    {.flag = "timezone",
+     .section = "job",
+     .key = "timezone",
+     STRING(timezone),
+     .arg = "TZ",
+     .computed = "UTC",
+     .example = "Europe/Berlin",
+     .help = "hour labels and index names in this zone",
+     .doc = "Hour labels and index names in this time zone (such as "
+            "Europe/Berlin)."},
+    {.flag = "ledger-table",
+     .section = "job",
+     .key = "ledger_table",
+     STRING(ledger_table),
+     .def = "forkbulk_ledger",
+     .arg = "NAME",
+     .help = "run ledger table",
+     .doc = "The run ledger, [schema.]table in the source database, created "
+            "on first use."},
+    {.flag = "lock-file",
+     .section = "job",
+     .key = "lock_file",
+     STRING(lock_file),
+     .arg = "PATH",
+     .computed = "/tmp/forkbulk-<job>.lock",
+     .help = "lock file",
+     .doc = "The lock file that keeps two runs of the job apart."},
+
+    /* [elasticsearch] */
+    {.flag = "index",
+     .short_name = 'x',
+     .section = "elasticsearch",
+     .key = "index",
+     STRING(index_pattern),
+     .arg = "NAME",
+     .computed = FB_PG_DEFAULT_INDEX " for PostgreSQL; files need one",
+     .help = "target index, a strftime pattern",
+     .doc = "Index name: a strftime pattern, applied to the hour (to the "
+            "time of the run for files)."},
+    {.flag = "es",
+     .short_name = 'e',
+     .section = "elasticsearch",
+     .key = "url",
+     STRING(es_url),
+     .def = "http://127.0.0.1:9200",
+     .arg = "URL",
+     .help = "cluster URL",
+     .doc = "Cluster URL (no credentials in it)."},
+    {.section = "elasticsearch",
+     .key = "user",
+     STRING(es_user),
+     .env = "FORKBULK_ES_USER",
+     .example = "forkbulk",
+     .help = "user name, with password",
+     .doc = "Credentials: user with password, or api_key."},
+    {.section = "elasticsearch",
+     .key = "password",
+     SECRET(es_password),
+     .env = "FORKBULK_ES_PASSWORD",
+     .help = "password of user",
+     .doc = "The password of user (a secret: see the top of this file)."},
+    {.section = "elasticsearch",
+     .key = "password_file",
+     SECRET_FILE(es_password),
+     .example = "/etc/forkbulk/es.password",
+     .help = "a file whose first line is the password",
+     .doc = "A file whose first line is the password."},
+    {.section = "elasticsearch",
+     .key = "api_key",
+     SECRET(es_api_key),
+     .env = "FORKBULK_ES_API_KEY",
+     .help = "API key, instead of user",
+     .doc = "An API key (base64 of id:key) instead of user and password (a "
+            "secret: see the top of this file)."},
+    {.section = "elasticsearch",
+     .key = "api_key_file",
+     SECRET_FILE(es_api_key),
+     .example = "/etc/forkbulk/es.api_key",
+     .help = "a file whose first line is the API key",
+     .doc = "A file whose first line is the API key."},
+    {.flag = "ca-file",
+     .section = "elasticsearch",
+     .key = "ca_file",
+     STRING(ca_file),
+     .arg = "PATH",
+     .computed = "the system's",
+     .example = "/etc/forkbulk/ca.pem",
+     .help = "trust these CA certificates for https",
+     .doc = "TLS is verified: trust anchors (PEM) for https."},
+    {.flag = "insecure",
+     .section = "elasticsearch",
+     .key = "insecure",
+     BOOL(insecure),
+     .def = "false",
+     .help = "do not verify the cluster's TLS certificate",
+     .doc = "Do not verify the cluster's TLS certificate (never in "
+            "production)."},
+    {.flag = "op",
+     .section = "elasticsearch",
+     .key = "op",
+     ENUM(op, op_names),
+     .def = "index",
+     .arg = "OP",
+     .help = "index or create",
+     .doc = "index (overwrite) or create (409 = already there, counted, not "
+            "rejected)."},
+    {.flag = "id-field",
+     .section = "elasticsearch",
+     .key = "id_field",
+     STRING(id_field),
+     .arg = "PATH",
+     .computed = "file path and byte offset",
+     .example = "id",
+     .help = "files: document id from this dotted field",
+     .doc = "Files: take the document id from this field (a dotted path)."},
+    {.flag = "compress",
+     .section = "elasticsearch",
+     .key = "compress",
+     BOOL(compress),
+     .def = "false",
+     .help = "gzip request bodies",
+     .doc = "gzip request bodies."},
+    {.flag = "no-refresh",
+     .section = "elasticsearch",
+     .key = "refresh",
+     NOBOOL(refresh),
+     .def = "true",
+     .help = "do not refresh the index when a load is done",
+     .doc = "Refresh the index when its load is done."},
+
+    /* [limits] */
+    {.flag = "workers",
+     .short_name = 'w',
+     .section = "limits",
+     .key = "workers",
+     INT(workers),
+     .min = 1,
+     .max = FB_MAX_WORKERS,
+     .arg = "N",
+     .computed = "online CPUs, at most " STR(FB_DEFAULT_WORKERS_CAP),
+     .help = "worker processes",
+     .doc = "Worker processes, forked before anything is read (at most " STR(
+         FB_MAX_WORKERS) ")."},
+    {.flag = "batch-bytes",
+     .section = "limits",
+     .key = "batch_bytes",
+     SIZE(batch_bytes),
+     .min = 1024,
+     .max = 1024 * MiB,
+     .def = "8MiB",
+     .arg = "SIZE",
+     .help = "bulk request body bound",
+     .doc = "A bulk request body is at most this big.  Memory is about "
+            "workers x batch_bytes."},
+    {.flag = "batch-docs",
+     .section = "limits",
+     .key = "batch_docs",
+     COUNT(batch_docs),
+     .min = 1,
+     .max = 1000000,
+     .def = "5000",
+     .arg = "N",
+     .help = "documents per bulk request",
+     .doc = "A bulk request holds at most this many documents."},
+    {.flag = "max-record-bytes",
+     .section = "limits",
+     .key = "max_record_bytes",
+     SIZE(max_record_bytes),
+     .min = 16,
+     .max = 1024 * MiB,
+     .def = "1MiB",
+     .arg = "SIZE",
+     .help = "longest record accepted",
+     .doc = "Longer records are rejected, never buffered (and never longer "
+            "than batch_bytes)."},
+    {.flag = "range-bytes",
+     .section = "limits",
+     .key = "range_bytes",
+     SIZE(range_bytes),
+     .min = 0,
+     .max = 1ll << 50,
+     .def = "0",
+     .arg = "SIZE",
+     .help = "files: bytes per range; 0 chooses from the file size",
+     .doc = "Files: bytes per range; 0: file size / (16 x workers), from 1 "
+            "to 64 MiB."},
+    {.flag = "retries",
+     .section = "limits",
+     .key = "retries",
+     INT(max_retries),
+     .min = 0,
+     .max = 1000,
+     .def = "8",
+     .arg = "N",
+     .help = "attempts per batch on 429/5xx/network errors",
+     .doc = "Attempts per batch on 429, 5xx and network errors."},
+    {.flag = "retry-time",
+     .section = "limits",
+     .key = "retry_time_ms",
+     DURATION(retry_time_ms),
+     .min = 1,
+     .max = DAY_MS,
+     .def = "600000",
+     .arg = "MS",
+     .help = "stop retrying a batch after this long in all",
+     .doc = "... and stop retrying one batch after this long in all."},
+    {.flag = "connect-timeout",
+     .section = "limits",
+     .key = "connect_timeout_ms",
+     DURATION(connect_timeout_ms),
+     .min = 1,
+     .max = HOUR_MS,
+     .def = "10000",
+     .arg = "MS",
+     .help = "connect timeout",
+     .doc = "Timeout of a connection to the cluster."},
+    {.flag = "request-timeout",
+     .section = "limits",
+     .key = "request_timeout_ms",
+     DURATION(request_timeout_ms),
+     .min = 1,
+     .max = DAY_MS,
+     .def = "120000",
+     .arg = "MS",
+     .help = "per-request timeout",
+     .doc = "Timeout of one request to the cluster."},
+    {.flag = "grace",
+     .section = "limits",
+     .key = "grace_ms",
+     DURATION(grace_ms),
+     .min = 0,
+     .max = HOUR_MS,
+     .def = "10000",
+     .arg = "MS",
+     .help = "on SIGTERM, time workers get to finish",
+     .doc = "On SIGTERM, the time workers get to finish before they are "
+            "killed."},
+    {.flag = "max-rejects",
+     .section = "limits",
+     .key = "max_rejects",
+     SHARE(max_rejects, max_rejects_pct),
+     .def = "0",
+     .arg = "N|N%",
+     .help = "stop early (exit 65) past N rejects, or past N% of the records "
+             "read once 1000 are read",
+     .doc = "Rejected records allowed before the run stops early (exit 65): "
+            "a count, or a share of the records read such as 0.5% (judged "
+            "from 1000 records on).  0: the first reject stops the run."},
+    {.flag = "stall-timeout",
+     .section = "limits",
+     .key = "stall_timeout_ms",
+     DURATION(stall_ms),
+     .min = 0,
+     .max = DAY_MS,
+     .def = "0",
+     .arg = "MS",
+     .help = "kill a worker that shows no progress this long; 0: request "
+             "timeout + " STR(FB_STALL_MARGIN_MS),
+     .doc = "A worker silent this long is killed and its range "
+            "re-dispatched; 0: request_timeout_ms "
+            "+ " STR(FB_STALL_MARGIN_MS) "."},
+
+    /* [output] */
+    {.flag = "reject-file",
+     .section = "output",
+     .key = "reject_file",
+     STRING(reject_file),
+     .arg = "PATH",
+     .computed = "rejects are only logged",
+     .example = "/var/log/forkbulk/rejects.ndjson",
+     .help = "rejected records, one JSON line each",
+     .doc = "One JSON line per rejected record, with the reason."},
+    {.flag = "summary-json",
+     .section = "output",
+     .key = "summary_json",
+     STRING(summary_json),
+     .arg = "PATH",
+     .example = "/var/lib/forkbulk/last-summary.json",
+     .help = "write the run summary as JSON",
+     .doc = "The run summary as JSON, for wrapper scripts."},
+    {.flag = "log-file",
+     .section = "output",
+     .key = "log_file",
+     STRING(log_file),
+     .arg = "PATH",
+     .computed = "stderr",
+     .example = "/var/log/forkbulk/forkbulk.log",
+     .help = "log here instead of stderr (reopened on SIGHUP)",
+     .doc = "Log here instead of stderr; reopened on SIGHUP."},
+
+    {.flag = "print-config",
+     ACTION(FB_ACT_PRINT_CONFIG),
+     .help = "print the settings as a config file (secrets masked) and exit"},
+    {.flag = "verbose",
+     .short_name = 'v',
+     ACTION(FB_ACT_VERBOSE),
+     .help = "more log output (repeat for debug)"},
+    {.flag = "quiet",
+     .short_name = 'q',
+     ACTION(FB_ACT_QUIET),
+     .help = "warnings and errors only"},
+    {.flag = "help",
+     .short_name = 'h',
+     ACTION(FB_ACT_HELP),
+     .help = "this help"},
+    {.flag = "version",
+     .short_name = 'V',
+     ACTION(FB_ACT_VERSION),
+     .help = "print the version"},
+};
+
+#define N_ROWS (sizeof(rows) / sizeof(rows[0]))
+
+_Static_assert(N_ROWS <= FB_OPT_MAX, "raise FB_OPT_MAX");
+
+const struct fb_opt *
+fb_opt_rows(size_t *n)
+{
+    *n = N_ROWS;
+    return rows;
+}
