@@ -22,7 +22,6 @@
 #include "forkbulk/status.h"
 #include "forkbulk/summary.h"
 
-#define DEFAULT_LOOKBACK "48h"
 /* Seconds the ledger may be unreachable at the end of an hour (a
  * PostgreSQL restart) before its outcome is given up. */
 #define LEDGER_RECONNECTS 15
@@ -88,9 +87,8 @@ plan_catch_up(struct fb_job *job, char *err, size_t errlen)
     int64_t lookback, from, to, *pending;
     size_t n, n_pending = 0;
 
-    if (fb_hours_parse_duration(job->opts->lookback ? job->opts->lookback
-                                                    : DEFAULT_LOOKBACK,
-                                &lookback, err, errlen) < 0)
+    if (fb_hours_parse_duration(job->opts->lookback, &lookback, err, errlen) <
+        0)
         return -1;
     if (fb_hours_lookback(now_us(), lookback, job->opts->timezone,
                           FB_HOURS_MAX_DEFAULT, &from, &to, &n, err,

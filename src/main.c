@@ -11,6 +11,8 @@
 
 #include "forkbulk/log.h"
 #include "forkbulk/options.h"
+#include "forkbulk/options_parse.h"
+#include "forkbulk/options_print.h"
 #include "forkbulk/run.h"
 #include "forkbulk/status.h"
 
@@ -39,14 +41,18 @@ main(int argc, char **argv)
 
     ensure_std_fds();
     rc = fb_options_parse(&opts, argc, argv);
+    if (rc < 0) { /* --help, --version or --print-config */
+        fb_options_print_action(rc, &opts, stdout);
+        fb_options_free(&opts);
+        return FB_EXIT_OK;
+    }
     if (rc != 0) {
         fb_options_free(&opts);
-        return rc == FB_OPTIONS_DONE ? FB_EXIT_OK : rc;
+        return rc;
     }
     fb_log_set_level(opts.verbosity <= 0   ? FB_LOG_WARN
                      : opts.verbosity == 1 ? FB_LOG_INFO
                                            : FB_LOG_DEBUG);
-
     if (opts.log_file != NULL && fb_log_open(opts.log_file) < 0) {
         fprintf(stderr, "forkbulk: cannot open log file %s: %s\n",
                 opts.log_file, strerror(errno));

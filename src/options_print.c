@@ -11,6 +11,7 @@
 
 #include "forkbulk/options_table.h"
 #include "forkbulk/status.h"
+#include "forkbulk/version.h"
 
 /* Comment lines of a config file: "# " and at most this many bytes. */
 #define COMMENT_WIDTH 76
@@ -247,4 +248,15 @@ fb_options_print_config(const struct fb_options *opts, FILE *out)
             print_value(out, opts, &rows[k]);
         }
     }
+}
+
+void
+fb_options_print_action(int action, const struct fb_options *opts, FILE *out)
+{
+    if (action == FB_OPTIONS_HELP)
+        fb_options_print_help(out);
+    else if (action == FB_OPTIONS_VERSION)
+        fprintf(out, "forkbulk %s\n", FB_VERSION);
+    else if (action == FB_OPTIONS_PRINT_CONFIG)
+        fb_options_print_config(opts, out);
 }

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "forkbulk/ledger.h"
 #include "forkbulk/options.h"
 
 #define STR_(x) #x
@@ -248,7 +249,7 @@ static const struct fb_opt rows[] = {
      .section = "job",
      .key = "ledger_table",
      STRING(ledger_table),
-     .def = "forkbulk_ledger",
+     .def = FB_LEDGER_TABLE,
      .arg = "NAME",
      .help = "run ledger table",
      .doc = "The run ledger, [schema.]table in the source database, created "

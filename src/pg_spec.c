@@ -327,10 +327,11 @@ int
 fb_pg_spec_from_options(const struct fb_options *opts, struct fb_pg_spec *spec,
                         char *err, size_t errlen)
 {
-    const char *split = opts->split != NULL ? opts->split : "auto";
+    const char *split = opts->split;
 
     memset(spec, 0, sizeof(*spec));
     spec->conninfo = opts->pg != NULL ? opts->pg : "";
+    spec->password = opts->pg_password;
     spec->table = opts->table;
     spec->time_column = opts->time_column;
     spec->query = opts->query;

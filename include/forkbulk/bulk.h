@@ -25,9 +25,6 @@
 
 #include "forkbulk/eslimits.h"
 
-#define FB_BULK_DEFAULT_MAX_BYTES (8u * 1024u * 1024u)
-#define FB_BULK_DEFAULT_MAX_DOCS 5000u
-
 enum fb_bulk_op {
     FB_BULK_INDEX,  /* create or overwrite: re-sending is idempotent */
     FB_BULK_CREATE, /* create only: an existing id answers 409 */

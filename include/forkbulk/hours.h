@@ -35,9 +35,6 @@
 /* Default bound on --from/--to and on a lookback window: 31 days. */
 #define FB_HOURS_MAX_DEFAULT (31 * 24)
 
-/* Default index name pattern (strftime, applied in the job's timezone). */
-#define FB_HOURS_INDEX_PATTERN "flows-%Y.%m.%d.%H"
-
 /* Checks that tz names a timezone that exists (NULL/""/"UTC" always do).
  * glibc silently treats an unknown TZ as UTC, so a typo would shift every
  * hour: this looks for the zone file under $TZDIR or /usr/share/zoneinfo. */

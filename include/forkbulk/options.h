@@ -113,26 +113,11 @@ struct fb_options {
     bool print_config; /* --print-config was given */
 };
 
-/* fb_options_parse: --help, --version or --print-config was printed. */
-#define FB_OPTIONS_DONE (-1)
-
-/*
- * Fills opts: every row's default, then the config files named by --config
- * (in order), then the other flags of argv, then the environment for what
- * is still unset; checks the settings against each other, and resolves the
- * computed defaults (so that after 0, workers, stall_ms, index_pattern,
- * format and index hold what the run uses, and a PostgreSQL password is in
- * PGPASSWORD).  --help, --version and --print-config write to stdout and
- * return FB_OPTIONS_DONE.  Otherwise returns 0, or FB_EXIT_USAGE (a flag),
- * FB_EXIT_CONFIG (the file), FB_EXIT_OSERR after printing what is wrong
- * and where to stderr.  Uses getopt_long, from its start (optind is reset),
- * so it may be called again.  Always call fb_options_free() after it.
- */
-int fb_options_parse(struct fb_options *opts, int argc, char **argv);
-
 /* True when the input is PostgreSQL rather than a file. */
-bool fb_options_pg(const struct fb_options *opts);
-
-void fb_options_free(struct fb_options *opts);
+static inline bool
+fb_options_pg(const struct fb_options *opts)
+{
+    return opts->pg != NULL || opts->table != NULL || opts->query != NULL;
+}
 
 #endif

@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "forkbulk/options.h"
+#include "forkbulk/options_parse.h"
 
 /* --help: usage, every flag with its default, the settings that are not
  * flags (secrets), and the exit codes. */
@@ -26,5 +27,10 @@ void fb_options_print_help(FILE *out);
  * output then is the same on every machine.
  */
 void fb_options_print_config(const struct fb_options *opts, FILE *out);
+
+/* What fb_options_parse() asked for (FB_OPTIONS_HELP, _VERSION or
+ * _PRINT_CONFIG), written to out. */
+void fb_options_print_action(int action, const struct fb_options *opts,
+                             FILE *out);
 
 #endif

@@ -494,23 +494,22 @@ test_index_name(void **state)
     char longpat[300];
 
     (void)state;
-    expect_index(FB_HOURS_INDEX_PATTERN, T_1127_03Z, NULL,
-                 "flows-2026.11.27.03");
-    expect_index(FB_HOURS_INDEX_PATTERN, T_1127_03Z, "Europe/Berlin",
+    expect_index("flows-%Y.%m.%d.%H", T_1127_03Z, NULL, "flows-2026.11.27.03");
+    expect_index("flows-%Y.%m.%d.%H", T_1127_03Z, "Europe/Berlin",
                  "flows-2026.11.27.04");
-    expect_index(FB_HOURS_INDEX_PATTERN, T_1127_03Z, "Asia/Kolkata",
+    expect_index("flows-%Y.%m.%d.%H", T_1127_03Z, "Asia/Kolkata",
                  "flows-2026.11.27.08");
     expect_index("netflow-%Y%m%d-%H", T_1127_03Z, NULL, "netflow-20261127-03");
     /* Spring forward: 01 CET is followed, 3600 s later, by 03 CEST. */
-    expect_index(FB_HOURS_INDEX_PATTERN, T_0329_00Z, "Europe/Berlin",
+    expect_index("flows-%Y.%m.%d.%H", T_0329_00Z, "Europe/Berlin",
                  "flows-2026.03.29.01");
-    expect_index(FB_HOURS_INDEX_PATTERN, T_0329_01Z, "Europe/Berlin",
+    expect_index("flows-%Y.%m.%d.%H", T_0329_01Z, "Europe/Berlin",
                  "flows-2026.03.29.03");
     /* Fall back: two hours labelled 02 share the default name; %z keeps
      * them apart. */
-    expect_index(FB_HOURS_INDEX_PATTERN, T_1025_00Z, "Europe/Berlin",
+    expect_index("flows-%Y.%m.%d.%H", T_1025_00Z, "Europe/Berlin",
                  "flows-2026.10.25.02");
-    expect_index(FB_HOURS_INDEX_PATTERN, T_1025_01Z, "Europe/Berlin",
+    expect_index("flows-%Y.%m.%d.%H", T_1025_01Z, "Europe/Berlin",
                  "flows-2026.10.25.02");
     expect_index("flows-%Y.%m.%d.%H%z", T_1025_00Z, "Europe/Berlin",
                  "flows-2026.10.25.02+0200");
@@ -553,11 +552,10 @@ test_index_name(void **state)
                  longpat);
         expect_index_err(longpat, T_1127_03Z, NULL, 256, want);
     }
-    expect_index_err(FB_HOURS_INDEX_PATTERN, T_1127_03Z, NULL, 19,
+    expect_index_err("flows-%Y.%m.%d.%H", T_1127_03Z, NULL, 19,
                      "index name \"flows-2026.11.27.03\" does not fit in 19 "
                      "bytes");
-    expect_index(FB_HOURS_INDEX_PATTERN, T_1127_03Z, NULL,
-                 "flows-2026.11.27.03");
+    expect_index("flows-%Y.%m.%d.%H", T_1127_03Z, NULL, "flows-2026.11.27.03");
 }
 
 static void

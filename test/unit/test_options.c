@@ -20,6 +20,8 @@
 
 #include "forkbulk/config.h"
 #include "forkbulk/options.h"
+#include "forkbulk/options_parse.h"
+#include "forkbulk/options_print.h"
 #include "forkbulk/options_table.h"
 #include "forkbulk/status.h"
 #include "forkbulk/version.h"
@@ -84,6 +86,8 @@ run_argv(struct run *r, int argc, char **argv)
     saved_out = catch_fd(1, &out);
     saved_err = catch_fd(2, &err);
     r->rc = fb_options_parse(&r->opts, argc, argv);
+    if (r->rc < 0) /* as main() does */
+        fb_options_print_action(r->rc, &r->opts, stdout);
     fflush(stdout);
     fflush(stderr);
     release_fd(1, saved_out);
@@ -594,9 +598,14 @@ test_settings_checked_together(void **state)
     RUN(&r, "--input", "x", "--index",
         "%c%c%c%c%c%c%c%c%c%c%c%c%c%c%c%c%c%c"
         "%c%c%c%c%c%c%c%c%c%c%c%c%c%c%c%c%c%c");
-    assert_usage(&r, "--index '%c%c%c%c%c%c%c%c%c%c%c%c%c%c%c%c%c%c%c%c%c%c%c"
-                     "%c%c%c%c%c%c%c%c%c%c%c%c%c' expands to an empty or too "
-                     "long name");
+    assert_usage(&r, "--index: index pattern \"%c%c%c%c%c%c%c%c%c%c%c%c%c%c%c"
+                     "%c%c%c%c%c%c%c%c%c%c%c%c%c%c%c%c%c%c%c%c%c\" gives an "
+                     "empty name or one longer than 255 bytes");
+    /* File loads check names by the hourly job's rules too. */
+    RUN(&r, "--input", "x", "--index", "Flows-%Y");
+    assert_int_equal(r.rc, FB_EXIT_USAGE);
+    assert_contains(r.err, "is not valid: it must be lowercase");
+    done(&r);
     /* Secrets are never flags. */
     RUN(&r, "--input", "x", "--index", "i", "--password", "pw");
     assert_int_equal(r.rc, FB_EXIT_USAGE);
@@ -695,7 +704,7 @@ test_print_config_round_trip(void **state)
 
     (void)state;
     RUN(&r, "--config", conf, "--compress", "--print-config");
-    assert_int_equal(r.rc, FB_OPTIONS_DONE);
+    assert_int_equal(r.rc, FB_OPTIONS_PRINT_CONFIG);
     assert_string_equal(r.err, "");
     printed = r.out;
     assert_in_section(printed, "input", "\nformat = csv\n");
@@ -724,7 +733,7 @@ test_print_config_round_trip(void **state)
 
     RUN(&again, "--config", write_file("printed.conf", printed, 0600),
         "--print-config");
-    assert_int_equal(again.rc, FB_OPTIONS_DONE);
+    assert_int_equal(again.rc, FB_OPTIONS_PRINT_CONFIG);
     assert_string_equal(again.out, printed);
     done(&again);
     done(&r);
@@ -739,7 +748,7 @@ test_print_config_round_trip_pg(void **state)
     (void)state;
     RUN(&r, "--pg", "dbname=flows", "--query",
         "SELECT *\nFROM flows\nWHERE ts >= $1 AND ts < $2", "--print-config");
-    assert_int_equal(r.rc, FB_OPTIONS_DONE);
+    assert_int_equal(r.rc, FB_OPTIONS_PRINT_CONFIG);
     assert_in_section(r.out, "source",
                       "\nquery = SELECT * FROM flows WHERE ts >= $1 AND "
                       "ts < $2\n");
@@ -748,7 +757,7 @@ test_print_config_round_trip_pg(void **state)
     assert_in_section(r.out, "input", "\n# format =\n");
     RUN(&again, "--config", write_file("printed.conf", r.out, 0600),
         "--print-config");
-    assert_int_equal(again.rc, FB_OPTIONS_DONE);
+    assert_int_equal(again.rc, FB_OPTIONS_PRINT_CONFIG);
     assert_string_equal(again.out, r.out);
     done(&again);
     done(&r);
@@ -767,7 +776,7 @@ test_secrets_never_printed(void **state)
 
     (void)state;
     RUN(&r, "--config", conf, "--print-config");
-    assert_int_equal(r.rc, FB_OPTIONS_DONE);
+    assert_int_equal(r.rc, FB_OPTIONS_PRINT_CONFIG);
     assert_in_section(r.out, "source", "\n# pg_password = ********\n");
     assert_in_section(r.out, "elasticsearch", "\n# password = ********\n");
     assert_in_section(r.out, "elasticsearch", "\n# api_key =\n");
@@ -782,12 +791,13 @@ test_secrets_never_printed(void **state)
     assert_in_section(r.out, "input", "\npath = x\n");
     done(&r);
 
-    /* A run exports it for libpq, from one place. */
+    /* A run keeps it for libpq's connection parameters, and never puts
+     * it in the environment, where every worker would inherit it. */
     RUN(&r, "--config", conf);
     assert_int_equal(r.rc, 0);
     assert_string_equal(r.opts.pg_password, "pg-secret");
     assert_string_equal(r.opts.input, "x");
-    assert_string_equal(getenv("PGPASSWORD"), "pg-secret");
+    assert_null(getenv("PGPASSWORD"));
     done(&r);
     clear_env();
 }
@@ -801,7 +811,7 @@ test_help_version_and_verbosity(void **state)
 
     (void)state;
     RUN(&r, "--input", "x", "--help");
-    assert_int_equal(r.rc, FB_OPTIONS_DONE);
+    assert_int_equal(r.rc, FB_OPTIONS_HELP);
     /* Every flag, with the default of its row. */
     for (size_t i = 0; i < n; i++) {
         char want[256];
@@ -824,7 +834,7 @@ test_help_version_and_verbosity(void **state)
     assert_contains(r.out, "\nExit codes:\n   0  every record loaded\n");
     done(&r);
     RUN(&r, "-V");
-    assert_int_equal(r.rc, FB_OPTIONS_DONE);
+    assert_int_equal(r.rc, FB_OPTIONS_VERSION);
     assert_string_equal(r.out, "forkbulk " FB_VERSION "\n");
     done(&r);
     RUN(&r, "-i", "x", "-x", "i", "-v", "--verbose");

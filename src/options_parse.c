@@ -1,5 +1,5 @@
 /*
- * options.c
+ * options_parse.c
  *    Settings from the rows' defaults, the config file, the command line
  *    and the environment, in that order (each later source wins).
  *
@@ -10,7 +10,7 @@
  * the defaults that are computed are resolved last, in resolve_computed(),
  * after --print-config has printed the settings as they were given.
  */
-#include "forkbulk/options.h"
+#include "forkbulk/options_parse.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -20,14 +20,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "forkbulk/config.h"
-#include "forkbulk/options_print.h"
+#include "forkbulk/hours.h"
 #include "forkbulk/options_table.h"
 #include "forkbulk/status.h"
-#include "forkbulk/version.h"
 
 /* An enumeration no source has set (format until it is guessed). */
 #define ENUM_UNSET (-1)
@@ -519,11 +518,9 @@ run_action(struct fb_options *opts, const struct fb_opt *o)
         opts->verbosity = 0;
         break;
     case FB_ACT_HELP:
-        fb_options_print_help(stdout);
-        return FB_OPTIONS_DONE;
+        return FB_OPTIONS_HELP;
     case FB_ACT_VERSION:
-        printf("forkbulk %s\n", FB_VERSION);
-        return FB_OPTIONS_DONE;
+        return FB_OPTIONS_VERSION;
     }
     return 0;
 }
@@ -615,23 +612,22 @@ default_workers(void)
 }
 
 /* A file load's index: the pattern expanded once, at the time of the run. */
-static char *
-expand_index(const char *pattern)
+/* The file load's index: the pattern applied to the current time (UTC),
+ * checked by the same rules as the hourly job's names. */
+static int
+expand_index(struct fb_options *opts)
 {
-    char buf[512];
-    time_t now = time(NULL);
-    struct tm tm;
-    size_t n;
+    struct timeval now;
+    char name[FB_ES_INDEX_MAX + 1];
+    char why[512];
 
-    gmtime_r(&now, &tm);
-    /* The pattern is the user's by design: an index name template. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-    n = strftime(buf, sizeof(buf), pattern, &tm);
-#pragma GCC diagnostic pop
-    if (n == 0)
-        return NULL;
-    return strdup(buf);
+    gettimeofday(&now, NULL);
+    if (fb_hours_index_name(opts->index_pattern,
+                            (int64_t)now.tv_sec * 1000000 + now.tv_usec, NULL,
+                            name, sizeof(name), why, sizeof(why)) < 0)
+        return usage_error("--index: %s", why);
+    return set_string(&opts->index, name, why, sizeof(why)) < 0 ? FB_EXIT_OSERR
+                                                                : FB_EXIT_OK;
 }
 
 static bool
@@ -655,10 +651,6 @@ resolve_computed(struct fb_options *opts)
         opts->stall_ms = opts->request_timeout_ms + FB_STALL_MARGIN_MS;
     if (opts->max_record_bytes > opts->batch_bytes)
         opts->max_record_bytes = opts->batch_bytes;
-    /* libpq reads it from the environment, in every worker. */
-    if (opts->pg_password != NULL &&
-        setenv("PGPASSWORD", opts->pg_password, 1) < 0)
-        return FB_EXIT_OSERR;
     /* Workers read PostgreSQL rows as NDJSON documents too. */
     if (opts->format == ENUM_UNSET)
         opts->format =
@@ -673,18 +665,7 @@ resolve_computed(struct fb_options *opts)
             return FB_EXIT_OSERR;
         return 0;
     }
-    opts->index = expand_index(opts->index_pattern);
-    if (opts->index == NULL || opts->index[0] == '\0')
-        return usage_error("--index '%s' expands to an empty or too long "
-                           "name",
-                           opts->index_pattern);
-    return 0;
-}
-
-bool
-fb_options_pg(const struct fb_options *opts)
-{
-    return opts->pg != NULL || opts->table != NULL || opts->query != NULL;
+    return expand_index(opts);
 }
 
 int
@@ -700,10 +681,8 @@ fb_options_parse(struct fb_options *opts, int argc, char **argv)
         (rc = apply_flags(opts, &g, argc, argv)) != 0 ||
         (rc = apply_env(opts)) != 0 || (rc = check_settings(opts)) != 0)
         return rc;
-    if (opts->print_config) {
-        fb_options_print_config(opts, stdout);
-        return FB_OPTIONS_DONE;
-    }
+    if (opts->print_config)
+        return FB_OPTIONS_PRINT_CONFIG;
     return resolve_computed(opts);
 }
 
