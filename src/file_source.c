@@ -4,7 +4,7 @@
  *
  * Parent: one unit, the whole input, planned from its size alone
  * (file_plan.h) into opts->index.  Worker: a bounded reader of byte ranges
- * (reader.h); each NDJSON line is validated, each CSV row rendered as a
+ * (file_reader.h); each NDJSON line is validated, each CSV row rendered as a
  * JSON object, and each record gets the id that makes a re-send overwrite
  * it: from --id-field, or the file's identity and the record's offset
  * (docid.h).
@@ -18,13 +18,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "forkbulk/csv.h"
+#include "forkbulk/file_csv.h"
 #include "forkbulk/docid.h"
 #include "forkbulk/file_plan.h"
 #include "forkbulk/jsonout.h"
 #include "forkbulk/jsonscan.h"
 #include "forkbulk/log.h"
-#include "forkbulk/reader.h"
+#include "forkbulk/file_reader.h"
 #include "forkbulk/status.h"
 
 /* ---- parent ------------------------------------------------------- */

@@ -27,7 +27,7 @@
 #include <stdint.h>
 #include <stdio.h> /* not used here; job.h relies on it */
 
-#include "forkbulk/reader.h" /* enum fb_format */
+#include "forkbulk/file_reader.h" /* enum fb_format */
 
 #define FB_MAX_WORKERS 64
 /* Computed defaults (resolved by fb_options_parse, described in the rows):

@@ -11,9 +11,9 @@
  *  - a record without quotes splits exactly at its commas;
  *  - fb_csv_to_json writes within its buffer, changes nothing on failure,
  *    and on success (for ASCII input) writes one valid JSON object whose
- *    members jansson reads back with the typing rule of csv.h.
+ *    members jansson reads back with the typing rule of file_csv.h.
  */
-#include "forkbulk/csv.h"
+#include "forkbulk/file_csv.h"
 
 #include <jansson.h>
 #include <stdint.h>

@@ -18,7 +18,7 @@
  * data or too-long length, line number, header flag), each record from
  * the range holding its first byte.  Any difference aborts.
  */
-#include "forkbulk/reader.h"
+#include "forkbulk/file_reader.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,7 +52,7 @@ blank(const char *p, size_t n)
     return 1;
 }
 
-/* The records of the whole file, straight from reader.h's rules. */
+/* The records of the whole file, straight from file_reader.h's rules. */
 static void
 model_build(struct model *m, const char *c, size_t n, int csv, size_t max_rec)
 {

@@ -1,5 +1,5 @@
 /*
- * test_csv.c
+ * test_file_csv.c
  *    CSV fields (RFC 4180 quoting), header checks, the JSON typing table,
  *    error messages and output bounds; random records round-tripped
  *    through jansson.
@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "forkbulk/csv.h"
+#include "forkbulk/file_csv.h"
 
 #include "testutil.h"
 

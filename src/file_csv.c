@@ -1,12 +1,12 @@
 /*
- * csv.c
+ * file_csv.c
  *    RFC 4180 field splitting, header names, and the JSON rendering of a
- *    record (rules in csv.h).
+ *    record (rules in file_csv.h).
  *
  * Header keys are rendered once, escaped and with their ':' ("name":), so
  * that a record costs one copy per key plus its values.
  */
-#include "forkbulk/csv.h"
+#include "forkbulk/file_csv.h"
 
 #include <stdarg.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
 /*
- * reader.h
+ * file_reader.h
  *    A worker's bounded record reader: the records of one byte range of a
  *    file, or of a whole stream or gzip file, NDJSON or CSV.
  *
@@ -50,8 +50,8 @@
  * memchr() per line and one read per chunk: no per-line allocation or
  * system call.
  */
-#ifndef FORKBULK_READER_H
-#define FORKBULK_READER_H
+#ifndef FORKBULK_FILE_READER_H
+#define FORKBULK_FILE_READER_H
 
 #include <stddef.h>
 #include <stdint.h>

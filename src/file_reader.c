@@ -1,8 +1,8 @@
 /*
- * reader.c
+ * file_reader.c
  *    Records of a byte range of a file (or of a whole stream or gzip
  *    file), with the ownership rule, line numbers and CSV quote state
- *    described in reader.h.
+ *    described in file_reader.h.
  *
  * One buffer holds a window of the input: buf[0..dend) is the input at
  * offsets [buf_off, buf_off + dend); rpos is the start of the line being
@@ -11,7 +11,7 @@
  * max_record_bytes, or the lead-in of a range (the tail of the record
  * that starts before lo), is streamed through and discarded ("skipping").
  */
-#include "forkbulk/reader.h"
+#include "forkbulk/file_reader.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -540,7 +540,7 @@ fb_is_blank(const char *p, size_t n)
 
 /*
  * The range is over: moves the checkpoint to hi-1 when the state there
- * follows from what is known without reading (see reader.h).
+ * follows from what is known without reading (see file_reader.h).
  */
 static void
 fb_reader_advance_ckpt(struct fb_reader *r)

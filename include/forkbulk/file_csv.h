@@ -1,5 +1,5 @@
 /*
- * csv.h
+ * file_csv.h
  *    RFC 4180 CSV records to JSON documents, without per-field allocation.
  *
  * A parser (struct fb_csv) is made once per worker.  It holds a field table
@@ -33,8 +33,8 @@
  * ("expected 5 fields, found 4"); so is an object that does not fit the
  * output buffer.
  */
-#ifndef FORKBULK_CSV_H
-#define FORKBULK_CSV_H
+#ifndef FORKBULK_FILE_CSV_H
+#define FORKBULK_FILE_CSV_H
 
 #include <stddef.h>
 

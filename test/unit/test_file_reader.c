@@ -1,5 +1,5 @@
 /*
- * test_reader.c
+ * test_file_reader.c
  *    The record reader: every record returned by exactly one range for any
  *    partition, with the right offset, content and line number, compared
  *    against a plain whole-file split; too-long records; CSV quoted
@@ -20,7 +20,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "forkbulk/reader.h"
+#include "forkbulk/file_reader.h"
 
 #include "testutil.h"
 
