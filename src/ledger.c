@@ -215,19 +215,13 @@ exec_params(struct fb_ledger *l, const char *sql, int nparams,
     return res;
 }
 
-/* Number of rows an INSERT/UPDATE touched. */
+/* Number of rows an INSERT/UPDATE touched, or -1. */
 static long long
 affected(PGresult *res)
 {
-    const char *s = PQcmdTuples(res);
-    char *end = NULL;
-    long long v = 0;
+    int64_t v;
 
-    errno = 0;
-    v = strtoll(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0')
-        return -1;
-    return v;
+    return fb_pg_int8(PQcmdTuples(res), &v) == 0 ? v : -1;
 }
 
 /*
@@ -291,8 +285,7 @@ fb_ledger_begin(struct fb_ledger *l, const char *job, int64_t hour_us,
     const char *params[7] = {job,        hour,    index, snapshot,
                              FB_VERSION, l->host, pid};
     PGresult *res = NULL;
-    char *end = NULL;
-    long long v = 0;
+    int64_t v = 0;
     int rc = -1;
 
     snprintf(hour, sizeof(hour), "%" PRId64, hour_us);
@@ -307,9 +300,8 @@ fb_ledger_begin(struct fb_ledger *l, const char *job, int64_t hour_us,
                       "cannot record the start of a run", err, errlen);
     if (res == NULL)
         goto out;
-    errno = 0;
-    v = strtoll(PQgetvalue(res, 0, 0), &end, 10);
-    if (PQntuples(res) != 1 || errno != 0 || *end != '\0' || v <= 0) {
+    if (PQntuples(res) != 1 || fb_pg_int8(PQgetvalue(res, 0, 0), &v) != 0 ||
+        v <= 0) {
         snprintf(err, errlen, "cannot record the start of a run: bad id");
         goto out;
     }
@@ -427,16 +419,11 @@ fb_ledger_pending(struct fb_ledger *l, const char *job, int64_t from_us,
     }
     for (i = 0; i < rows; i++) {
         const char *s = PQgetvalue(res, i, 0);
-        char *end = NULL;
-        long long v = 0;
 
-        errno = 0;
-        v = strtoll(s, &end, 10);
-        if (errno != 0 || end == s || *end != '\0') {
+        if (fb_pg_int8(s, &hours[i]) != 0) {
             snprintf(err, errlen, "pending hours: bad hour \"%s\"", s);
             goto out;
         }
-        hours[i] = v;
     }
     *n = (size_t)rows;
     rc = 0;

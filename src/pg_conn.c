@@ -6,6 +6,7 @@
 #include "forkbulk/pg_conn.h"
 
 #include <stdbool.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,6 +202,20 @@ fb_pg_quote_table(PGconn *conn, const char *table, char **out, char *err,
         rc = fb_pg_quote_name(conn, schema, name, out, err, errlen);
     free(schema);
     return rc;
+}
+
+int
+fb_pg_int8(const char *text, int64_t *out)
+{
+    char *end = NULL;
+    long long v;
+
+    errno = 0;
+    v = strtoll(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0')
+        return -1;
+    *out = v;
+    return 0;
 }
 
 void

@@ -28,6 +28,7 @@
 #define FORKBULK_PG_CONN_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <libpq-fe.h>
 
@@ -108,6 +109,10 @@ int fb_pg_split_table(const char *table, char **schema, const char **name,
  * fb_pg_quote_name does. */
 int fb_pg_quote_table(PGconn *conn, const char *table, char **out, char *err,
                       size_t errlen);
+
+/* PostgreSQL's text of a bigint (a value, a row count) as an int64: the
+ * whole string, decimal, in range.  0, or -1. */
+int fb_pg_int8(const char *text, int64_t *out);
 
 /*
  * libpq's messages span lines ("...failed: Connection refused\n\tIs the

@@ -46,20 +46,6 @@ opt(const char *s)
 }
 
 static int
-to_i64(const char *s, int64_t *out)
-{
-    char *end = NULL;
-    long long v = 0;
-
-    errno = 0;
-    v = strtoll(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0')
-        return -1;
-    *out = v;
-    return 0;
-}
-
-static int
 to_hour(const char *s, int64_t *out, char *err, size_t errlen)
 {
     return fb_hours_parse_time(s, NULL, out, err, errlen);
@@ -161,7 +147,7 @@ do_ledger(int argc, char **argv, char *err)
         printf("%" PRId64 "\n", v[1]);
     } else if (strcmp(op, "range") == 0 && argc == 11) {
         for (i = 0; i < 6; i++)
-            if (to_i64(argv[5 + i], &v[i]) != 0) {
+            if (fb_pg_int8(argv[5 + i], &v[i]) != 0) {
                 snprintf(err, ERR_MAX, "bad number \"%s\"", argv[5 + i]);
                 goto out;
             }
@@ -169,10 +155,11 @@ do_ledger(int argc, char **argv, char *err)
                                  err, ERR_MAX) != 0)
             goto out;
     } else if (strcmp(op, "end") == 0 && argc == 10) {
-        if (to_i64(argv[5], &v[0]) != 0 || parse_status(argv[6], &st) != 0 ||
-            to_i64(argv[7], &counts.loaded) != 0 ||
-            to_i64(argv[8], &counts.rejected) != 0 ||
-            to_i64(argv[9], &counts.read) != 0) {
+        if (fb_pg_int8(argv[5], &v[0]) != 0 ||
+            parse_status(argv[6], &st) != 0 ||
+            fb_pg_int8(argv[7], &counts.loaded) != 0 ||
+            fb_pg_int8(argv[8], &counts.rejected) != 0 ||
+            fb_pg_int8(argv[9], &counts.read) != 0) {
             snprintf(err, ERR_MAX, "bad end arguments");
             goto out;
         }
@@ -186,7 +173,7 @@ do_ledger(int argc, char **argv, char *err)
         if (to_hour(argv[6], &v[0], err, ERR_MAX) != 0 ||
             to_hour(argv[7], &v[1], err, ERR_MAX) != 0)
             goto out;
-        if (to_i64(argv[8], &v[2]) != 0 || v[2] < 0 || v[2] > PENDING_MAX) {
+        if (fb_pg_int8(argv[8], &v[2]) != 0 || v[2] < 0 || v[2] > PENDING_MAX) {
             snprintf(err, ERR_MAX, "bad cap \"%s\"", argv[8]);
             goto out;
         }
