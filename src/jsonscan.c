@@ -728,6 +728,29 @@ fb_json_type_article(enum fb_json_type type)
     }
 }
 
+/* Starts lx on s[0..len), which must open a JSON object.  0, or -1 with
+ * why in err. */
+static int
+open_object(struct fb_json_lexer *lx, const char *s, size_t len, char *err,
+            size_t errlen)
+{
+    struct fb_json_token t;
+    enum fb_json_tok k;
+
+    fb_json_lexer_init(lx, s, len);
+    k = lex_next(lx, &t);
+    if (k == FB_JTOK_BEGIN_OBJECT)
+        return 0;
+    if (errlen == 0)
+        return -1;
+    if (k == FB_JTOK_ERROR)
+        fb_json_lexer_message(lx, err, errlen);
+    else
+        snprintf(err, errlen, "not a JSON object: found %s",
+                 type_name(token_type(k)));
+    return -1;
+}
+
 int
 fb_json_validate_object(const char *s, size_t len, char *err, size_t errlen)
 {
@@ -735,16 +758,8 @@ fb_json_validate_object(const char *s, size_t len, char *err, size_t errlen)
     struct fb_json_token t;
     enum fb_json_tok k;
 
-    fb_json_lexer_init(&lx, s, len);
-    k = lex_next(&lx, &t);
-    if (k == FB_JTOK_ERROR)
-        goto bad;
-    if (k != FB_JTOK_BEGIN_OBJECT) {
-        if (errlen > 0)
-            snprintf(err, errlen, "not a JSON object: found %s",
-                     type_name(token_type(k)));
+    if (open_object(&lx, s, len, err, errlen) != 0)
         return -1;
-    }
     do {
         k = lex_next(&lx, &t);
     } while (k > FB_JTOK_EOF);
@@ -810,16 +825,8 @@ fb_json_find(const char *s, size_t len, const char *path,
             snprintf(err, errlen, "invalid field path [%s]", path);
         return -1;
     }
-    fb_json_lexer_init(&lx, s, len);
-    k = fb_json_next(&lx, &t);
-    if (k == FB_JTOK_ERROR)
-        goto bad;
-    if (k != FB_JTOK_BEGIN_OBJECT) {
-        if (errlen > 0)
-            snprintf(err, errlen, "not a JSON object: found %s",
-                     type_name(token_type(k)));
+    if (open_object(&lx, s, len, err, errlen) != 0)
         return -1;
-    }
     for (;;) {
         struct fb_json_token val;
         const char *r = NULL;
