@@ -136,7 +136,32 @@ def readme_exit_codes():
             for m in re.finditer(r"^\| (\d+) \| (.*) \|$", section, re.M)}
 
 
+def readme_option_defaults():
+    """{flag: default} from README.md's table of the important options
+    (rows whose default is "—" or "off" say nothing to check)."""
+    with open(os.path.join(SOURCE_DIR, "README.md")) as f:
+        section = f.read().split("`forkbulk --help` lists every option", 1)[1]
+    section = section.split("\n### ", 1)[0]
+    rows = re.finditer(r"^\| `--([a-z-]+)[^|]*(?:\\\|[^|]*)*\| ([^|]+) \|",
+                       section, re.M)
+    return {m.group(1): m.group(2) for m in rows
+            if m.group(2) not in ("—", "off")}
+
+
 class ExitCodeTableTest(unittest.TestCase):
+
+    def test_readme_option_defaults_are_the_binary_defaults(self):
+        """README's option defaults and the options table never drift."""
+        out = subprocess.run([FORKBULK, "--help"], stdout=subprocess.PIPE,
+                             check=True).stdout.decode()
+        lines = {m.group(1): m.group(2) for m in re.finditer(
+            r"^ {2}(?:-\w, )? *--([a-z-]+)\b(.*)$", out, re.M)}
+        defaults = readme_option_defaults()
+        self.assertIn("batch-bytes", defaults)
+        for flag, default in defaults.items():
+            self.assertIn(flag, lines, flag)
+            self.assertRegex(lines[flag],
+                             r"\(default:? %s\)" % re.escape(default), flag)
 
     def test_readme_table_is_the_binary_table(self):
         """README's exit codes and forkbulk's (status.c) never drift."""
