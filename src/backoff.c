@@ -9,12 +9,15 @@
 #include <unistd.h>
 
 void
-fb_backoff_init(struct fb_backoff *b, const volatile sig_atomic_t *stop)
+fb_backoff_init(struct fb_backoff *b, const volatile sig_atomic_t *stop,
+                void (*tick)(void *arg), void *tick_arg)
 {
     b->rng = (uint64_t)getpid() * 0x9E3779B97F4A7C15ull ^ (uint64_t)time(NULL);
     if (b->rng == 0)
         b->rng = 1;
     b->stop = stop;
+    b->tick = tick;
+    b->tick_arg = tick_arg;
 }
 
 static uint64_t
@@ -49,10 +52,10 @@ stopped(const struct fb_backoff *b)
     return b->stop != NULL && *b->stop != 0;
 }
 
-int
-fb_backoff_sleep(struct fb_backoff *b, int attempt, long retry_after_s)
+/* One slice of a wait; -1 if a stop signal ended it. */
+static int
+sleep_ms(const struct fb_backoff *b, uint64_t ms)
 {
-    uint64_t ms = fb_backoff_delay_ms(b, attempt, retry_after_s);
     struct timespec ts;
 
     ts.tv_sec = (time_t)(ms / 1000);
@@ -62,5 +65,25 @@ fb_backoff_sleep(struct fb_backoff *b, int attempt, long retry_after_s)
     while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
         if (stopped(b))
             return -1;
+    return stopped(b) ? -1 : 0;
+}
+
+int
+fb_backoff_sleep(struct fb_backoff *b, int attempt, long retry_after_s,
+                 uint64_t max_ms)
+{
+    uint64_t left = fb_backoff_delay_ms(b, attempt, retry_after_s);
+
+    if (left > max_ms)
+        left = max_ms;
+    while (left > 0) {
+        uint64_t slice = left < FB_BACKOFF_TICK_MS ? left : FB_BACKOFF_TICK_MS;
+
+        if (sleep_ms(b, slice) < 0)
+            return -1;
+        left -= slice;
+        if (left > 0 && b->tick != NULL)
+            b->tick(b->tick_arg);
+    }
     return stopped(b) ? -1 : 0;
 }

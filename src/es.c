@@ -343,7 +343,8 @@ fb_es_refresh(struct fb_es *es)
 }
 
 int
-fb_es_check(struct fb_es *es, char *desc, size_t desclen)
+fb_es_check(struct fb_es *es, const char *flavor_if_refused, char *desc,
+            size_t desclen)
 {
     struct fb_http_result res;
     json_t *root = NULL;
@@ -361,13 +362,25 @@ fb_es_check(struct fb_es *es, char *desc, size_t desclen)
         fb_error("cannot reach the cluster at %s: %s", url, res.error);
         goto out;
     }
-    if (res.status == 401 || res.status == 403) {
-        fb_error("the cluster at %s refused the credentials (HTTP %ld); set "
+    if (res.status == 401) {
+        fb_error("the cluster at %s refused the credentials (HTTP 401); set "
                  "[elasticsearch] user/password or api_key in the config, "
                  "or FORKBULK_ES_USER/FORKBULK_ES_PASSWORD or "
                  "FORKBULK_ES_API_KEY",
-                 url, res.status);
+                 url);
         ret = FB_EXIT_CONFIG;
+        goto out;
+    }
+    if (res.status == 403) {
+        /* GET / needs the cluster's monitor privilege, which a key that
+         * may only write to the target indices does not have. */
+        snprintf(desc, desclen, "%s (GET / refused; --es-flavor)",
+                 flavor_if_refused);
+        fb_warn("the cluster at %s refused GET / (HTTP 403: the credentials "
+                "lack the monitor privilege); going on, taking it to be %s "
+                "(--es-flavor)",
+                url, flavor_if_refused);
+        ret = 0;
         goto out;
     }
     if (res.status != 200) {

@@ -5,6 +5,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -33,10 +34,25 @@ ensure_std_fds(void)
     }
 }
 
+/*
+ * A run stopped by SIGINT or SIGTERM ends by that signal, after its
+ * cleanup, so that what started it sees the signal and not an exit: a
+ * shell loop around forkbulk stops on Ctrl-C (the shell still reports
+ * 130 or 143).
+ */
+static void
+die_of(int signo)
+{
+    signal(signo, SIG_DFL);
+    raise(signo);
+    _exit(fb_exit_for_signal(signo)); /* the signal was blocked */
+}
+
 int
 main(int argc, char **argv)
 {
     struct fb_options opts;
+    int signo = 0;
     int rc;
 
     ensure_std_fds();
@@ -64,8 +80,10 @@ main(int argc, char **argv)
         fb_options_free(&opts);
         return FB_EXIT_SOFTWARE;
     }
-    rc = fb_run(&opts);
+    rc = fb_run(&opts, &signo);
     curl_global_cleanup();
     fb_options_free(&opts);
+    if (signo != 0)
+        die_of(signo);
     return rc;
 }

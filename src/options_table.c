@@ -59,6 +59,13 @@ static const char *const op_names[] = {
     NULL,
 };
 
+static const char *const flavor_names[] = {
+    [FB_FLAVOR_ES7] = "es7",
+    [FB_FLAVOR_ES8] = "es8",
+    [FB_FLAVOR_OPENSEARCH] = "opensearch",
+    NULL,
+};
+
 static const struct fb_opt rows[] = {
     {.flag = "config",
      .short_name = 'c',
@@ -235,6 +242,64 @@ static const struct fb_opt rows[] = {
      .arg = "DUR",
      .help = "window of --catch-up",
      .doc = "The window of catch_up."},
+    {.flag = "settle",
+     .section = "job",
+     .key = "settle",
+     STRING(settle),
+     .def = "2m",
+     .arg = "DUR",
+     .help = "--hour last: the last hour that ended at least this long ago",
+     .doc = "Rows commit after their time stamp: hour last is the last hour "
+            "that ended at least this long ago."},
+    {.flag = "verify",
+     .section = "job",
+     .key = "verify",
+     STRING(verify),
+     .def = "0",
+     .arg = "DUR",
+     .help = "re-count the done hours of this window and reload those that "
+             "differ (0: off)",
+     .doc = "Each run counts the rows of every done hour of this window "
+            "again, in a new snapshot, against the ledger and the index, and "
+            "loads an hour again when they differ (rows that committed "
+            "late).  0 turns it off; the cron wrapper passes 6h."},
+    {.flag = "max-hours",
+     .section = "job",
+     .key = "max_hours",
+     INT(max_hours),
+     .def = "744",
+     .min = 1,
+     .max = 100000,
+     .arg = "N",
+     .help = "hours one run loads at most (catch-up, --from/--to)",
+     .doc = "One run loads at most this many hours, oldest first; catch_up "
+            "says how many remain for the next run."},
+    {.flag = "skip-hour",
+     .section = "job",
+     .key = "skip_hour",
+     STRING(skip_hour),
+     .arg = "T",
+     .help = "record this hour as skipped (with --reason): catch-up stops "
+             "retrying it",
+     .doc = "Records the hour (2026-11-27T03) as skipped in the ledger, with "
+            "reason, and loads nothing: catch_up stops retrying an hour that "
+            "cannot load."},
+    {.flag = "reason",
+     .section = "job",
+     .key = "reason",
+     STRING(reason),
+     .arg = "TEXT",
+     .help = "why --skip-hour skips it (kept in the ledger)",
+     .doc = "Why skip_hour skips its hour; kept in the ledger."},
+    {.flag = "state-dir",
+     .section = "job",
+     .key = "state_dir",
+     STRING(state_dir),
+     .def = "/var/lib/forkbulk",
+     .arg = "PATH",
+     .help = "the job's lock file and state (created 0700 when it can be)",
+     .doc = "Where the job keeps its lock file and its state; created with "
+            "mode 0700 when forkbulk can create it."},
     {.flag = "timezone",
      .section = "job",
      .key = "timezone",
@@ -324,6 +389,17 @@ static const struct fb_opt rows[] = {
      .example = "/etc/forkbulk/ca.pem",
      .help = "trust these CA certificates for https",
      .doc = "TLS is verified: trust anchors (PEM) for https."},
+    {.flag = "es-flavor",
+     .section = "elasticsearch",
+     .key = "flavor",
+     ENUM(es_flavor, flavor_names),
+     .def = "es8",
+     .arg = "F",
+     .help = "es7, es8 or opensearch: what the cluster is when GET / is "
+             "refused (403)",
+     .doc = "A key that may only write to the target indices is refused GET "
+            "/ (403): forkbulk then goes on and takes the cluster to be this "
+            "(es7, es8 or opensearch)."},
     {.flag = "insecure",
      .section = "elasticsearch",
      .key = "insecure",

@@ -101,7 +101,7 @@ report(const struct run *r, const void *plan, struct fb_summary *summary,
 }
 
 int
-fb_run(const struct fb_options *opts)
+fb_run(const struct fb_options *opts, int *stop_signal)
 {
     struct run r = {opts, fb_source_for(opts), false};
     struct fb_supervisor_hooks hooks = {worker_body, unit_begin, unit_end, &r};
@@ -109,12 +109,14 @@ fb_run(const struct fb_options *opts)
     void *plan = NULL;
     int rc;
 
+    *stop_signal = 0;
     rc = r.src->plan_open(opts, &plan);
     if (rc == FB_EXIT_OK)
         rc = prepare_rejects(opts);
     if (rc == FB_EXIT_OK) {
         rc = fb_supervisor_run(opts, r.src, plan, &hooks, &summary);
         rc = report(&r, plan, &summary, rc);
+        *stop_signal = summary.stop_signal;
     }
     if (plan != NULL)
         r.src->plan_close(plan);

@@ -53,7 +53,7 @@ fb_sink_new(const struct fb_options *opts, const struct fb_sink_hooks *hooks,
     s->opts = opts;
     s->hooks = *hooks;
     s->counts = counts;
-    fb_backoff_init(&s->backoff, hooks->stop);
+    fb_backoff_init(&s->backoff, hooks->stop, hooks->progress, hooks->arg);
     s->bulk =
         fb_bulk_new(opts->batch_bytes, opts->batch_docs,
                     opts->op == FB_OP_CREATE ? FB_BULK_CREATE : FB_BULK_INDEX);
@@ -119,6 +119,15 @@ static bool
 past_deadline(const struct fb_sink *s)
 {
     return elapsed(s) * 1000 >= (double)s->opts->retry_time_ms;
+}
+
+/* What is left of --retry-time for the current batch, for a backoff. */
+static uint64_t
+time_left_ms(const struct fb_sink *s)
+{
+    double left = (double)s->opts->retry_time_ms - elapsed(s) * 1000;
+
+    return left > 0 ? (uint64_t)left : 0;
 }
 
 /* Hands a refused document to the reject hook. */
@@ -198,7 +207,8 @@ retry_or_give_up(struct fb_sink *s, int attempt, size_t n,
     fb_warn("bulk request failed (%s): %s; retry %d of %d", what, err, attempt,
             s->opts->max_retries);
     s->counts->retried += n;
-    if (fb_backoff_sleep(&s->backoff, attempt, res->retry_after_s) < 0)
+    if (fb_backoff_sleep(&s->backoff, attempt, res->retry_after_s,
+                         time_left_ms(s)) < 0)
         return stop_status(s);
     return FB_EXIT_OK;
 }
@@ -341,7 +351,7 @@ fb_sink_flush(struct fb_sink *s)
         fb_debug("resending %zu of %zu item(s) (attempt %d)", again, n, round);
         s->counts->retried += again;
         fb_bulk_keep(s->bulk, s->retry);
-        if (fb_backoff_sleep(&s->backoff, round, -1) < 0) {
+        if (fb_backoff_sleep(&s->backoff, round, -1, time_left_ms(s)) < 0) {
             rc = stop_status(s);
             break;
         }
@@ -396,9 +406,30 @@ fb_sink_add(struct fb_sink *s, const struct fb_doc *doc)
     return reject_unbatchable(s, doc, r);
 }
 
+/* What a setting risks, said once per run, before the first request. */
+static void
+warn_transport(const struct fb_options *opts)
+{
+    bool creds = opts->es_api_key != NULL || opts->es_user != NULL;
+
+    if (opts->insecure)
+        fb_warn("--insecure: the TLS certificate of %s is not checked; "
+                "anyone on the path can read and change what is sent",
+                opts->es_url);
+    if (creds && strncmp(opts->es_url, "http://", 7) == 0)
+        fb_warn("credentials go to %s over plain http, readable by anyone "
+                "on the path; use https",
+                opts->es_url);
+}
+
 int
 fb_sink_check(const struct fb_options *opts, char *desc, size_t desclen)
 {
+    static const char *const flavors[] = {
+        [FB_FLAVOR_ES7] = "Elasticsearch 7",
+        [FB_FLAVOR_ES8] = "Elasticsearch 8",
+        [FB_FLAVOR_OPENSEARCH] = "OpenSearch",
+    };
     struct fb_es *es = fb_es_new(opts);
     int rc;
 
@@ -406,7 +437,8 @@ fb_sink_check(const struct fb_options *opts, char *desc, size_t desclen)
         fb_error("out of memory creating the HTTP client");
         return FB_EXIT_OSERR;
     }
-    rc = fb_es_check(es, desc, desclen);
+    warn_transport(opts);
+    rc = fb_es_check(es, flavors[opts->es_flavor], desc, desclen);
     fb_es_free(es);
     return rc;
 }

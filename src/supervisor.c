@@ -906,5 +906,6 @@ fb_supervisor_run(const struct fb_options *opts, const struct fb_source *src,
     summary->parent_rss_kb = self_peak_rss_kb();
     summary->seconds = fb_monotonic_seconds() - started;
     summary->exit_code = sv.status;
+    summary->stop_signal = sv.stop_signal;
     return sv.status;
 }

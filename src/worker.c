@@ -232,7 +232,7 @@ load_range(struct worker *w, const struct fb_msg *range)
         w->src->reader_close(w->reader);
         w->reader = NULL;
         restart_range(w);
-        if (fb_backoff_sleep(&w->backoff, attempt, -1) < 0)
+        if (fb_backoff_sleep(&w->backoff, attempt, -1, UINT64_MAX) < 0)
             return fb_exit_for_signal(fb_worker_stop);
     }
     return rc;
@@ -248,7 +248,7 @@ worker_init(struct worker *w, const struct fb_options *opts,
     w->opts = opts;
     w->src = src;
     w->res_fd = res_fd;
-    fb_backoff_init(&w->backoff, &fb_worker_stop);
+    fb_backoff_init(&w->backoff, &fb_worker_stop, on_progress, w);
     w->sink = fb_sink_new(opts, &hooks, &w->counts);
     w->rejects = fb_rejects_open(opts->reject_file, src->name(opts),
                                  opts->max_record_bytes);

@@ -2,7 +2,9 @@
  * backoff.h
  *    Waiting before an attempt is made again: full jitter over an
  *    exponential window (100 ms doubling, capped at 30 s), at least as long
- *    as the server asked for (Retry-After), and cut short by a stop signal.
+ *    as the server asked for (Retry-After) but never past the caller's
+ *    deadline, cut short by a stop signal, and with a tick every second so
+ *    that a long wait still shows the supervisor that the worker is alive.
  *
  * Full jitter spreads the workers' retries apart, so that they do not hit
  * a recovering cluster in lockstep.  The random numbers need no quality
@@ -17,13 +19,19 @@
 #define FB_BACKOFF_BASE_MS 100
 #define FB_BACKOFF_CAP_MS 30000
 
+/* Longest sleep between two ticks. */
+#define FB_BACKOFF_TICK_MS 1000
+
 struct fb_backoff {
     uint64_t rng;                      /* xorshift64 state, never 0 */
     const volatile sig_atomic_t *stop; /* non-zero: stop waiting */
+    void (*tick)(void *arg);           /* called between slices; or NULL */
+    void *tick_arg;
 };
 
-/* Seeds from the pid and the time; stop may be NULL. */
-void fb_backoff_init(struct fb_backoff *b, const volatile sig_atomic_t *stop);
+/* Seeds from the pid and the time; stop and tick may be NULL. */
+void fb_backoff_init(struct fb_backoff *b, const volatile sig_atomic_t *stop,
+                     void (*tick)(void *arg), void *tick_arg);
 
 /*
  * Milliseconds to wait before attempt number `attempt` (1-based): uniform
@@ -33,7 +41,13 @@ void fb_backoff_init(struct fb_backoff *b, const volatile sig_atomic_t *stop);
 uint64_t fb_backoff_delay_ms(struct fb_backoff *b, int attempt,
                              long retry_after_s);
 
-/* Sleeps fb_backoff_delay_ms(); -1 if a stop signal ended the wait. */
-int fb_backoff_sleep(struct fb_backoff *b, int attempt, long retry_after_s);
+/*
+ * Sleeps fb_backoff_delay_ms(), but at most max_ms (a Retry-After of a day
+ * from a broken proxy must not outlast --retry-time), in slices of at
+ * most FB_BACKOFF_TICK_MS with a tick after each.  -1 if a stop signal
+ * ended the wait.
+ */
+int fb_backoff_sleep(struct fb_backoff *b, int attempt, long retry_after_s,
+                     uint64_t max_ms);
 
 #endif

@@ -38,6 +38,13 @@
 #define FB_STALL_MARGIN_MS 60000
 #define FB_PG_DEFAULT_INDEX "flows-%Y.%m.%d.%H"
 
+/* What GET / would have said, when it is refused (403). */
+enum fb_es_flavor {
+    FB_FLAVOR_ES7,
+    FB_FLAVOR_ES8,
+    FB_FLAVOR_OPENSEARCH,
+};
+
 enum fb_op {
     FB_OP_INDEX,
     FB_OP_CREATE,
@@ -51,7 +58,7 @@ struct fb_options {
 
     /* ... or PostgreSQL. */
     char *pg;          /* libpq conninfo (no password in it) */
-    char *pg_password; /* secret; exported as PGPASSWORD for libpq */
+    char *pg_password; /* secret; a connection parameter of libpq */
     char *table;       /* [schema.]table */
     char *time_column; /* the hour window applies to this column */
     char *query;       /* instead of table: SQL with $1, $2 = window */
@@ -65,8 +72,14 @@ struct fb_options {
     char *hour; /* "last" or 2026-11-27T03 */
     char *from, *to;
     bool catch_up;
-    char *lookback; /* with --catch-up, e.g. 48h */
-    char *timezone; /* hour labels and index names; UTC if NULL */
+    char *lookback;  /* with --catch-up, e.g. 48h */
+    char *settle;    /* --hour last: ended at least this long ago */
+    char *verify;    /* re-count the done hours of this window; "0": off */
+    int max_hours;   /* hours one run loads at most */
+    char *skip_hour; /* mark this hour skipped in the ledger, with reason */
+    char *reason;
+    char *state_dir; /* the lock file, state of file loads */
+    char *timezone;  /* hour labels and index names; UTC if NULL */
     char *ledger_table;
     char *lock_file;
 
@@ -79,6 +92,7 @@ struct fb_options {
     char *es_api_key;  /* secret */
     char *ca_file;     /* TLS trust anchors; system default if NULL */
     bool insecure;     /* do not verify TLS (never the default) */
+    int es_flavor;     /* enum fb_es_flavor */
     int op;            /* enum fb_op */
     char *id_field;    /* files: NULL means id from the source position */
     bool compress;     /* gzip request bodies */

@@ -9,7 +9,8 @@
 
 #include "forkbulk/options.h"
 
-/* Runs the load that opts describe; returns the exit code (status.h). */
-int fb_run(const struct fb_options *opts);
+/* Runs the load that opts describe; returns the exit code (status.h).
+ * *stop_signal is the SIGINT or SIGTERM that stopped it, or 0. */
+int fb_run(const struct fb_options *opts, int *stop_signal);
 
 #endif

@@ -22,6 +22,7 @@ struct fb_summary {
     long worker_rss_kb; /* largest worker */
     char cluster[64];   /* "Elasticsearch 8.13.1" */
     int exit_code;
+    int stop_signal; /* SIGINT or SIGTERM that stopped the run, or 0 */
 };
 
 /* Human-readable summary, a few lines; source names what was read. */

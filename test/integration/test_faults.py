@@ -229,7 +229,9 @@ class FaultTest(FlowFileTest):
             time.sleep(0.3)
             proc.send_signal(signal.SIGTERM)
             _, err = proc.communicate(timeout=30)
-            self.assertEqual(proc.returncode, 143, err.decode())
+            # Ends by the signal itself, after its cleanup: a shell
+            # reports 143.
+            self.assertEqual(proc.returncode, -signal.SIGTERM, err.decode())
             self.assertLess(time.monotonic() - t, 10)
             self.assertIn(b"second signal", err)
 

@@ -257,7 +257,9 @@ class FileLoadTest(FlowFileTest):
             self.assertEqual(len(kids), 3)
             proc.send_signal(signal.SIGTERM)
             _, err = proc.communicate(timeout=60)
-            self.assertEqual(proc.returncode, 143, err.decode())
+            # Ends by the signal itself, after its cleanup: a shell
+            # reports 143.
+            self.assertEqual(proc.returncode, -signal.SIGTERM, err.decode())
             for pid in kids:
                 self.assertFalse(os.path.exists("/proc/%d" % pid)
                                  and open("/proc/%d/stat" % pid).read()
@@ -265,6 +267,25 @@ class FileLoadTest(FlowFileTest):
                                  "worker %d still running" % pid)
             loaded = es.index_stats("term")["docs"]
             self.assertLess(loaded, N)
+
+    def test_ctrl_c_stops_a_shell_loop_around_it(self):
+        """SIGINT to the terminal's process group: forkbulk cleans up and
+        dies of the signal, so the shell running it in a loop stops too
+        (an exit status of 130 would only make the shell go on)."""
+        with Server("--delay-ms", "50") as es:
+            script = ('for i in 1 2 3; do "$0" --input "$1" --index loop '
+                      '--es "$2" --workers 2 --batch-docs 200 -q; '
+                      'echo "run $i: $?"; done; echo loop-finished')
+            proc = subprocess.Popen(
+                ["bash", "-c", script, FORKBULK, self.flows, es.url],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                start_new_session=True)
+            es.wait_created("loop", 500)
+            os.killpg(proc.pid, signal.SIGINT)
+            out, err = proc.communicate(timeout=60)
+            self.assertEqual(proc.returncode, -signal.SIGINT, err.decode())
+            self.assertNotIn(b"loop-finished", out)
+            self.assertNotIn(b"run 2", out)
 
     def test_sigkill_of_parent_leaves_no_worker(self):
         with Server("--delay-ms", "50") as es:
