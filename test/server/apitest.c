@@ -48,6 +48,7 @@ apitest_handle(struct ts_state *st, const struct ts_request *req)
     r.content_type = resp.content_type;
     r.allow = resp.allow;
     r.product = resp.product_header;
+    r.retry_after_s = resp.retry_after_s;
     free(resp.body);
     return r;
 }

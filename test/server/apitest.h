@@ -7,6 +7,7 @@
 #define TS_APITEST_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "ts_api.h"
 
@@ -16,7 +17,8 @@ struct apitest_reply {
     char *body; /* NUL-terminated copy, its top-level "took" set to 0 */
     const char *content_type;
     const char *allow;
-    bool product; /* X-elastic-product sent */
+    bool product;           /* X-elastic-product sent */
+    uint32_t retry_after_s; /* Retry-After sent when > 0 */
 };
 
 /*

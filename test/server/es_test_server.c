@@ -41,6 +41,7 @@ struct options {
     double request_503_rate;
     double drop_rate;
     uint32_t delay_ms;
+    uint32_t retry_after_s;
     const char *auth_file;
     const char *ready_file;
     bool no_product_header;
@@ -70,6 +71,9 @@ usage(FILE *out)
           "  --request-503-rate R     share of _bulk requests answered 503\n"
           "  --drop-rate R            share of requests closed unanswered\n"
           "  --delay-ms N             answer every request N ms late\n"
+          "  --retry-after S          Retry-After: S on _bulk's whole-request "
+          "429/503\n"
+          "                           (default 0: no header)\n"
           "  --numeric-field NAME     map NAME as long in every index\n"
           "  --auth-file PATH         require the user:password held in PATH\n"
           "  --no-product-header      never send X-elastic-product\n"
@@ -182,6 +186,7 @@ parse_args(int argc, char **argv, struct options *o)
         OPT_REQ_503,
         OPT_DROP,
         OPT_DELAY,
+        OPT_RETRY_AFTER,
         OPT_NUMERIC,
         OPT_AUTH_FILE,
         OPT_NO_PRODUCT,
@@ -202,6 +207,7 @@ parse_args(int argc, char **argv, struct options *o)
         {"request-503-rate", required_argument, NULL, OPT_REQ_503},
         {"drop-rate", required_argument, NULL, OPT_DROP},
         {"delay-ms", required_argument, NULL, OPT_DELAY},
+        {"retry-after", required_argument, NULL, OPT_RETRY_AFTER},
         {"numeric-field", required_argument, NULL, OPT_NUMERIC},
         {"auth-file", required_argument, NULL, OPT_AUTH_FILE},
         {"no-product-header", no_argument, NULL, OPT_NO_PRODUCT},
@@ -262,6 +268,10 @@ parse_args(int argc, char **argv, struct options *o)
         case OPT_DELAY:
             ok = ts_parse_u64(optarg, 3600 * 1000, &v);
             o->delay_ms = (uint32_t)v;
+            break;
+        case OPT_RETRY_AFTER:
+            ok = ts_parse_u64(optarg, TS_RETRY_AFTER_MAX, &v);
+            o->retry_after_s = (uint32_t)v;
             break;
         case OPT_NUMERIC:
             ok = optarg[0] != '\0';
@@ -393,6 +403,7 @@ main(int argc, char **argv)
     ts_fault_set(&faults->request_503, o.request_503_rate, o.config.seed);
     ts_fault_set(&faults->drop, o.drop_rate, o.config.seed);
     faults->delay_ms = o.delay_ms;
+    faults->retry_after_s = o.retry_after_s;
 
     http = ts_http_start(state, &o.http);
     if (http == NULL)

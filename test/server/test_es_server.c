@@ -632,6 +632,19 @@ assert_header(const struct reply *r, const char *name, const char *want)
     assert_string_equal(v, want);
 }
 
+/* A HEAD request answered status, with no body. */
+static void
+check_head(unsigned port, const char *target, long status)
+{
+    struct reply r;
+
+    http(NULL, port, "HEAD", target, NULL, NULL, 0, NULL, &r);
+    assert_int_equal(r.rc, CURLE_OK);
+    assert_int_equal(r.status, status);
+    assert_int_equal(r.len, 0);
+    reply_free(&r);
+}
+
 /* ------------------------------------------------------------------ */
 /* Stats                                                               */
 /* ------------------------------------------------------------------ */
@@ -1056,16 +1069,8 @@ test_index_routes(void **state)
     reply_free(&r);
 
     /* HEAD: the status says it all, and no body comes with it */
-    http(NULL, port, "HEAD", "/books", NULL, NULL, 0, NULL, &r);
-    assert_int_equal(r.rc, CURLE_OK);
-    assert_int_equal(r.status, 200);
-    assert_int_equal(r.len, 0);
-    reply_free(&r);
-    http(NULL, port, "HEAD", "/nope", NULL, NULL, 0, NULL, &r);
-    assert_int_equal(r.rc, CURLE_OK);
-    assert_int_equal(r.status, 404);
-    assert_int_equal(r.len, 0);
-    reply_free(&r);
+    check_head(port, "/books", 200);
+    check_head(port, "/nope", 404);
 }
 
 static void
@@ -1108,10 +1113,24 @@ test_root_per_mode(void **state)
                "application/json; charset=UTF-8");
 }
 
+/* GET / without credentials: Elasticsearch's 401, header and body. */
+static void
+check_root_401(unsigned port)
+{
+    const struct cmp c = {false, NULL};
+    struct reply r;
+
+    http(NULL, port, "GET", "/", NULL, NULL, 0, NULL, &r);
+    assert_int_equal(r.status, 401);
+    assert_fixture("error-401-security-exception.es7.json", &r, &c);
+    assert_header(&r, "WWW-Authenticate",
+                  "Basic realm=\"security\" charset=\"UTF-8\"");
+    reply_free(&r);
+}
+
 static void
 test_auth_401(void **state)
 {
-    const struct cmp c = {false, NULL};
     unsigned port = server_start_auth("elastic:s3cret", ES7);
     const char *const good[] = {"Authorization: Basic ZWxhc3RpYzpzM2NyZXQ=",
                                 NULL};
@@ -1120,12 +1139,7 @@ test_auth_401(void **state)
     struct reply r;
 
     (void)state;
-    http(NULL, port, "GET", "/", NULL, NULL, 0, NULL, &r);
-    assert_int_equal(r.status, 401);
-    assert_fixture("error-401-security-exception.es7.json", &r, &c);
-    assert_header(&r, "WWW-Authenticate",
-                  "Basic realm=\"security\" charset=\"UTF-8\"");
-    reply_free(&r);
+    check_root_401(port);
 
     http(NULL, port, "GET", "/", NULL, NULL, 0, bad, &r);
     assert_int_equal(r.status, 401);
@@ -1332,6 +1346,132 @@ test_delay(void **state)
     elapsed = (double)(t1.tv_sec - t0.tv_sec) +
               (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     assert_true(elapsed >= 0.3);
+}
+
+/* PUT /_test/faults with a JSON body; it must be acknowledged. */
+static void
+put_faults(unsigned port, const char *json)
+{
+    struct reply r;
+
+    http(NULL, port, "PUT", "/_test/faults", "application/json", json,
+         strlen(json), NULL, &r);
+    assert_int_equal(r.status, 200);
+    reply_free(&r);
+}
+
+/* One _bulk of one document; checks its status and Retry-After. */
+static void
+check_retry_after(unsigned port, long status, const char *want)
+{
+    struct reply r;
+
+    post_bulk(port, "/_bulk", "{\"index\":{\"_index\":\"ra\"}}\n{\"x\":1}\n",
+              &r);
+    assert_int_equal(r.rc, CURLE_OK);
+    assert_int_equal(r.status, status);
+    assert_header(&r, "Retry-After", want);
+    reply_free(&r);
+}
+
+static void
+test_retry_after(void **state)
+{
+    static const char *const flags[] = {"--request-429-rate", "1",
+                                        "--retry-after", "7", NULL};
+    unsigned port = server_start(flags);
+
+    (void)state;
+    check_retry_after(port, 429, "7");
+    put_faults(port, "{\"retry_after_s\":0}");
+    check_retry_after(port, 429, NULL);
+    put_faults(port, "{\"retry_after_s\":7}");
+    check_retry_after(port, 429, "7");
+    put_faults(port, "{\"request_429_rate\":0,\"request_503_rate\":1}");
+    check_retry_after(port, 503, "7");
+    /* only whole-request answers carry it: not item 429s, not successes */
+    put_faults(port, "{\"request_503_rate\":0,\"item_429_rate\":1}");
+    check_retry_after(port, 200, NULL);
+    put_faults(port, "{\"item_429_rate\":0}");
+    check_retry_after(port, 200, NULL);
+
+    /* the default is no header */
+    port = server_start(ES7);
+    put_faults(port, "{\"request_429_rate\":1}");
+    check_retry_after(port, 429, NULL);
+}
+
+/* GET / of a key that may write but not call cluster:monitor/main. */
+static const char root_403[] =
+    "{\"error\":{\"root_cause\":[{\"type\":\"security_exception\",\"reason\":"
+    "\"action [cluster:monitor/main] is unauthorized for user [loader] with "
+    "effective roles [writer], this action is granted by the cluster "
+    "privileges [monitor,manage,all]\"}],\"type\":\"security_exception\","
+    "\"reason\":\"action [cluster:monitor/main] is unauthorized for user "
+    "[loader] with effective roles [writer], this action is granted by the "
+    "cluster privileges [monitor,manage,all]\"},\"status\":403}";
+
+static void
+test_root_status(void **state)
+{
+    unsigned port = server_start(ES8);
+    struct reply r;
+    json_t *st = NULL;
+
+    (void)state;
+    put_faults(port, "{\"root_status\":403}");
+    http(NULL, port, "GET", "/", NULL, NULL, 0, NULL, &r);
+    assert_int_equal(r.status, 403);
+    assert_int_equal(r.len, strlen(root_403));
+    assert_string_equal(r.body, root_403);
+    assert_header(&r, "Content-Type", "application/json;charset=utf-8");
+    assert_header(&r, "X-elastic-product", "Elasticsearch");
+    reply_free(&r);
+    check_head(port, "/", 403);
+
+    /* the key still loads */
+    post_bulk(port, "/_bulk?refresh=true",
+              "{\"index\":{\"_index\":\"w\",\"_id\":\"1\"}}\n{\"x\":1}\n", &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "\"errors\":false"));
+    reply_free(&r);
+    st = stats(port);
+    assert_int_equal(stat_int(st, "indices", "w", "docs"), 1);
+    assert_int_equal(stat_int(st, "responses", "403", NULL), 2);
+    json_decref(st);
+
+    put_faults(port, "{\"root_status\":0}");
+    check_root(port, "info-root-200.es8.json", "8.", "Elasticsearch",
+               "application/json;charset=utf-8");
+}
+
+/* root_status 401: the answer --auth-file gives to wrong credentials. */
+static void
+test_root_status_401(void **state)
+{
+    const char *const good[] = {"Authorization: Basic ZWxhc3RpYzpzM2NyZXQ=",
+                                NULL};
+    unsigned port = server_start_auth("elastic:s3cret", ES7);
+    unsigned open_port = server_start(ES7);
+    struct reply r;
+
+    (void)state;
+    put_faults(port, "{\"root_status\":401}");
+    http(NULL, port, "GET", "/", NULL, NULL, 0, good, &r);
+    assert_int_equal(r.status, 401);
+    assert_non_null(strstr(r.body, "\"reason\":\"unable to authenticate "
+                                   "user [elastic] for REST request [/]\""));
+    assert_header(&r, "WWW-Authenticate",
+                  "Basic realm=\"security\" charset=\"UTF-8\"");
+    reply_free(&r);
+    post_bulk(port, "/_bulk", "{\"index\":{\"_index\":\"w\"}}\n{\"x\":1}\n",
+              &r);
+    assert_int_equal(r.status, 401); /* no credentials: as before */
+    reply_free(&r);
+
+    /* without --auth-file: the same body as a missing-credentials 401 */
+    put_faults(open_port, "{\"root_status\":401}");
+    check_root_401(open_port);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1708,6 +1848,9 @@ main(void)
         cmocka_unit_test_teardown(test_request_fault_rates, teardown),
         cmocka_unit_test_teardown(test_drop_rate, teardown),
         cmocka_unit_test_teardown(test_delay, teardown),
+        cmocka_unit_test_teardown(test_retry_after, teardown),
+        cmocka_unit_test_teardown(test_root_status, teardown),
+        cmocka_unit_test_teardown(test_root_status_401, teardown),
         cmocka_unit_test_teardown(test_exactly_once, teardown),
         cmocka_unit_test_teardown(test_gzip_body, teardown),
         cmocka_unit_test_teardown(test_413, teardown),

@@ -805,6 +805,102 @@ test_faults(void **unused)
     ts_state_free(st);
 }
 
+/* PUT /_test/faults with body; its status. */
+static int
+put_faults(struct ts_state *st, const char *body)
+{
+    struct apitest_reply r = call(st, "PUT", "/_test/faults", NULL,
+                                  "application/json", body, strlen(body));
+    int status = r.status;
+
+    apitest_reply_free(&r);
+    return status;
+}
+
+/*
+ * Sets faults, sends a one-document _bulk that must answer status, and
+ * returns the Retry-After it carried (0: none).
+ */
+static uint32_t
+retry_after_of(struct ts_state *st, const char *faults, int status)
+{
+    struct apitest_reply r;
+    uint32_t secs;
+
+    assert_int_equal(put_faults(st, faults), 200);
+    r = bulk(st, "/_bulk", NULL, "{\"index\":{\"_index\":\"s\"}}\n{}\n");
+    assert_int_equal(r.status, status);
+    secs = r.retry_after_s;
+    apitest_reply_free(&r);
+    return secs;
+}
+
+static void
+test_fault_settings(void **unused)
+{
+    static const char *const bad[] = {
+        "{\"retry_after_s\":-1}",
+        "{\"retry_after_s\":1.5}",
+        "{\"retry_after_s\":2147483648}",
+        "{\"retry_after_s\":\"7\"}",
+        "{\"root_status\":200}",
+        "{\"root_status\":402}",
+        "{\"root_status\":500}",
+        "{\"delay_ms\":4294967296}",
+        "{\"retry_after\":7}",
+        "{\"drop_rate\":1.5}",
+    };
+    struct ts_state *st = new_state(TS_MODE_ES8);
+    struct apitest_reply r;
+    char *want = NULL;
+
+    (void)unused;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_int_equal(put_faults(st, bad[i]), 400);
+    r = call(st, "PUT", "/_test/faults", NULL, "application/json",
+             "{\"root_status\":200}", 19);
+    expect(r, 400,
+           "{\"error\":{\"root_cause\":[{\"type\":\"illegal_argument_"
+           "exception\",\"reason\":\"bad fault setting [root_status]\"}],"
+           "\"type\":\"illegal_argument_exception\",\"reason\":\"bad fault "
+           "setting [root_status]\"},\"status\":400}");
+    /* a bad key changes nothing, not even the good keys beside it */
+    assert_int_equal(
+        put_faults(st, "{\"retry_after_s\":7,\"root_status\":402}"), 400);
+    assert_int_equal(retry_after_of(st, "{\"request_503_rate\":1}", 503), 0);
+
+    /* 503 carries it, as 429 does (over HTTP in test_es_server.c) */
+    assert_int_equal(retry_after_of(st, "{\"retry_after_s\":2147483647}", 503),
+                     2147483647u);
+    /* whole-request 403, item 429s (in a 200) and success: none */
+    assert_int_equal(retry_after_of(st,
+                                    "{\"request_503_rate\":0,"
+                                    "\"request_403_rate\":1}",
+                                    403),
+                     0);
+    assert_int_equal(retry_after_of(st,
+                                    "{\"request_403_rate\":0,"
+                                    "\"item_429_rate\":1}",
+                                    200),
+                     0);
+    assert_int_equal(retry_after_of(st, "{\"item_429_rate\":0}", 200), 0);
+
+    /* root_status 401: --auth-file's answer to missing credentials */
+    assert_int_equal(put_faults(st, "{\"root_status\":401}"), 200);
+    want = read_fixture("error-401-security-exception.es7.json");
+    expect(call(st, "GET", "/", NULL, NULL, NULL, 0), 401, want);
+    free(want);
+    /* the method is checked first, as ES's REST layer does */
+    expect(call(st, "DELETE", "/", NULL, NULL, NULL, 0), 405,
+           "{\"error\":\"Incorrect HTTP method for uri [/] and method "
+           "[DELETE], allowed: [GET, HEAD]\",\"status\":405}");
+    assert_int_equal(put_faults(st, "{\"root_status\":0}"), 200);
+    r = call(st, "GET", "/", NULL, NULL, NULL, 0);
+    assert_int_equal(r.status, 200);
+    apitest_reply_free(&r);
+    ts_state_free(st);
+}
+
 static void
 test_accounting(void **unused)
 {
@@ -1124,6 +1220,7 @@ main(void)
         cmocka_unit_test(test_mapping),
         cmocka_unit_test(test_filter_path),
         cmocka_unit_test(test_faults),
+        cmocka_unit_test(test_fault_settings),
         cmocka_unit_test(test_accounting),
         cmocka_unit_test(test_index_apis),
         cmocka_unit_test(test_aliases_templates),

@@ -11,6 +11,7 @@
 #include "ts_api.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,6 +189,7 @@ struct ctx {
     int status;
     const char *allow;
     const char *www_auth;
+    uint32_t retry_after_s;
     bool head;
     bool compat;   /* es8 compatible-with media type */
     bool no_count; /* the request reset the counters: do not count it */
@@ -863,16 +865,86 @@ route_stats(struct ctx *c)
     return 200;
 }
 
+/*
+ * The settings of PUT /_test/faults: rates (0..1, each restarting its
+ * phase from the seed) and whole numbers (each with its own bound).
+ */
+static const char *const rate_names[] = {
+    "item_429_rate",    "item_503_rate", "request_429_rate",
+    "request_503_rate", "drop_rate",     "request_403_rate"};
+
+#define N_RATES (sizeof(rate_names) / sizeof(rate_names[0]))
+
+static struct ts_fault *
+rate_target(struct ts_faults *f, size_t i)
+{
+    struct ts_fault *targets[N_RATES] = {&f->item_429,    &f->item_503,
+                                         &f->request_429, &f->request_503,
+                                         &f->drop,        &f->request_403};
+
+    return targets[i];
+}
+
+struct int_setting {
+    const char *name;
+    size_t offset; /* of its uint32_t in struct ts_faults */
+    uint32_t max;
+};
+
+static const struct int_setting int_settings[] = {
+    {"delay_ms", offsetof(struct ts_faults, delay_ms), UINT32_MAX},
+    {"retry_after_s", offsetof(struct ts_faults, retry_after_s),
+     TS_RETRY_AFTER_MAX},
+    {"root_status", offsetof(struct ts_faults, root_status), TS_ROOT_DENIED},
+};
+
+#define N_INTS (sizeof(int_settings) / sizeof(int_settings[0]))
+
+/* The index of key in rate_names, or N_RATES. */
+static size_t
+rate_index(const char *key)
+{
+    size_t i = 0;
+
+    while (i < N_RATES && strcmp(key, rate_names[i]) != 0)
+        i++;
+    return i;
+}
+
+/* The index of key in int_settings, or N_INTS. */
+static size_t
+int_index(const char *key)
+{
+    size_t i = 0;
+
+    while (i < N_INTS && strcmp(key, int_settings[i].name) != 0)
+        i++;
+    return i;
+}
+
+static bool
+fault_setting_valid(const char *key, const json_t *value)
+{
+    double v = json_number_value(value);
+    size_t i = int_index(key);
+
+    if (!json_is_number(value) || v < 0)
+        return false;
+    if (rate_index(key) < N_RATES)
+        return v <= 1.0;
+    if (i == N_INTS || v > (double)int_settings[i].max ||
+        v != (double)(uint32_t)v)
+        return false;
+    /* root_status has an answer for these statuses only */
+    if (strcmp(key, "root_status") == 0)
+        return v == 0 || v == TS_ROOT_UNAUTHENTICATED || v == TS_ROOT_DENIED;
+    return true;
+}
+
 static int
 route_faults(struct ctx *c)
 {
-    static const char *const names[] = {"item_429_rate",    "item_503_rate",
-                                        "request_429_rate", "request_503_rate",
-                                        "drop_rate",        "request_403_rate"};
     struct ts_faults *f = &c->st->faults;
-    struct ts_fault *targets[] = {&f->item_429,    &f->item_503,
-                                  &f->request_429, &f->request_503,
-                                  &f->drop,        &f->request_403};
     int status = 0;
     json_t *body = parse_body_json(c, &status);
     const char *key;
@@ -883,29 +955,26 @@ route_faults(struct ctx *c)
     /* check every key before changing anything */
     json_object_foreach(body, key, v)
     {
-        bool known = strcmp(key, "delay_ms") == 0;
+        char reason[300];
 
-        for (size_t i = 0; i < 6; i++)
-            if (strcmp(key, names[i]) == 0)
-                known = true;
-        if (!known || !json_is_number(v) || json_number_value(v) < 0 ||
-            (strcmp(key, "delay_ms") != 0 && json_number_value(v) > 1.0)) {
-            char reason[300];
-
-            snprintf(reason, sizeof(reason), "bad fault setting [%s]", key);
-            json_decref(body);
-            return error(c, 400, "illegal_argument_exception", reason);
-        }
+        if (fault_setting_valid(key, v))
+            continue;
+        snprintf(reason, sizeof(reason), "bad fault setting [%s]", key);
+        json_decref(body);
+        return error(c, 400, "illegal_argument_exception", reason);
     }
     json_object_foreach(body, key, v)
     {
-        for (size_t i = 0; i < 6; i++)
-            if (strcmp(key, names[i]) == 0)
-                ts_fault_set(targets[i], json_number_value(v),
-                             c->st->config.seed);
-        if (strcmp(key, "delay_ms") == 0)
-            __atomic_store_n(&f->delay_ms, (uint32_t)json_number_value(v),
-                             __ATOMIC_RELAXED);
+        size_t r = rate_index(key);
+        size_t i = int_index(key);
+
+        if (r < N_RATES)
+            ts_fault_set(rate_target(f, r), json_number_value(v),
+                         c->st->config.seed);
+        else if (i < N_INTS)
+            __atomic_store_n(
+                (uint32_t *)(void *)((char *)f + int_settings[i].offset),
+                (uint32_t)json_number_value(v), __ATOMIC_RELAXED);
     }
     json_decref(body);
     return acknowledged(c);
@@ -965,8 +1034,12 @@ b64_decode(const char *in, char *out, size_t cap)
     return n;
 }
 
+/*
+ * The 401 security_exception of a request whose credentials are missing
+ * or wrong, naming the user it carried.
+ */
 static int
-check_auth(struct ctx *c)
+unauthenticated(struct ctx *c)
 {
     const char *h = c->req->authorization;
     char creds[512];
@@ -975,12 +1048,6 @@ check_auth(struct ctx *c)
     struct ts_out *o = &c->out;
     int i;
 
-    if (c->st->auth == NULL || strncmp(c->req->path, "/_test/", 7) == 0)
-        return 0;
-    if (h != NULL && strncasecmp(h, "Basic ", 6) == 0 &&
-        b64_decode(h + 6, creds, sizeof(creds)) != (size_t)-1 &&
-        strcmp(creds, c->st->auth) == 0)
-        return 0;
     if (h == NULL) {
         snprintf(reason, sizeof(reason),
                  "missing authentication credentials for REST request [%s]",
@@ -1007,6 +1074,21 @@ check_auth(struct ctx *c)
     ts_out_str(o, "},\"status\":401}");
     c->www_auth = "Basic realm=\"security\" charset=\"UTF-8\"";
     return 401;
+}
+
+static int
+check_auth(struct ctx *c)
+{
+    const char *h = c->req->authorization;
+    char creds[512];
+
+    if (c->st->auth == NULL || strncmp(c->req->path, "/_test/", 7) == 0)
+        return 0;
+    if (h != NULL && strncasecmp(h, "Basic ", 6) == 0 &&
+        b64_decode(h + 6, creds, sizeof(creds)) != (size_t)-1 &&
+        strcmp(creds, c->st->auth) == 0)
+        return 0;
+    return unauthenticated(c);
 }
 
 /*
@@ -1118,6 +1200,22 @@ check_bulk_params(struct ctx *c)
 
 /* ---- routing ---- */
 
+/*
+ * GET|HEAD / while the root_status fault is set: the answer of a cluster
+ * to a key that may write to the indices but not call cluster:monitor/main
+ * (403), or that it does not take at all (401).
+ */
+static int
+route_root_refused(struct ctx *c, uint32_t status)
+{
+    if (status == TS_ROOT_UNAUTHENTICATED)
+        return unauthenticated(c);
+    return error(c, 403, "security_exception",
+                 "action [cluster:monitor/main] is unauthorized for user "
+                 "[loader] with effective roles [writer], this action is "
+                 "granted by the cluster privileges [monitor,manage,all]");
+}
+
 #define MAX_SEGS 4
 
 static int
@@ -1158,9 +1256,12 @@ dispatch(struct ctx *c)
     if ((rc = check_auth(c)) != 0)
         return rc;
     if (n == 0) {
-        if (method_is(c, "GET") || method_is(c, "HEAD"))
-            return route_info(c);
-        return bad_method(c, "GET,HEAD", "GET, HEAD");
+        uint32_t refuse =
+            __atomic_load_n(&c->st->faults.root_status, __ATOMIC_RELAXED);
+
+        if (!method_is(c, "GET") && !method_is(c, "HEAD"))
+            return bad_method(c, "GET,HEAD", "GET, HEAD");
+        return refuse != 0 ? route_root_refused(c, refuse) : route_info(c);
     }
     /* _bulk in all its routes */
     if ((n == 1 && strcmp(segs[0], "_bulk") == 0) ||
@@ -1175,8 +1276,13 @@ dispatch(struct ctx *c)
             return rc;
         if (c->req->body_len == 0)
             return error(c, 400, "parse_exception", "request body is required");
-        return ts_bulk_handle(c->st, c->req, &c->q, n > 1 ? segs[0] : NULL,
-                              &c->out, &c->filtered);
+        rc = ts_bulk_handle(c->st, c->req, &c->q, n > 1 ? segs[0] : NULL,
+                            &c->out, &c->filtered);
+        /* _bulk answers 429 or 503 as a whole only as a fault */
+        if (rc == 429 || rc == 503)
+            c->retry_after_s =
+                __atomic_load_n(&c->st->faults.retry_after_s, __ATOMIC_RELAXED);
+        return rc;
     }
     if ((rc = check_content_type(c, false)) != 0)
         return rc;
@@ -1289,6 +1395,7 @@ ts_api_handle(struct ts_state *state, const struct ts_request *req,
     resp->status = c->status;
     resp->allow = c->allow;
     resp->www_authenticate = c->www_auth;
+    resp->retry_after_s = c->retry_after_s;
     resp->product_header = cf->mode != TS_MODE_OPENSEARCH && cf->product_header;
     if (c->head || c->out.len == 0) {
         ts_out_free(&c->out);

@@ -67,7 +67,22 @@ struct ts_faults {
                                   * user without the bulk privilege gets */
     struct ts_fault drop;        /* any request: close without answering */
     uint32_t delay_ms;           /* every request: answer this much later */
+    uint32_t retry_after_s;      /* whole-request 429 and 503 of _bulk carry
+                                  * Retry-After: this many seconds, as
+                                  * proxies and gateways send it (ES never
+                                  * does); 0: no header */
+    uint32_t root_status;        /* GET|HEAD / answers this instead of the
+                                  * cluster info: TS_ROOT_DENIED (a key that
+                                  * may write but not monitor the cluster)
+                                  * or TS_ROOT_UNAUTHENTICATED; 0: normal */
 };
+
+/* Largest Retry-After the server sends (HTTP's delta-seconds: 2^31 - 1). */
+#define TS_RETRY_AFTER_MAX 2147483647u
+
+/* The statuses root_status may hold besides 0. */
+#define TS_ROOT_UNAUTHENTICATED 401 /* --auth-file's 401 security_exception */
+#define TS_ROOT_DENIED 403          /* no cluster:monitor/main privilege */
 
 struct ts_state; /* opaque: indices, aliases, templates, counters, faults */
 
@@ -98,6 +113,7 @@ struct ts_response {
     bool product_header;          /* add X-elastic-product: Elasticsearch */
     const char *allow;            /* Allow header value (405), or NULL */
     const char *www_authenticate; /* for 401, or NULL */
+    uint32_t retry_after_s;       /* send Retry-After: N when N > 0 */
     bool close;                   /* send Connection: close */
 };
 

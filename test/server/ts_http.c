@@ -20,6 +20,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,6 +156,14 @@ ts_http_send(struct MHD_Connection *conn, struct ts_response *resp)
         MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
                                 resp->www_authenticate) != MHD_YES)
         goto out;
+    if (resp->retry_after_s > 0) {
+        char secs[16];
+
+        snprintf(secs, sizeof(secs), "%" PRIu32, resp->retry_after_s);
+        if (MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, secs) !=
+            MHD_YES)
+            goto out;
+    }
     if (resp->close && MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION,
                                                "close") != MHD_YES)
         goto out;
