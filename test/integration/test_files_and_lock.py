@@ -60,34 +60,42 @@ class RefusedFileTest(FlowFileTest):
         self.assertEqual(rc, 73, err)
         self.assertIn("%s %s" % (path, reason), err)
 
-    def test_reject_file_symlink_refused_target_unchanged(self):
-        target = write(self.path("precious"), b"not forkbulk's\n")
-        link = self.path("rejects-link.ndjson")
-        os.symlink(target, link)
+    def assert_reject_file_refused(self, name, plant, reason):
+        """plant(path) puts something at the reject file's name and returns
+        the file it leads to: the run is refused before any work, and
+        that file is left as it was."""
+        path = self.path(name + ".rejects")
+        victim = plant(path)
+        before = read(victim)
         with Server() as es:
-            rc, err, _ = self.load(es, "symlinked", "--reject-file", link)
-            self.assertIsNone(es.index_stats("symlinked"))  # before any work
-        self.refused(rc, err, "reject file " + link, "is a symbolic link")
-        self.assertEqual(read(target), b"not forkbulk's\n")
+            rc, err, _ = self.load(es, name, "--reject-file", path)
+            self.assertIsNone(es.index_stats(name))  # before any work
+        self.refused(rc, err, "reject file " + path, reason)
+        self.assertEqual(read(victim), before)
+
+    def test_reject_file_symlink_refused_target_unchanged(self):
+        def plant(path):
+            target = write(self.path("precious"), b"not forkbulk's\n")
+            os.symlink(target, path)
+            return target
+        self.assert_reject_file_refused("symlinked", plant,
+                                        "is a symbolic link")
 
     def test_reject_file_hard_link_refused(self):
-        target = write(self.path("other-evidence"), b"keep\n")
-        hard = self.path("rejects-hard.ndjson")
-        os.link(target, hard)
-        with Server() as es:
-            rc, err, _ = self.load(es, "hardlinked", "--reject-file", hard)
-        self.refused(rc, err, "reject file " + hard, "has 2 links")
-        self.assertEqual(read(target), b"keep\n")
+        def plant(path):
+            target = write(self.path("other-evidence"), b"keep\n")
+            os.link(target, path)
+            return target
+        self.assert_reject_file_refused("hardlinked", plant, "has 2 links")
 
     @unittest.skipUnless(ROOT, "giving a file to another user needs root")
     def test_reject_file_of_another_user_refused(self):
-        theirs = write(self.path("theirs.ndjson"), b"theirs\n")
-        os.chown(theirs, *nobody())
-        with Server() as es:
-            rc, err, _ = self.load(es, "theirs", "--reject-file", theirs)
-        self.refused(rc, err, "reject file " + theirs,
-                     "is owned by nobody, not %s" % me())
-        self.assertEqual(read(theirs), b"theirs\n")
+        def plant(path):
+            write(path, b"theirs\n")
+            os.chown(path, *nobody())
+            return path
+        self.assert_reject_file_refused("theirs", plant,
+                                        "is owned by nobody, not %s" % me())
 
     def test_log_file_symlink_refused(self):
         target = write(self.path("log-target"), b"")
@@ -163,8 +171,9 @@ SELECT g, '%s'::timestamptz + (g - 1) * (interval '1 hour' / %d),
 FROM generate_series(1, %d) g""" % (start.isoformat(), n, n))
 
 
-class LockFileTest(PgTest):
-    """The job's lock file, in the state directory by default."""
+class FlowsHourTest(PgTest):
+    """A flows table with ROWS rows in HOUR, and a scratch folder
+    self.dir for each test."""
 
     HOUR = hour_to_load()
     ROWS = 500
@@ -175,8 +184,15 @@ class LockFileTest(PgTest):
         insert_rows(cls.pg, cls.HOUR, cls.ROWS)
 
     def setUp(self):
-        self.dir = tempfile.mkdtemp(prefix="fb-lock-")
+        self.dir = tempfile.mkdtemp(prefix="fb-%s-" % type(self).__name__)
         self.addCleanup(shutil.rmtree, self.dir, True)
+
+
+class LockFileTest(FlowsHourTest):
+    """The job's lock file, in the state directory by default."""
+
+    def setUp(self):
+        super().setUp()
         self.state = os.path.join(self.dir, "state")
 
     def run_job(self, es_url, *extra, job="flows"):
@@ -254,28 +270,22 @@ def cron_env(extra=None):
 
 
 @unittest.skipUnless(ROOT, "running as an unprivileged user needs root")
-class CronAsUserTest(PgTest):
+class CronAsUserTest(FlowsHourTest):
     """etc/forkbulk.conf as shipped (only pg and url changed) and the
     wrapper, run as cron runs them: sh, PATH=/usr/bin:/bin, no HOME,
     cwd /, as the unprivileged user nobody."""
 
-    HOUR = hour_to_load()
     ROWS = 3000
 
     @classmethod
     def setUpCluster(cls):
-        cls.pg.psql(flows_ddl())
-        insert_rows(cls.pg, cls.HOUR, cls.ROWS)
+        super().setUpCluster()
         # A row in each neighbouring hour: not in the hour's index.
         cls.pg.psql("INSERT INTO flows (id, ts, src_ip, dst_ip) VALUES "
                     "(-1, '%s'::timestamptz - interval '1 microsecond', "
                     "'10.0.0.2', '192.0.2.1'), (-2, '%s'::timestamptz + "
                     "interval '1 hour', '10.0.0.2', '192.0.2.1')"
                     % (cls.HOUR.isoformat(), cls.HOUR.isoformat()))
-
-    def setUp(self):
-        self.dir = tempfile.mkdtemp(prefix="fb-cron-user-")
-        self.addCleanup(shutil.rmtree, self.dir, True)
 
     def shipped_config(self, es_url):
         """The shipped file with the connection lines pointed at the test's
