@@ -176,14 +176,26 @@ test_existing_file_of_ours_is_kept(void **state)
     close(fd);
 }
 
+/* A link made by make (symlink or link) at name to a file of ours is
+ * refused with reason, and the file keeps its content. */
+static void
+assert_link_refused(int (*make)(const char *, const char *), const char *name,
+                    const char *reason)
+{
+    char victim[64];
+
+    snprintf(victim, sizeof(victim), "%s.victim", name);
+    put(victim, "precious\n", 0600);
+    assert_int_equal(make(at(victim), at(name)), 0);
+    assert_refused(name, APPEND, reason);
+    assert_string_equal(content(victim), "precious\n");
+}
+
 static void
 test_symlink_refused_target_unchanged(void **state)
 {
     (void)state;
-    put("victim", "precious\n", 0600);
-    assert_int_equal(symlink(at("victim"), at("link")), 0);
-    assert_refused("link", APPEND, "is a symbolic link");
-    assert_string_equal(content("victim"), "precious\n");
+    assert_link_refused(symlink, "link", "is a symbolic link");
     /* A dangling link is not followed to create its target either. */
     assert_int_equal(symlink(at("nowhere"), at("dangling")), 0);
     assert_refused("dangling", APPEND, "is a symbolic link");
@@ -194,11 +206,8 @@ static void
 test_hard_link_refused(void **state)
 {
     (void)state;
-    put("original", "precious\n", 0600);
-    assert_int_equal(link(at("original"), at("hard")), 0);
-    assert_refused("hard", APPEND, "has 2 links");
-    assert_refused("original", APPEND, "has 2 links");
-    assert_string_equal(content("original"), "precious\n");
+    assert_link_refused(link, "hard", "has 2 links");
+    assert_refused("hard.victim", APPEND, "has 2 links");
 }
 
 static void
