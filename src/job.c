@@ -164,24 +164,19 @@ plan_hours(struct fb_job *job, char *err, size_t errlen)
     return 0;
 }
 
-/* The lock file: --lock-file, or one per job name in /tmp. */
+/* The lock file: --lock-file, or one per job in the state directory. */
 static int
 take_lock(struct fb_job *job, char *err, size_t errlen)
 {
     struct fb_pg_target pg = {job->spec.conninfo, job->spec.password};
-    char path[512];
+    const char *path = job->opts->lock_file;
+    char buf[512];
 
-    if (job->opts->lock_file != NULL) {
-        snprintf(path, sizeof(path), "%s", job->opts->lock_file);
-    } else {
-        size_t n = (size_t)snprintf(path, sizeof(path), "/tmp/forkbulk-");
-
-        for (const char *c = job->name; *c && n + 6 < sizeof(path); c++)
-            path[n++] = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-                                (*c >= '0' && *c <= '9') || *c == '-'
-                            ? *c
-                            : '_';
-        snprintf(path + n, sizeof(path) - n, ".lock");
+    if (path == NULL) {
+        if (fb_lock_default_path(job->opts->state_dir, job->name, buf,
+                                 sizeof(buf), err, errlen) < 0)
+            return FB_EXIT_CANTCREAT;
+        path = buf;
     }
     return fb_lock_acquire(job->name, path, &pg, &job->lock, err, errlen);
 }

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,11 +21,15 @@
 
 #include "forkbulk/log.h"
 #include "forkbulk/pg_conn.h"
+#include "forkbulk/safefile.h"
 #include "forkbulk/status.h"
 
 #define HOST_MAX 256
 #define JOB_MAX 200
 #define HOLDER_MAX 512
+/* Only forkbulk's user may open the lock file (see lock_file()). */
+#define LOCK_MODE 0600
+#define STATE_DIR_MODE 0700
 
 /* Who we are, as written into the lock file and application_name. */
 struct holder {
@@ -131,9 +136,15 @@ lock_file(const char *job, const char *path, const struct holder *self,
     int fd = -1;
     int rc = FB_EXIT_CANTCREAT;
 
-    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-    if (fd < 0) {
-        snprintf(err, errlen, "cannot open lock file %s: %s", path,
+    fd = fb_safefile_open(path, "lock file",
+                          FB_SAFEFILE_RDWR | FB_SAFEFILE_PRIVATE, LOCK_MODE,
+                          err, errlen);
+    if (fd < 0)
+        goto out;
+    /* flock() needs only a read-only descriptor: whoever may read the
+     * file may hold the lock and stop every run.  It is ours (checked). */
+    if (fchmod(fd, LOCK_MODE) != 0) {
+        snprintf(err, errlen, "cannot chmod lock file %s: %s", path,
                  strerror(errno));
         goto out;
     }
@@ -174,6 +185,39 @@ out:
     if (fd >= 0)
         close(fd);
     return rc;
+}
+
+int
+fb_lock_default_path(const char *state_dir, const char *job, char *path,
+                     size_t len, char *err, size_t errlen)
+{
+    size_t n = strlen(state_dir != NULL ? state_dir : "");
+
+    if (n == 0) {
+        snprintf(err, errlen,
+                 "job \"%s\": no state directory for its lock file (give "
+                 "--state-dir or --lock-file)",
+                 job);
+        return -1;
+    }
+    if (n + 1 + strlen(job) + sizeof(".lock") > len) {
+        snprintf(err, errlen, "state directory %s: lock file name too long",
+                 state_dir);
+        return -1;
+    }
+    if (fb_safefile_mkdir(state_dir, "state directory", STATE_DIR_MODE, err,
+                          errlen) < 0)
+        return -1;
+    memcpy(path, state_dir, n);
+    path[n++] = '/';
+    /* The job name may hold anything; the file name holds only these. */
+    for (const char *c = job; *c != '\0'; c++)
+        path[n++] = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                            (*c >= '0' && *c <= '9') || *c == '-'
+                        ? *c
+                        : '_';
+    memcpy(path + n, ".lock", sizeof(".lock"));
+    return 0;
 }
 
 /* Names the session that holds the advisory lock, into err. */

@@ -5,13 +5,14 @@
 #include "forkbulk/log.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "forkbulk/safefile.h"
 
 /* Longer lines are cut; a log line must stay under PIPE_BUF-ish sizes so a
  * single write stays whole even on a pipe. */
@@ -45,6 +46,7 @@ fb_log_fd(void)
 int
 fb_log_open(const char *path)
 {
+    char err[512];
     int fd;
 
     if (path == NULL) {
@@ -53,9 +55,13 @@ fb_log_open(const char *path)
         log_fd = STDERR_FILENO;
         return 0;
     }
-    fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-    if (fd < 0)
+    /* Readable by the group, for whoever reads logs there. */
+    fd = fb_safefile_open(path, "log file", FB_SAFEFILE_APPEND, 0640, err,
+                          sizeof(err));
+    if (fd < 0) {
+        fb_error("%s", err);
         return -1;
+    }
     if (log_fd != STDERR_FILENO)
         close(log_fd);
     log_fd = fd;

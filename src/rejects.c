@@ -5,7 +5,6 @@
 #include "forkbulk/rejects.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -15,6 +14,11 @@
 
 #include "forkbulk/jsonout.h"
 #include "forkbulk/log.h"
+#include "forkbulk/safefile.h"
+
+/* Evidence, and it may quote records: for forkbulk's user only. */
+#define REJECT_MODE 0600
+#define REJECT_FLAGS FB_SAFEFILE_APPEND
 
 /* Room for everything in a line but the record. */
 #define REJECT_OVERHEAD 4096
@@ -22,16 +26,17 @@
 struct fb_rejects {
     char *path;
     char *source;
-    int fd;     /* opened on the first reject */
+    int fd;     /* opened on the first reject to path */
     char *line; /* one line, allocated once */
     size_t cap;
     size_t max_record; /* record bytes kept in the file */
 };
 
 int
-fb_rejects_create(const char *path)
+fb_rejects_prepare(const char *path, char *err, size_t errlen)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    int fd = fb_safefile_open(path, "reject file", REJECT_FLAGS, REJECT_MODE,
+                              err, errlen);
 
     if (fd < 0)
         return -1;
@@ -49,17 +54,29 @@ fb_rejects_open(const char *path, const char *source, size_t max_record)
     rj->fd = -1;
     rj->max_record = max_record;
     rj->source = strdup(source);
-    if (rj->source == NULL)
-        goto fail;
-    if (path != NULL) {
-        rj->path = strdup(path);
-        if (rj->path == NULL)
-            goto fail;
+    if (rj->source == NULL || fb_rejects_set_path(rj, path) < 0) {
+        fb_rejects_close(rj);
+        return NULL;
     }
     return rj;
-fail:
-    fb_rejects_close(rj);
-    return NULL;
+}
+
+int
+fb_rejects_set_path(struct fb_rejects *rj, const char *path)
+{
+    char *copy = NULL;
+
+    if (path == NULL ? rj->path == NULL
+                     : rj->path != NULL && strcmp(path, rj->path) == 0)
+        return 0;
+    if (path != NULL && (copy = strdup(path)) == NULL)
+        return -1;
+    if (rj->fd >= 0)
+        close(rj->fd);
+    rj->fd = -1;
+    free(rj->path);
+    rj->path = copy;
+    return 0;
 }
 
 void
@@ -87,6 +104,22 @@ log_reject(const struct fb_rejects *rj, const struct fb_reject *r)
     else
         fb_warn("rejected: %s line %" PRIu64 " (offset %" PRIu64 "): %s: %s",
                 where, r->line, r->offset, r->type, r->reason);
+}
+
+/* The file of the current path, opened as fb_rejects_prepare() checks it
+ * (the parent did, but the name may have been replaced since). */
+static int
+open_file(struct fb_rejects *rj)
+{
+    char err[512];
+
+    rj->fd = fb_safefile_open(rj->path, "reject file", REJECT_FLAGS,
+                              REJECT_MODE, err, sizeof(err));
+    if (rj->fd < 0) {
+        fb_error("%s", err);
+        return -1;
+    }
+    return 0;
 }
 
 static int
@@ -125,15 +158,8 @@ fb_rejects_write(struct fb_rejects *rj, const struct fb_reject *r)
         if (rj->line == NULL)
             return -1;
     }
-    if (rj->fd < 0) {
-        rj->fd =
-            open(rj->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-        if (rj->fd < 0) {
-            fb_error("cannot open reject file %s: %s", rj->path,
-                     strerror(errno));
-            return -1;
-        }
-    }
+    if (rj->fd < 0 && open_file(rj) < 0)
+        return -1;
     if (keep > rj->max_record) {
         keep = rj->max_record;
         cut = true;

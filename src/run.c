@@ -4,10 +4,8 @@
  */
 #include "forkbulk/run.h"
 
-#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "forkbulk/log.h"
 #include "forkbulk/rejects.h"
@@ -63,15 +61,17 @@ unit_end(void *arg, const struct fb_unit *unit, struct fb_summary *summary)
         fb_sink_refresh(r->opts, unit->index);
 }
 
-/* Creates (truncates) the reject file so that a failure shows at once. */
+/* Checks the reject file (never emptying it) so that a failure shows at
+ * once, before any work. */
 static int
 prepare_rejects(const struct fb_options *opts)
 {
+    char err[512];
+
     if (opts->reject_file == NULL)
         return FB_EXIT_OK;
-    if (fb_rejects_create(opts->reject_file) < 0) {
-        fb_error("cannot create reject file %s: %s", opts->reject_file,
-                 strerror(errno));
+    if (fb_rejects_prepare(opts->reject_file, err, sizeof(err)) < 0) {
+        fb_error("%s", err);
         return FB_EXIT_CANTCREAT;
     }
     return FB_EXIT_OK;
@@ -90,12 +90,16 @@ report(const struct run *r, const void *plan, struct fb_summary *summary,
         if (r->src->report != NULL)
             r->src->report(plan, stderr);
     }
-    if (opts->summary_json != NULL &&
-        fb_summary_write_json(summary, opts, source, opts->summary_json,
-                              r->src->report_json, plan) < 0) {
-        fb_error("cannot write summary %s: %s", opts->summary_json,
-                 strerror(errno));
-        rc = fb_exit_worse(rc, FB_EXIT_IOERR);
+    if (opts->summary_json != NULL) {
+        char err[512];
+        int wrc =
+            fb_summary_write_json(summary, opts, source, opts->summary_json,
+                                  r->src->report_json, plan, err, sizeof(err));
+
+        if (wrc != FB_EXIT_OK) {
+            fb_error("%s", err);
+            rc = fb_exit_worse(rc, wrc);
+        }
     }
     return rc;
 }

@@ -4,11 +4,12 @@
  */
 #include "forkbulk/summary.h"
 
-#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "forkbulk/safefile.h"
 #include "forkbulk/status.h"
 
 static double
@@ -55,10 +56,11 @@ fb_summary_print(const struct fb_summary *s, const struct fb_options *opts,
 int
 fb_summary_write_json(const struct fb_summary *s, const struct fb_options *opts,
                       const char *source, const char *path,
-                      fb_summary_extra_fn extra, const void *arg)
+                      fb_summary_extra_fn extra, const void *arg, char *err,
+                      size_t errlen)
 {
     const struct fb_counts *c = &s->counts;
-    char tmp[4096];
+    char *text = NULL;
     json_t *o;
     int rc;
 
@@ -78,20 +80,16 @@ fb_summary_write_json(const struct fb_summary *s, const struct fb_options *opts,
         docs_per_second(s), "parent_rss_kb", (json_int_t)s->parent_rss_kb,
         "worker_rss_kb", (json_int_t)s->worker_rss_kb, "exit_code",
         s->exit_code, "exit_meaning", fb_exit_meaning(s->exit_code));
-    if (o == NULL || (extra != NULL && extra(arg, o) < 0)) {
-        json_decref(o);
-        errno = ENOMEM;
-        return -1;
-    }
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    rc = json_dump_file(o, tmp, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    if (o != NULL && (extra == NULL || extra(arg, o) == 0))
+        text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(o);
-    if (rc < 0) {
-        errno = EIO;
-        return -1;
+    if (text == NULL) {
+        snprintf(err, errlen, "cannot write summary %s: out of memory", path);
+        return FB_EXIT_OSERR;
     }
     /* Readers of the summary never see half a file. */
-    if (rename(tmp, path) < 0)
-        return -1;
-    return 0;
+    rc = fb_safefile_replace(path, "summary", text, strlen(text), 0600, err,
+                             errlen);
+    free(text);
+    return rc;
 }

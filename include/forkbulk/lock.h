@@ -3,11 +3,17 @@
  *    Two runs of the same job never overlap: a lock file (flock) on this
  *    host and a PostgreSQL advisory lock across hosts.
  *
- * The lock file is opened O_CLOEXEC and locked with flock(LOCK_EX |
- * LOCK_NB); the holder writes "pid host start\n" into it (start in ISO
- * 8601 UTC) so that a second run can name it.  The file is never
- * unlinked: removing a lock file lets a third run lock a new file while
- * the second still holds the old one.
+ * The lock file is opened through safefile.h (never through a symbolic
+ * link; created 0600; refused when it is not a regular file, not owned
+ * by forkbulk's user, has more than one link, or is writable by group or
+ * others), set to mode 0600 (flock works on a read-only descriptor, so
+ * whoever can read the file can hold the lock), and locked with
+ * flock(LOCK_EX | LOCK_NB); the holder writes "pid host start\n" into it
+ * (start in ISO 8601 UTC) so that a second run can name it.  The file is
+ * never unlinked: removing a lock file lets a third run lock a new file
+ * while the second still holds the old one.  Its default place is the
+ * job's state directory (fb_lock_default_path), which only forkbulk's
+ * user may enter.
  *
  * The advisory lock is pg_try_advisory_lock(key) on a dedicated
  * connection that stays open for the whole run; the session holds it, so
@@ -43,6 +49,15 @@ struct fb_pg_target;
 int64_t fb_lock_key(const char *job);
 
 /*
+ * The default lock file of job: <state_dir>/<job>.lock, with every byte
+ * of job but [A-Za-z0-9-] written as '_'.  Creates state_dir (mode 0700)
+ * when it does not exist; its parent must.  0, or -1 with err set (the
+ * directory cannot be made, or the path does not fit in len).
+ */
+int fb_lock_default_path(const char *state_dir, const char *job, char *path,
+                         size_t len, char *err, size_t errlen);
+
+/*
  * Takes the job's locks: the lock file at path (NULL or "": none), then
  * the advisory lock on a connection to pg (pg_conn.h; NULL: none, as for
  * file loads without PostgreSQL).  At least one of them must be given;
@@ -51,8 +66,10 @@ int64_t fb_lock_key(const char *job);
  *   FB_EXIT_TEMPFAIL     another run holds one; err names it, e.g.
  *                        job "flows" is already running: pid 4242 on
  *                        host web-01 since 2026-11-27T03:05:01Z (lock
- *                        file /run/forkbulk/flows.lock)
- *   FB_EXIT_CANTCREAT    the lock file cannot be opened or locked;
+ *                        file /var/lib/forkbulk/flows.lock)
+ *   FB_EXIT_CANTCREAT    the lock file cannot be opened or locked, or
+ *                        is refused (see above; err names the file,
+ *                        what is wrong and, for ownership, its owner);
  *   FB_EXIT_UNAVAILABLE  PostgreSQL cannot be reached or the lock query
  *                        failed;
  *   FB_EXIT_CONFIG       empty job name, or neither lock requested.

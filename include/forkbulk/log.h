@@ -23,9 +23,14 @@ void fb_log_set_role(const char *role);
 void fb_log_set_level(enum fb_log_level level);
 
 /*
- * Log to the file at path (opened O_APPEND) instead of stderr; NULL goes
- * back to stderr.  Returns 0, or -1 with errno set.  Called again on SIGHUP
- * (outside the handler) to reopen a rotated file.
+ * Log to the file at path instead of stderr; NULL goes back to stderr.
+ * The file is opened for appending, created 0640, through safefile.h
+ * (never through a symbolic link; a file that is not regular, not ours
+ * or has more than one link is refused).  Returns 0, or -1 with errno set
+ * (EPERM: refused) after logging the reason, naming the file, where lines
+ * went so far (stderr at start, the old file on a reopen), which stays
+ * in use.  Called again on SIGHUP (outside the handler) to reopen a
+ * rotated file.
  */
 int fb_log_open(const char *path);
 

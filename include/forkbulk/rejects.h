@@ -2,10 +2,15 @@
  * rejects.h
  *    The reject file: one JSON line per record that was not loaded.
  *
- * The parent creates (truncates) the file before dispatching; each worker
- * appends with O_APPEND and writes each line with a single write(2), so
- * lines from concurrent workers never interleave.  Without --reject-file
- * every reject is logged instead (position and reason, not the record).
+ * The file is never truncated: what it holds is the evidence of earlier
+ * runs, which a summary may point to.  The parent prepares it before any
+ * work (fb_rejects_prepare: opened or created 0600, checked, so a file
+ * that cannot be used stops the run at once with 73), and each worker
+ * appends with O_APPEND, each line one write(2), so lines from
+ * concurrent workers never interleave.  Both open it through safefile.h:
+ * never through a symbolic link, and never a file that is not regular,
+ * not ours or has more than one link.  Without --reject-file every
+ * reject is logged instead (position and reason, not the record).
  * A range re-read after its worker died writes only the rejects its
  * predecessor had not reported yet (proto.h, rejects_done), so each line
  * appears once; the one exception is a kill in the microseconds between
@@ -28,8 +33,12 @@
 
 struct fb_rejects;
 
-/* Parent: create or truncate path.  0, or -1 with errno set. */
-int fb_rejects_create(const char *path);
+/*
+ * Parent: opens path for appending, creating it 0600, and checks it
+ * (safefile.h), then closes it: nothing in it is touched.  0, or -1 with
+ * err holding the reason (naming the file) and errno set.
+ */
+int fb_rejects_prepare(const char *path, char *err, size_t errlen);
 
 /*
  * Worker: a writer for path (NULL: log only).  Records longer than
@@ -38,6 +47,15 @@ int fb_rejects_create(const char *path);
  */
 struct fb_rejects *fb_rejects_open(const char *path, const char *source,
                                    size_t max_record);
+
+/*
+ * Worker: later rejects go to path (NULL: log only), as when a run moves
+ * on to a unit whose reject file is another (a strftime pattern expanded
+ * per hour by the caller).  The file is (re)opened at the next reject, and
+ * only if path differs from the current one.  0, or -1 (out of memory:
+ * the writer keeps its old path).
+ */
+int fb_rejects_set_path(struct fb_rejects *rj, const char *path);
 
 void fb_rejects_close(struct fb_rejects *rj);
 
@@ -53,7 +71,8 @@ struct fb_reject {
     size_t record_len;
 };
 
-/* Appends one line.  0, or -1 with errno set (logged). */
+/* Appends one line.  0, or -1 with errno set (logged; EPERM: the file
+ * is refused, see safefile.h). */
 int fb_rejects_write(struct fb_rejects *rj, const struct fb_reject *r);
 
 #endif

@@ -5,6 +5,7 @@
 #ifndef FORKBULK_SUMMARY_H
 #define FORKBULK_SUMMARY_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -32,11 +33,17 @@ void fb_summary_print(const struct fb_summary *s, const struct fb_options *opts,
 /* Adds members to the summary's JSON object (a json_t *); 0 or -1. */
 typedef int (*fb_summary_extra_fn)(const void *arg, void *json_object);
 
-/* The same as one JSON object in path (written to path.tmp, renamed),
- * plus what extra adds (may be NULL).  0, or -1 with errno set. */
+/*
+ * The same as one JSON object in path, plus what extra adds (may be
+ * NULL), written whole (fb_safefile_replace: a new file beside path,
+ * mode 0600, renamed over it; an existing path that is not our regular
+ * file is refused).  Returns an exit code of status.h, with err set
+ * unless FB_EXIT_OK: FB_EXIT_CANTCREAT (path refused or not creatable),
+ * FB_EXIT_IOERR (writing failed), FB_EXIT_OSERR (out of memory).
+ */
 int fb_summary_write_json(const struct fb_summary *s,
                           const struct fb_options *opts, const char *source,
                           const char *path, fb_summary_extra_fn extra,
-                          const void *arg);
+                          const void *arg, char *err, size_t errlen);
 
 #endif
