@@ -177,8 +177,10 @@ fb_ledger_open(const struct fb_pg_target *pg, const char *qualified,
     if (gethostname(l->host, sizeof(l->host)) != 0)
         snprintf(l->host, sizeof(l->host), "unknown");
     l->host[sizeof(l->host) - 1] = '\0';
-    if (fb_pg_connect(pg, NULL, NULL, "cannot connect to the ledger", &l->conn,
-                      err, errlen) != 0 ||
+    /* Unpinned until its SQL names everything by schema: its tables are
+     * found through the role's search_path. */
+    if (fb_pg_connect_unpinned(pg, NULL, "cannot connect to the ledger",
+                               &l->conn, err, errlen) != 0 ||
         make_names(l, schema, table, err, errlen) != 0 ||
         create_tables(l, err, errlen) != 0)
         goto out;

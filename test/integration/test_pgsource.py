@@ -160,7 +160,7 @@ class PgSourceTest(PgTest):
 
     def test_query_source(self):
         plan, rows = self.lines(
-            "--query", "SELECT id, bytes FROM flows WHERE ts >= $1 AND "
+            "--query", "SELECT id, bytes FROM public.flows WHERE ts >= $1 AND "
             "ts < $2 AND id % 100 = 0;", "--id-column", "id")
         self.assertIn("split=time", plan)
         self.assertEqual(sorted(rows), sorted(
