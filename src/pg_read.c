@@ -9,11 +9,13 @@
  *   ctid:  ... AND ctid >= $3::tid [AND ctid < $4::tid]; the last range
  *          has no upper bound
  *   time:  the window itself, with $1/$2 set to the sub-window
+ * (the operators written OPERATOR(pg_catalog.>=) and so on, the types
+ * ::pg_catalog.int8: pg_conn.h)
  *
  * Streaming (fb_pg_fetch): table sources use COPY (...) TO STDOUT by
  * default, the least worker CPU measured.  COPY takes no parameters, so
  * each range's values are written into its SQL as quoted literals
- * ('...'::type; inline_params).  They are all the loader's own
+ * ('...'::pg_catalog.type; inline_params).  They are all the loader's own
  * (formatted bounds, integers, tids), and as constants the planner sees
  * them: a key range is planned on the key's index.  (Passing them through
  * set_config() kept them opaque, and a key split walked the hour's time
