@@ -272,6 +272,7 @@ make_names(struct fb_ledger *l, const char *schema, const char *table,
 /* What the catalogs say about the tables before anything is changed. */
 struct state {
     bool schema;     /* the schema exists */
+    bool may_use;    /* USAGE on it: names in it can be looked up */
     bool may_create; /* CREATE on it */
     bool runs;       /* the run table exists */
     bool ranges;     /* the range table exists */
@@ -280,13 +281,19 @@ struct state {
 static int
 read_state(struct fb_ledger *l, struct state *st, char *err, size_t errlen)
 {
+    /* to_regclass() raises an error for a schema the role may not use:
+     * asked only when it may. */
     static const char sql[] =
-        "SELECT n.oid IS NOT NULL,"
+        "SELECT n.oid IS NOT NULL, u.ok,"
         " COALESCE(pg_catalog.has_schema_privilege(n.oid, 'CREATE'), false),"
-        " pg_catalog.to_regclass($2::pg_catalog.text) IS NOT NULL,"
-        " pg_catalog.to_regclass($3::pg_catalog.text) IS NOT NULL"
+        " CASE WHEN u.ok THEN"
+        "  pg_catalog.to_regclass($2::pg_catalog.text) IS NOT NULL END,"
+        " CASE WHEN u.ok THEN"
+        "  pg_catalog.to_regclass($3::pg_catalog.text) IS NOT NULL END"
         " FROM (SELECT (SELECT oid FROM pg_catalog.pg_namespace"
-        " WHERE nspname OPERATOR(pg_catalog.=) $1) AS oid) n";
+        " WHERE nspname OPERATOR(pg_catalog.=) $1) AS oid) n,"
+        " LATERAL (SELECT COALESCE(pg_catalog.has_schema_privilege(n.oid,"
+        " 'USAGE'), false) AS ok) u";
     const char *vals[3] = {l->schema, l->runs, l->ranges};
     PGresult *res = NULL;
     int rc;
@@ -295,9 +302,17 @@ read_state(struct fb_ledger *l, struct state *st, char *err, size_t errlen)
                      "cannot read the ledger's catalog", &res, err, errlen);
     if (rc == 0) {
         st->schema = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-        st->may_create = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
-        st->runs = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
-        st->ranges = strcmp(PQgetvalue(res, 0, 3), "t") == 0;
+        st->may_use = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
+        st->may_create = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
+        st->runs = strcmp(PQgetvalue(res, 0, 3), "t") == 0;
+        st->ranges = strcmp(PQgetvalue(res, 0, 4), "t") == 0;
+    }
+    if (rc == 0 && st->schema && !st->may_use) {
+        snprintf(err, errlen,
+                 "ledger: role \"%s\" lacks USAGE on schema %s (GRANT USAGE "
+                 "ON SCHEMA %s TO %s)",
+                 l->role, l->show_schema, l->show_schema, l->show_role);
+        rc = FB_EXIT_CONFIG;
     }
     PQclear(res);
     return rc;

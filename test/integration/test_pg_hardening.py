@@ -242,6 +242,15 @@ class PgHardeningTest(PgTest):
                           'ops.ledger (GRANT INSERT ON ops.ledger TO dml)',
                           err)
             self.assertIsNone(es.index_stats(INDICES[2]))
+            self.pg.psql("GRANT INSERT ON ops.ledger TO dml;"
+                         " REVOKE USAGE ON SCHEMA ops FROM dml")
+            rc, err = run_forkbulk(self.args(
+                es, "dml", "ddlfree", "--hour", HOURS[2], "--ledger-table",
+                "ops.ledger"))
+            self.assertEqual(rc, 78, err)
+            self.assertIn('ledger: role "dml" lacks USAGE on schema ops '
+                          '(GRANT USAGE ON SCHEMA ops TO dml)', err)
+            self.assertIsNone(es.index_stats(INDICES[2]))
         self.assertEqual(self.pg.psql(
             "SELECT status, loaded FROM ops.ledger WHERE job = 'ddlfree'"),
             [["done", str(ROWS_PER_HOUR)]])
