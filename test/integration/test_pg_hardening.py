@@ -33,9 +33,33 @@ INDICES = tuple((BASE + datetime.timedelta(hours=h)).strftime(
     "flows-%Y.%m.%d.%H") for h in range(3))
 AFTER = (BASE + datetime.timedelta(hours=3)).strftime("%Y-%m-%dT%H")
 
+
+def trap(signature, returns, result, label):
+    """SQL for public.<signature>: records a call as label, then returns
+    result (an expression over $1.., or RETURN QUERY's query for a SETOF
+    function) as PostgreSQL's own would."""
+    ret = ("RETURN QUERY SELECT %s" if returns.startswith("SETOF")
+           else "RETURN %s") % result
+    return ("CREATE FUNCTION public.%s RETURNS %s LANGUAGE plpgsql"
+            " SET search_path = pg_catalog AS $$ BEGIN"
+            " PERFORM public.trap('%s'); %s; END $$;\n"
+            % (signature, returns, label, ret))
+
+
+def trap_operator(op, left, right, result):
+    """A trap operator public.<op>(left, right) over a function of its
+    own."""
+    fn = "trap_%s_%s" % ({"*": "mul", "=": "eq", ">=": "ge"}[op], left)
+    return (trap("%s(%s, %s)" % (fn, left, right), result[0], result[1],
+                 "%s(%s, %s)" % (op, left, right))
+            + "CREATE OPERATOR public.%s (LEFTARG = %s, RIGHTARG = %s,"
+              " FUNCTION = public.%s);\n" % (op, left, right, fn))
+
+
 # Each trap records its call, then does what PostgreSQL's own would.  A
 # call inside a read-only transaction (the planner's, the readers') cannot
-# insert: it says so in the server log, which the test reads too.
+# insert: it says so in the server log, which the test reads too.  The
+# traps are made by trapper, the owner of schema public.
 TRAPS = r"""
 CREATE ROLE trapper NOLOGIN;
 CREATE ROLE loader LOGIN;
@@ -53,82 +77,34 @@ BEGIN
     INSERT INTO public.trap_calls (what) VALUES (w);
   END IF;
 END $$;
-
-CREATE FUNCTION public.trap_mul(bigint, interval) RETURNS interval
-LANGUAGE plpgsql SET search_path = pg_catalog AS $$
-BEGIN PERFORM public.trap('*(bigint, interval)'); RETURN $1::float8 * $2;
-END $$;
-CREATE OPERATOR public.* (LEFTARG = bigint, RIGHTARG = interval,
-                          FUNCTION = public.trap_mul);
-
-CREATE FUNCTION public.trap_texteq(text, text) RETURNS boolean
-LANGUAGE plpgsql SET search_path = pg_catalog AS $$
-BEGIN PERFORM public.trap('=(text, text)'); RETURN texteq($1, $2); END $$;
-CREATE OPERATOR public.= (LEFTARG = text, RIGHTARG = text,
-                          FUNCTION = public.trap_texteq);
-
-CREATE FUNCTION public.trap_int8eq(bigint, bigint) RETURNS boolean
-LANGUAGE plpgsql SET search_path = pg_catalog AS $$
-BEGIN PERFORM public.trap('=(bigint, bigint)'); RETURN int8eq($1, $2); END $$;
-CREATE OPERATOR public.= (LEFTARG = bigint, RIGHTARG = bigint,
-                          FUNCTION = public.trap_int8eq);
-
-CREATE FUNCTION public.trap_tsge(timestamptz, timestamptz) RETURNS boolean
-LANGUAGE plpgsql SET search_path = pg_catalog AS $$
-BEGIN PERFORM public.trap('>=(timestamptz, timestamptz)');
-RETURN timestamptz_ge($1, $2); END $$;
-CREATE OPERATOR public.>= (LEFTARG = timestamptz, RIGHTARG = timestamptz,
-                           FUNCTION = public.trap_tsge);
-
-CREATE FUNCTION public.pg_try_advisory_lock(bigint) RETURNS boolean
-LANGUAGE plpgsql SET search_path = pg_catalog AS $$
-BEGIN PERFORM public.trap('pg_try_advisory_lock');
-RETURN pg_catalog.pg_try_advisory_lock($1); END $$;
-
-CREATE FUNCTION public.pg_export_snapshot() RETURNS text
-LANGUAGE plpgsql SET search_path = pg_catalog AS $$
-BEGIN PERFORM public.trap('pg_export_snapshot');
-RETURN pg_catalog.pg_export_snapshot(); END $$;
-
-CREATE FUNCTION public.clock_timestamp() RETURNS timestamptz
-LANGUAGE plpgsql SET search_path = pg_catalog AS $$
-BEGIN PERFORM public.trap('clock_timestamp');
-RETURN pg_catalog.clock_timestamp(); END $$;
-
-CREATE FUNCTION public.hashtextextended(text, bigint) RETURNS bigint
-LANGUAGE plpgsql SET search_path = pg_catalog AS $$
-BEGIN PERFORM public.trap('hashtextextended');
-RETURN pg_catalog.hashtextextended($1, $2); END $$;
-
-CREATE FUNCTION public.generate_series(bigint, bigint, bigint)
-RETURNS SETOF bigint LANGUAGE plpgsql SET search_path = pg_catalog AS $$
-BEGIN PERFORM public.trap('generate_series(bigint)');
-RETURN QUERY SELECT pg_catalog.generate_series($1, $2, $3); END $$;
-
-CREATE FUNCTION public.generate_series(timestamptz, timestamptz, interval)
-RETURNS SETOF timestamptz LANGUAGE plpgsql SET search_path = pg_catalog AS $$
-BEGIN PERFORM public.trap('generate_series(timestamptz)');
-RETURN QUERY SELECT pg_catalog.generate_series($1, $2, $3); END $$;
-
-CREATE FUNCTION public.trap_tsmax(timestamptz, timestamptz)
-RETURNS timestamptz LANGUAGE plpgsql SET search_path = pg_catalog AS $$
-BEGIN PERFORM public.trap('max(timestamptz)');
-RETURN timestamptz_larger($1, $2); END $$;
-CREATE AGGREGATE public.max(timestamptz) (SFUNC = public.trap_tsmax,
-                                          STYPE = timestamptz);
-
-CREATE FUNCTION public.to_regclass(text) RETURNS regclass
-LANGUAGE plpgsql SET search_path = pg_catalog AS $$
-BEGIN PERFORM public.trap('to_regclass');
-RETURN pg_catalog.to_regclass($1); END $$;
-
-CREATE FUNCTION public.current_schema() RETURNS name
-LANGUAGE plpgsql SET search_path = pg_catalog AS $$
-BEGIN PERFORM public.trap('current_schema');
-RETURN pg_catalog.current_schema(); END $$;
-
-RESET ROLE;
-"""
+""" + "".join([
+    trap_operator("*", "bigint", "interval", ("interval", "$1::float8 * $2")),
+    trap_operator("=", "text", "text", ("boolean", "texteq($1, $2)")),
+    trap_operator("=", "bigint", "bigint", ("boolean", "int8eq($1, $2)")),
+    trap_operator(">=", "timestamptz", "timestamptz",
+                  ("boolean", "timestamptz_ge($1, $2)")),
+    trap("pg_try_advisory_lock(bigint)", "boolean",
+         "pg_catalog.pg_try_advisory_lock($1)", "pg_try_advisory_lock"),
+    trap("pg_export_snapshot()", "text", "pg_catalog.pg_export_snapshot()",
+         "pg_export_snapshot"),
+    trap("clock_timestamp()", "timestamptz", "pg_catalog.clock_timestamp()",
+         "clock_timestamp"),
+    trap("hashtextextended(text, bigint)", "bigint",
+         "pg_catalog.hashtextextended($1, $2)", "hashtextextended"),
+    trap("generate_series(bigint, bigint, bigint)", "SETOF bigint",
+         "pg_catalog.generate_series($1, $2, $3)", "generate_series(bigint)"),
+    trap("generate_series(timestamptz, timestamptz, interval)",
+         "SETOF timestamptz", "pg_catalog.generate_series($1, $2, $3)",
+         "generate_series(timestamptz)"),
+    trap("trap_tsmax(timestamptz, timestamptz)", "timestamptz",
+         "timestamptz_larger($1, $2)", "max(timestamptz)"),
+    "CREATE AGGREGATE public.max(timestamptz) (SFUNC = public.trap_tsmax,"
+    " STYPE = timestamptz);\n",
+    trap("to_regclass(text)", "regclass", "pg_catalog.to_regclass($1)",
+         "to_regclass"),
+    trap("current_schema()", "name", "pg_catalog.current_schema()",
+         "current_schema"),
+    "RESET ROLE;\n"])
 
 
 def insert_hours(pg):
