@@ -171,8 +171,7 @@ fb_pg_spec_window_sql(PGconn *conn, const struct fb_pg_spec *spec,
     }
     if (spec->time_column == NULL) {
         snprintf(err, errlen,
-                 "PostgreSQL source: table [%s] needs a time "
-                 "column",
+                 "PostgreSQL source: table [%s] needs a time column",
                  spec->table);
         return FB_EXIT_CONFIG;
     }
