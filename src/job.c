@@ -78,14 +78,15 @@ add_hour(struct fb_job *job, int64_t start, char *err, size_t errlen)
 }
 
 /*
- * --catch-up: every hour of the lookback window whose last run in the
- * ledger is not done (never run, failed, interrupted), oldest first.
+ * --catch-up: the hours the ledger says are pending (ledger.h: failed
+ * ones however old, and every hour not done since the newest done one or
+ * the lookback start), oldest first, at most FB_HOURS_MAX_DEFAULT.
  */
 static int
 plan_catch_up(struct fb_job *job, char *err, size_t errlen)
 {
     int64_t lookback, from, to, *pending;
-    size_t n, n_pending = 0;
+    size_t n, n_pending = 0, remaining = 0;
 
     if (fb_hours_parse_duration(job->opts->lookback, &lookback, err, errlen) <
         0)
@@ -94,15 +95,16 @@ plan_catch_up(struct fb_job *job, char *err, size_t errlen)
                           FB_HOURS_MAX_DEFAULT, &from, &to, &n, err,
                           errlen) < 0)
         return -1;
-    pending = calloc(n ? n : 1, sizeof(*pending));
-    job->hours = calloc(n ? n : 1, sizeof(*job->hours));
+    pending = calloc(FB_HOURS_MAX_DEFAULT, sizeof(*pending));
+    job->hours = calloc(FB_HOURS_MAX_DEFAULT, sizeof(*job->hours));
     if (pending == NULL || job->hours == NULL) {
         free(pending);
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    if (fb_ledger_pending(job->ledger, job->name, from, to, pending, n,
-                          &n_pending, err, errlen) < 0) {
+    if (fb_ledger_pending(job->ledger, job->name, from, to - FB_HOUR_US,
+                          FB_HOURS_MAX_DEFAULT, pending, FB_HOURS_MAX_DEFAULT,
+                          &n_pending, &remaining, err, errlen) != 0) {
         free(pending);
         return -1;
     }
@@ -113,8 +115,9 @@ plan_catch_up(struct fb_job *job, char *err, size_t errlen)
         }
     }
     free(pending);
-    fb_info("catch-up: %zu of the %zu hour(s) since %s need loading", n_pending,
-            n, job->hours ? "the lookback start" : "");
+    fb_info("catch-up: %zu hour(s) need loading (%zu of the lookback's %zu "
+            "hours and any older failed ones); %zu more after these",
+            n_pending, n, n, remaining);
     return 0;
 }
 
@@ -186,12 +189,14 @@ static int
 open_ledger(struct fb_job *job, char *err, size_t errlen)
 {
     size_t reaped = 0;
+    int rc;
 
-    if (reconnect_ledger(job, err, errlen) < 0)
-        return FB_EXIT_UNAVAILABLE;
+    if ((rc = reconnect_ledger(job, err, errlen)) != 0)
+        return rc;
     /* We hold the lock: runs still marked running have died. */
-    if (fb_ledger_reap(job->ledger, job->name, &reaped, err, errlen) < 0)
-        return FB_EXIT_UNAVAILABLE;
+    if ((rc = fb_ledger_reap(job->ledger, job->name, &reaped, err, errlen)) !=
+        0)
+        return rc;
     if (reaped > 0)
         fb_warn("ledger: %zu earlier run(s) of %s died while running; "
                 "marked interrupted",
@@ -215,7 +220,7 @@ int
 fb_job_open(const struct fb_options *opts, void **out)
 {
     struct fb_job *job = calloc(1, sizeof(*job));
-    char err[512];
+    char err[1024];
     int rc;
 
     *out = NULL;
@@ -290,7 +295,7 @@ fb_job_next_unit(void *ctx, struct fb_unit *unit)
                 h->label, fb_pg_source_name(job->opts));
     if (fb_ledger_begin(job->ledger, job->name, h->start_us, h->index,
                         job->plan.snapshot, &job->run_id, err,
-                        sizeof(err)) < 0) {
+                        sizeof(err)) != 0) {
         fb_error("ledger: %s", err);
         return -FB_EXIT_UNAVAILABLE;
     }
@@ -323,7 +328,7 @@ fb_job_range_done(void *ctx, uint64_t i, const struct fb_msg *done)
     if (fb_ledger_range_done(
             job->ledger, job->run_id, (int)i, (int64_t)done->lo,
             (int64_t)done->hi, (int64_t)done->counts.loaded,
-            (int64_t)done->counts.rejected, err, sizeof(err)) < 0)
+            (int64_t)done->counts.rejected, err, sizeof(err)) != 0)
         fb_warn("ledger: %s", err);
 }
 

@@ -227,13 +227,17 @@ describe_pg_holder(PGconn *conn, const char *job, int64_t key, char *err,
 {
     static const char sql[] =
         "SELECT a.application_name, a.pid,"
-        " coalesce(to_char(a.backend_start AT TIME ZONE 'UTC',"
+        " COALESCE(pg_catalog.to_char(a.backend_start AT TIME ZONE 'UTC',"
         "  'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), 'unknown')"
-        " FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
-        " WHERE l.locktype = 'advisory' AND l.granted"
-        " AND l.database = (SELECT oid FROM pg_database"
-        "  WHERE datname = current_database())"
-        " AND l.classid = $1::oid AND l.objid = $2::oid AND l.objsubid = 1"
+        " FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a"
+        " ON a.pid OPERATOR(pg_catalog.=) l.pid"
+        " WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory' AND l.granted"
+        " AND l.database OPERATOR(pg_catalog.=)"
+        " (SELECT oid FROM pg_catalog.pg_database"
+        "  WHERE datname OPERATOR(pg_catalog.=) pg_catalog.current_database())"
+        " AND l.classid OPERATOR(pg_catalog.=) $1::pg_catalog.oid"
+        " AND l.objid OPERATOR(pg_catalog.=) $2::pg_catalog.oid"
+        " AND l.objsubid OPERATOR(pg_catalog.=) 1"
         " LIMIT 1";
     char hi[16], lo[16];
     const char *vals[2] = {hi, lo};
@@ -302,9 +306,10 @@ lock_pg(const char *job, const struct fb_pg_target *pg,
                       err, errlen) != 0)
         goto out;
     snprintf(keytext, sizeof(keytext), "%" PRId64, key);
-    if (fb_pg_exec(conn, "SELECT pg_try_advisory_lock($1::bigint)", &params,
-                   PGRES_TUPLES_OK, "cannot take the job lock in PostgreSQL",
-                   &res, err, errlen) != 0)
+    if (fb_pg_exec(
+            conn, "SELECT pg_catalog.pg_try_advisory_lock($1::pg_catalog.int8)",
+            &params, PGRES_TUPLES_OK, "cannot take the job lock in PostgreSQL",
+            &res, err, errlen) != 0)
         goto out;
     if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
         describe_pg_holder(conn, job, key, err, errlen);

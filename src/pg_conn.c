@@ -10,19 +10,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "forkbulk/status.h"
 
 int
-fb_pg_connect(const struct fb_pg_target *target, const char *application_name,
-              const char *settings, const char *what, PGconn **out, char *err,
-              size_t errlen)
+fb_pg_connect_unpinned(const struct fb_pg_target *target,
+                       const char *application_name, const char *what,
+                       PGconn **out, char *err, size_t errlen)
 {
     const char *keys[4];
     const char *vals[4];
     PGconn *conn = NULL;
     int n = 0;
-    int rc = 0;
 
     *out = NULL;
     /* With expand_dbname, "dbname" carries the whole conninfo; the
@@ -46,23 +46,97 @@ fb_pg_connect(const struct fb_pg_target *target, const char *application_name,
     }
     if (PQstatus(conn) != CONNECTION_OK) {
         fb_pg_error(conn, NULL, what, err, errlen);
-        rc = FB_EXIT_UNAVAILABLE;
-    } else if (settings != NULL) {
-        rc = fb_pg_exec(conn, settings, NULL, PGRES_COMMAND_OK, what, NULL, err,
-                        errlen);
-    }
-    if (rc != 0) {
         PQfinish(conn);
-        return rc;
+        return FB_EXIT_UNAVAILABLE;
     }
     *out = conn;
     return 0;
 }
 
 int
-fb_pg_exec(PGconn *conn, const char *sql, const struct fb_pg_params *params,
-           ExecStatusType want, const char *what, PGresult **out, char *err,
-           size_t errlen)
+fb_pg_pin(PGconn *conn, const char *settings, const char *what, char *err,
+          size_t errlen)
+{
+    static const char pin[] = "SET search_path = " FB_PG_SEARCH_PATH;
+    int rc =
+        fb_pg_exec(conn, pin, NULL, PGRES_COMMAND_OK, what, NULL, err, errlen);
+
+    if (rc == 0 && settings != NULL)
+        rc = fb_pg_exec(conn, settings, NULL, PGRES_COMMAND_OK, what, NULL, err,
+                        errlen);
+    return rc;
+}
+
+int
+fb_pg_connect(const struct fb_pg_target *target, const char *application_name,
+              const char *settings, const char *what, PGconn **out, char *err,
+              size_t errlen)
+{
+    int rc = fb_pg_connect_unpinned(target, application_name, what, out, err,
+                                    errlen);
+
+    if (rc == 0 && (rc = fb_pg_pin(*out, settings, what, err, errlen)) != 0) {
+        PQfinish(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+int
+fb_pg_resolve_table(PGconn *conn, const char *table, char **qualified,
+                    char *err, size_t errlen)
+{
+    /* Runs under the role's own search_path: every name in it is
+     * qualified, and the table is the only thing the path resolves. */
+    static const char sql[] =
+        "SELECT n.nspname, c.relname FROM pg_catalog.pg_class c"
+        " JOIN pg_catalog.pg_namespace n"
+        " ON n.oid OPERATOR(pg_catalog.=) c.relnamespace"
+        " WHERE c.oid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass";
+    const char *vals[1] = {NULL};
+    struct fb_pg_params params = {1, vals, NULL};
+    char *quoted = NULL;
+    PGresult *res = NULL;
+    int rc;
+
+    *qualified = NULL;
+    rc = fb_pg_quote_table(conn, table, &quoted, err, errlen);
+    vals[0] = quoted;
+    if (rc == 0)
+        rc = fb_pg_exec(conn, sql, &params, PGRES_TUPLES_OK, "table", &res, err,
+                        errlen);
+    if (rc == 0 && PQntuples(res) != 1) {
+        snprintf(err, errlen, "table: \"%s\" is not in pg_class", table);
+        rc = FB_EXIT_CONFIG;
+    }
+    if (rc == 0)
+        rc = fb_pg_quote_name(conn, PQgetvalue(res, 0, 0),
+                              PQgetvalue(res, 0, 1), qualified, err, errlen);
+    PQclear(res);
+    free(quoted);
+    return rc;
+}
+
+/* A failure of SQL the user wrote whose names do not all resolve: the
+ * pinned search_path is the likely cause, so say so. */
+static void
+hint_path(const PGresult *res, char *err, size_t errlen)
+{
+    const char *st =
+        res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    size_t n = strlen(err);
+
+    if (st != NULL &&
+        (strcmp(st, "42P01") == 0 || strcmp(st, "42883") == 0 ||
+         strcmp(st, "42704") == 0) &&
+        n < errlen)
+        snprintf(err + n, errlen - n, " (%s)", FB_PG_PATH_HINT);
+}
+
+static int
+exec_sql(PGconn *conn, const char *sql, const struct fb_pg_params *params,
+         ExecStatusType want, const char *what, bool user_sql, PGresult **out,
+         char *err, size_t errlen)
 {
     PGresult *res = NULL;
     int rc = 0;
@@ -74,6 +148,8 @@ fb_pg_exec(PGconn *conn, const char *sql, const struct fb_pg_params *params,
         res = PQexec(conn, sql);
     if (PQresultStatus(res) != want) {
         fb_pg_error(conn, res, what, err, errlen);
+        if (user_sql)
+            hint_path(res, err, errlen);
         rc = fb_pg_status(conn, res);
         PQclear(res);
         res = NULL;
@@ -83,6 +159,30 @@ fb_pg_exec(PGconn *conn, const char *sql, const struct fb_pg_params *params,
     else
         PQclear(res);
     return rc;
+}
+
+int
+fb_pg_exec(PGconn *conn, const char *sql, const struct fb_pg_params *params,
+           ExecStatusType want, const char *what, PGresult **out, char *err,
+           size_t errlen)
+{
+    return exec_sql(conn, sql, params, want, what, false, out, err, errlen);
+}
+
+int
+fb_pg_exec_user(PGconn *conn, const char *sql,
+                const struct fb_pg_params *params, ExecStatusType want,
+                const char *what, PGresult **out, char *err, size_t errlen)
+{
+    return exec_sql(conn, sql, params, want, what, true, out, err, errlen);
+}
+
+void
+fb_pg_error_user(PGconn *conn, const PGresult *res, const char *what, char *err,
+                 size_t errlen)
+{
+    fb_pg_error(conn, res, what, err, errlen);
+    hint_path(res, err, errlen);
 }
 
 void
@@ -235,4 +335,62 @@ fb_pg_flatten(char *s)
     while (w > s && w[-1] == ' ')
         w--;
     *w = '\0';
+}
+
+void
+fb_pg_format_us(int64_t us, char *out, size_t cap)
+{
+    int64_t secs = us / 1000000;
+    int64_t frac = us % 1000000;
+    time_t t;
+    struct tm tm;
+
+    if (frac < 0) {
+        frac += 1000000;
+        secs -= 1;
+    }
+    t = (time_t)secs;
+    gmtime_r(&t, &tm);
+    snprintf(out, cap, "%04d-%02d-%02d %02d:%02d:%02d.%06d+00",
+             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+             tm.tm_min, tm.tm_sec, (int)frac);
+}
+
+/* libpq's own test (recognized_connection_string() in fe-connect.c): with
+ * expand_dbname, which fb_pg_connect() uses, a string that is not a URI
+ * and holds no '=' is a database name, not a conninfo. */
+static bool
+is_conninfo(const char *s)
+{
+    return strncmp(s, "postgresql://", 13) == 0 ||
+           strncmp(s, "postgres://", 11) == 0 || strchr(s, '=') != NULL;
+}
+
+int
+fb_pg_conninfo_has_password(const char *conninfo, bool *has, char *err,
+                            size_t errlen)
+{
+    PQconninfoOption *opts = NULL;
+    char *msg = NULL;
+
+    *has = false;
+    if (conninfo == NULL || !is_conninfo(conninfo))
+        return 0;
+    opts = PQconninfoParse(conninfo, &msg);
+    if (opts == NULL && msg == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return FB_EXIT_OSERR;
+    }
+    if (opts == NULL) {
+        snprintf(err, errlen, "%s", msg);
+        fb_pg_flatten(err);
+        PQfreemem(msg);
+        return FB_EXIT_USAGE;
+    }
+    for (const PQconninfoOption *o = opts; o->keyword != NULL; o++)
+        if (strcmp(o->keyword, "password") == 0 && o->val != NULL &&
+            o->val[0] != '\0')
+            *has = true;
+    PQconninfoFree(opts);
+    return 0;
 }

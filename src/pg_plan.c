@@ -35,11 +35,7 @@ static int
 window_query(struct planner *p, const char *before, const char *after,
              const char *what, PGresult **res)
 {
-    char start[48];
-    char end[48];
-    const char *vals[2] = {start, end};
-    const Oid types[2] = {FB_PG_OID_TIMESTAMPTZ, FB_PG_OID_TIMESTAMPTZ};
-    struct fb_pg_params params = {2, vals, types};
+    struct fb_pg_window_params wp;
     size_t n = strlen(before) + strlen(p->src.sql) + strlen(after) + 1;
     char *sql = malloc(n);
     int rc;
@@ -50,9 +46,9 @@ window_query(struct planner *p, const char *before, const char *after,
         return FB_EXIT_SOFTWARE;
     }
     snprintf(sql, n, "%s%s%s", before, p->src.sql, after);
-    fb_pg_spec_format_us(p->win->start_us, start, sizeof start);
-    fb_pg_spec_format_us(p->win->end_us, end, sizeof end);
-    rc = fb_pg_spec_exec(p->conn, sql, &params, PGRES_TUPLES_OK, what, res);
+    fb_pg_spec_window_params(p->win, &wp);
+    rc = fb_pg_spec_window_exec(p->conn, &p->src, sql, &wp.params,
+                                PGRES_TUPLES_OK, what, res);
     free(sql);
     return rc;
 }
@@ -80,8 +76,8 @@ export_snapshot(struct planner *p, struct fb_pg_plan *plan)
                          "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
                          NULL, PGRES_COMMAND_OK, "begin", NULL);
     if (rc == 0)
-        rc = fb_pg_spec_exec(p->conn, "SELECT pg_export_snapshot()", NULL,
-                             PGRES_TUPLES_OK, "export snapshot", &res);
+        rc = fb_pg_spec_exec(p->conn, "SELECT pg_catalog.pg_export_snapshot()",
+                             NULL, PGRES_TUPLES_OK, "export snapshot", &res);
     if (rc == 0)
         snprintf(plan->snapshot, sizeof plan->snapshot, "%s",
                  PQgetvalue(res, 0, 0));
@@ -123,9 +119,11 @@ static bool
 time_indexed(struct planner *p)
 {
     static const char sql[] =
-        "SELECT 1 FROM pg_index i JOIN pg_attribute a "
-        "ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] "
-        "WHERE i.indrelid = $1::regclass AND a.attname = $2";
+        "SELECT 1 FROM pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a"
+        " ON a.attrelid OPERATOR(pg_catalog.=) i.indrelid"
+        " AND a.attnum OPERATOR(pg_catalog.=) i.indkey[0]"
+        " WHERE i.indrelid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
+        " AND a.attname OPERATOR(pg_catalog.=) $2";
     PGresult *res = NULL;
     bool yes =
         table_query(p, sql, p->spec->time_column, "time index", &res) == 0 &&
@@ -153,7 +151,7 @@ choose_split(struct planner *p)
 static int
 key_bounds(struct planner *p, const char *key, const char *qk, PGresult **res)
 {
-    size_t n = 3 * strlen(qk) + 64;
+    size_t n = 3 * strlen(qk) + 128;
     char *before = malloc(n);
     int rc;
 
@@ -161,7 +159,9 @@ key_bounds(struct planner *p, const char *key, const char *qk, PGresult **res)
         fb_error("out of memory");
         return FB_EXIT_SOFTWARE;
     }
-    snprintf(before, n, "SELECT min(%s), max(%s), bool_or(%s IS NULL) FROM (",
+    snprintf(before, n,
+             "SELECT pg_catalog.min(%s), pg_catalog.max(%s),"
+             " pg_catalog.bool_or(%s IS NULL) FROM (",
              qk, qk, qk);
     rc = window_query(p, before, ") AS fb_w", "split key range", res);
     free(before);
@@ -243,8 +243,9 @@ plan_ctid(struct planner *p, struct fb_pg_plan *plan)
     if ((rc = check_empty(p)) != 0)
         return rc;
     rc = table_query(p,
-                     "SELECT pg_relation_size($1::regclass) / "
-                     "current_setting('block_size')::int8",
+                     "SELECT pg_catalog.pg_relation_size($1::pg_catalog."
+                     "regclass) OPERATOR(pg_catalog./) pg_catalog."
+                     "current_setting('block_size')::pg_catalog.int8",
                      NULL, "table size", &res);
     if (rc == 0) {
         plan->lo = 0;
@@ -371,7 +372,7 @@ fb_pg_plan(const struct fb_pg_spec *spec, const struct fb_pg_window *win,
         return FB_EXIT_CONFIG;
     }
     rc = fb_pg_spec_connect(spec, "forkbulk plan", FB_PG_SESSION_SETTINGS,
-                            &p.conn);
+                            &p.conn, &p.src);
     if (rc == 0)
         rc = export_snapshot(&p, plan);
     if (rc == 0)
@@ -418,4 +419,66 @@ fb_pg_plan_end(struct fb_pg_plan *plan)
                           "end of plan", NULL);
     PQfinish(plan->conn);
     plan->conn = NULL;
+}
+
+/* The window's rows, counted in the session's snapshot. */
+static int
+count_rows(PGconn *conn, const struct fb_pg_spec *spec, const char *qtable,
+           const struct fb_pg_window *win, int64_t *count, char *err,
+           size_t errlen)
+{
+    struct fb_pg_window_params wp;
+    PGresult *res = NULL;
+    char *sql = NULL;
+    char *cmd = NULL;
+    size_t n;
+    int rc = fb_pg_spec_window_sql(conn, spec, qtable, &sql, err, errlen);
+
+    if (rc != 0)
+        return rc;
+    n = strlen(sql) + 64;
+    if ((cmd = malloc(n)) == NULL) {
+        snprintf(err, errlen, "out of memory");
+        rc = FB_EXIT_OSERR;
+        goto out;
+    }
+    snprintf(cmd, n, "SELECT pg_catalog.count(*) FROM (%s) AS fb_w", sql);
+    fb_pg_spec_window_params(win, &wp);
+    rc = qtable == NULL
+             ? fb_pg_exec_user(conn, cmd, &wp.params, PGRES_TUPLES_OK, "count",
+                               &res, err, errlen)
+             : fb_pg_exec(conn, cmd, &wp.params, PGRES_TUPLES_OK, "count", &res,
+                          err, errlen);
+    if (rc == 0 && fb_pg_int8(PQgetvalue(res, 0, 0), count) != 0) {
+        snprintf(err, errlen, "count: not a number: %s", PQgetvalue(res, 0, 0));
+        rc = FB_EXIT_SOFTWARE;
+    }
+out:
+    PQclear(res);
+    free(cmd);
+    free(sql);
+    return rc;
+}
+
+int
+fb_pg_count_window(const struct fb_pg_spec *spec,
+                   const struct fb_pg_window *win, int64_t *count, char *err,
+                   size_t errlen)
+{
+    PGconn *conn = NULL;
+    char *qtable = NULL;
+    int rc;
+
+    *count = 0;
+    rc = fb_pg_spec_session(spec, "forkbulk count", FB_PG_SESSION_SETTINGS,
+                            &conn, &qtable, err, errlen);
+    if (rc == 0)
+        rc = fb_pg_exec(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+                        NULL, PGRES_COMMAND_OK, "begin", NULL, err, errlen);
+    if (rc == 0)
+        rc = count_rows(conn, spec, qtable, win, count, err, errlen);
+    /* Nothing was written: the transaction ends with the session. */
+    PQfinish(conn);
+    free(qtable);
+    return rc;
 }

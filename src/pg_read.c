@@ -9,11 +9,13 @@
  *   ctid:  ... AND ctid >= $3::tid [AND ctid < $4::tid]; the last range
  *          has no upper bound
  *   time:  the window itself, with $1/$2 set to the sub-window
+ * (the operators written OPERATOR(pg_catalog.>=) and so on, the types
+ * ::pg_catalog.int8: pg_conn.h)
  *
  * Streaming (fb_pg_fetch): table sources use COPY (...) TO STDOUT by
  * default, the least worker CPU measured.  COPY takes no parameters, so
  * each range's values are written into its SQL as quoted literals
- * ('...'::type; inline_params).  They are all the loader's own
+ * ('...'::pg_catalog.type; inline_params).  They are all the loader's own
  * (formatted bounds, integers, tids), and as constants the planner sees
  * them: a key range is planned on the key's index.  (Passing them through
  * set_config() kept them opaque, and a key split walked the hour's time
@@ -83,7 +85,7 @@ struct range_stmt {
     const char *vals[4];
     Oid types[4];
     const char *casts[4]; /* the types again, for COPY's literals */
-    char start[48], end[48], p3[48], p4[48];
+    char start[FB_PG_TIME_MAX], end[FB_PG_TIME_MAX], p3[48], p4[48];
 };
 
 struct fb_pg_reader *
@@ -104,8 +106,8 @@ fb_pg_reader_open(const struct fb_pg_spec *spec)
         fb_error("out of memory");
         goto fail;
     }
-    if (fb_pg_spec_connect(spec, "forkbulk worker", WORKER_SETTINGS,
-                           &r->conn) != 0 ||
+    if (fb_pg_spec_connect(spec, "forkbulk worker", WORKER_SETTINGS, &r->conn,
+                           &r->src) != 0 ||
         fb_pg_spec_resolve(r->conn, spec, &r->src) != 0)
         goto fail;
     r->use_copy = spec->table != NULL && (spec->fetch == FB_PG_FETCH_DEFAULT ||
@@ -195,7 +197,7 @@ range_params(struct fb_pg_reader *r, const struct fb_pg_range *range,
 
     st->n = 2;
     st->types[0] = st->types[1] = FB_PG_OID_TIMESTAMPTZ;
-    st->casts[0] = st->casts[1] = "timestamptz";
+    st->casts[0] = st->casts[1] = "pg_catalog.timestamptz";
     if (range->split == FB_PG_SPLIT_KEY) {
         int64_t last = (int64_t)(range->hi - 1);
 
@@ -204,7 +206,7 @@ range_params(struct fb_pg_reader *r, const struct fb_pg_range *range,
         snprintf(st->p3, sizeof st->p3, "%" PRId64, lo);
         snprintf(st->p4, sizeof st->p4, "%" PRId64, last);
         st->types[2] = st->types[3] = FB_PG_OID_INT8;
-        st->casts[2] = st->casts[3] = "int8";
+        st->casts[2] = st->casts[3] = "pg_catalog.int8";
         st->n = 4;
     } else if (range->split == FB_PG_SPLIT_CTID) {
         bool open = range->hi == FB_PG_CTID_END;
@@ -217,7 +219,7 @@ range_params(struct fb_pg_reader *r, const struct fb_pg_range *range,
         snprintf(st->p3, sizeof st->p3, "(%" PRIu64 ",0)", range->lo);
         snprintf(st->p4, sizeof st->p4, "(%" PRIu64 ",0)", range->hi);
         st->types[2] = st->types[3] = FB_PG_OID_TID;
-        st->casts[2] = st->casts[3] = "tid";
+        st->casts[2] = st->casts[3] = "pg_catalog.tid";
         st->n = open ? 3 : 4;
     } else {
         w.start_us = lo;
@@ -225,8 +227,8 @@ range_params(struct fb_pg_reader *r, const struct fb_pg_range *range,
         snprintf(r->desc, sizeof r->desc, "time [%" PRId64 ", %" PRId64 ") us",
                  w.start_us, w.end_us);
     }
-    fb_pg_spec_format_us(w.start_us, st->start, sizeof st->start);
-    fb_pg_spec_format_us(w.end_us, st->end, sizeof st->end);
+    fb_pg_format_us(w.start_us, st->start, sizeof st->start);
+    fb_pg_format_us(w.end_us, st->end, sizeof st->end);
     st->vals[0] = st->start;
     st->vals[1] = st->end;
     st->vals[2] = st->p3;
@@ -246,18 +248,23 @@ range_stmt(struct fb_pg_reader *r, const struct fb_pg_range *range,
         fb_error("split key: no key column known to the worker");
         return FB_EXIT_CONFIG;
     }
-    n = strlen(base) + (r->qkey != NULL ? 2 * strlen(r->qkey) : 0) + 64;
+    n = strlen(base) + (r->qkey != NULL ? 2 * strlen(r->qkey) : 0) + 128;
     if ((st->sql = malloc(n)) == NULL) {
         fb_error("out of memory");
         return FB_EXIT_SOFTWARE;
     }
     if (range->split == FB_PG_SPLIT_KEY)
-        snprintf(st->sql, n, "%s AND %s >= $3 AND %s <= $4", base, r->qkey,
-                 r->qkey);
+        snprintf(st->sql, n,
+                 "%s AND %s OPERATOR(pg_catalog.>=) $3"
+                 " AND %s OPERATOR(pg_catalog.<=) $4",
+                 base, r->qkey, r->qkey);
     else if (range->split == FB_PG_SPLIT_CTID && st->n == 4)
-        snprintf(st->sql, n, "%s AND ctid >= $3 AND ctid < $4", base);
+        snprintf(st->sql, n,
+                 "%s AND ctid OPERATOR(pg_catalog.>=) $3"
+                 " AND ctid OPERATOR(pg_catalog.<) $4",
+                 base);
     else if (range->split == FB_PG_SPLIT_CTID)
-        snprintf(st->sql, n, "%s AND ctid >= $3", base);
+        snprintf(st->sql, n, "%s AND ctid OPERATOR(pg_catalog.>=) $3", base);
     else
         snprintf(st->sql, n, "%s", base);
     return 0;
@@ -303,7 +310,7 @@ out:
  * sql with each $N (1 <= N <= nparams, outside quoted identifiers)
  * replaced by (literal::cast[N-1]).  COPY takes no parameters, so a
  * range's values are written into its SQL.  They are all ours (window
- * bounds formatted by fb_pg_spec_format_us, integer keys, tids) and
+ * bounds formatted by fb_pg_format_us, integer keys, tids) and
  * quoted by libpq anyway.  Literals also let the planner see the range:
  * with opaque values it chose the time index for a key range and walked
  * the whole hour's entries for every range.  NULL after logging.
@@ -400,7 +407,7 @@ begin_singlerow(struct fb_pg_reader *r, const struct range_stmt *st)
     if (!PQsendQueryParams(r->conn, st->sql, st->n, st->types, st->vals, NULL,
                            NULL, 0) ||
         !PQsetSingleRowMode(r->conn))
-        return fb_pg_spec_failed(r->conn, NULL, r->desc);
+        return fb_pg_spec_window_failed(r->conn, &r->src, NULL, r->desc);
     r->streaming = true;
     return 0;
 }
@@ -646,7 +653,7 @@ next_singlerow(struct fb_pg_reader *r, struct fb_pg_row *row, int *status)
         /* PGRES_TUPLES_OK: the end of the rows; else a failure. */
         rc = PQresultStatus(res) == PGRES_TUPLES_OK ? 0 : -1;
         if (rc < 0)
-            *status = fb_pg_spec_failed(r->conn, res, r->desc);
+            *status = fb_pg_spec_window_failed(r->conn, &r->src, res, r->desc);
         PQclear(res);
         drain(r);
         return rc;

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "forkbulk/hours.h"
 #include "forkbulk/log.h"
@@ -19,15 +18,53 @@
 #define ERR_MAX 1024
 
 int
-fb_pg_spec_connect(const struct fb_pg_spec *spec, const char *application_name,
-                   const char *settings, PGconn **out)
+fb_pg_spec_session(const struct fb_pg_spec *spec, const char *application_name,
+                   const char *settings, PGconn **out, char **qtable, char *err,
+                   size_t errlen)
 {
     struct fb_pg_target target = {spec->conninfo, spec->password};
-    char err[ERR_MAX];
-    int rc =
-        fb_pg_connect(&target, application_name, settings,
-                      "cannot connect to PostgreSQL", out, err, sizeof err);
+    char why[ERR_MAX];
+    int rc;
 
+    *out = NULL;
+    *qtable = NULL;
+    if ((spec->table == NULL) == (spec->query == NULL)) {
+        snprintf(err, errlen,
+                 "PostgreSQL source: give either a table or a query");
+        return FB_EXIT_CONFIG;
+    }
+    rc = fb_pg_connect_unpinned(&target, application_name,
+                                "cannot connect to PostgreSQL", out, err,
+                                errlen);
+    if (rc != 0)
+        return rc;
+    /* The role's own search_path finds the table, once; from then on the
+     * session names it by schema, under the pinned path. */
+    if (spec->table != NULL &&
+        (rc = fb_pg_resolve_table(*out, spec->table, qtable, why,
+                                  sizeof why)) != 0)
+        snprintf(err, errlen, "PostgreSQL: %s", why);
+    else if ((rc = fb_pg_pin(*out, settings, "cannot connect to PostgreSQL",
+                             err, errlen)) == 0)
+        return 0;
+    PQfinish(*out);
+    *out = NULL;
+    free(*qtable);
+    *qtable = NULL;
+    return rc;
+}
+
+int
+fb_pg_spec_connect(const struct fb_pg_spec *spec, const char *application_name,
+                   const char *settings, PGconn **out,
+                   struct fb_pg_resolved *src)
+{
+    char err[ERR_MAX];
+    int rc;
+
+    memset(src, 0, sizeof *src);
+    rc = fb_pg_spec_session(spec, application_name, settings, out, &src->qtable,
+                            err, sizeof err);
     if (rc != 0)
         fb_error("%s", err);
     return rc;
@@ -56,6 +93,50 @@ fb_pg_spec_failed(PGconn *conn, const PGresult *res, const char *what)
     return fb_pg_status(conn, res);
 }
 
+int
+fb_pg_spec_window_exec(PGconn *conn, const struct fb_pg_resolved *src,
+                       const char *sql, const struct fb_pg_params *params,
+                       ExecStatusType want, const char *what, PGresult **out)
+{
+    char err[ERR_MAX];
+    int rc = src->qtable == NULL ? fb_pg_exec_user(conn, sql, params, want,
+                                                   what, out, err, sizeof err)
+                                 : fb_pg_exec(conn, sql, params, want, what,
+                                              out, err, sizeof err);
+
+    if (rc != 0)
+        fb_error("PostgreSQL: %s", err);
+    return rc;
+}
+
+int
+fb_pg_spec_window_failed(PGconn *conn, const struct fb_pg_resolved *src,
+                         const PGresult *res, const char *what)
+{
+    char err[ERR_MAX];
+
+    if (src->qtable == NULL)
+        fb_pg_error_user(conn, res, what, err, sizeof err);
+    else
+        fb_pg_error(conn, res, what, err, sizeof err);
+    fb_error("PostgreSQL: %s", err);
+    return fb_pg_status(conn, res);
+}
+
+void
+fb_pg_spec_window_params(const struct fb_pg_window *win,
+                         struct fb_pg_window_params *wp)
+{
+    fb_pg_format_us(win->start_us, wp->start, sizeof wp->start);
+    fb_pg_format_us(win->end_us, wp->end, sizeof wp->end);
+    wp->vals[0] = wp->start;
+    wp->vals[1] = wp->end;
+    wp->types[0] = wp->types[1] = FB_PG_OID_TIMESTAMPTZ;
+    wp->params.n = 2;
+    wp->params.values = wp->vals;
+    wp->params.types = wp->types;
+}
+
 /* The query as a subquery: a trailing ';' is natural in SQL but breaks
  * it. */
 static char *
@@ -74,39 +155,41 @@ query_sql(const char *query)
     return sql;
 }
 
-/* The window SQL of a table source into src->sql; src->qtable too. */
-static int
-table_sql(PGconn *conn, const struct fb_pg_spec *spec,
-          struct fb_pg_resolved *src)
+int
+fb_pg_spec_window_sql(PGconn *conn, const struct fb_pg_spec *spec,
+                      const char *qtable, char **sql, char *err, size_t errlen)
 {
-    char err[ERR_MAX];
     char *qc = NULL;
     size_t n;
     int rc;
 
+    *sql = NULL;
+    if (spec->query != NULL) {
+        if ((*sql = query_sql(spec->query)) == NULL)
+            goto oom;
+        return 0;
+    }
     if (spec->time_column == NULL) {
-        fb_error("PostgreSQL source: table [%s] needs a time column",
+        snprintf(err, errlen,
+                 "PostgreSQL source: table [%s] needs a time column",
                  spec->table);
         return FB_EXIT_CONFIG;
     }
-    rc = fb_pg_quote_table(conn, spec->table, &src->qtable, err, sizeof err);
-    if (rc == 0)
-        rc = fb_pg_quote_name(conn, NULL, spec->time_column, &qc, err,
-                              sizeof err);
-    if (rc != 0) {
-        fb_error("PostgreSQL: %s", err);
-        goto out;
-    }
-    n = strlen(src->qtable) + 2 * strlen(qc) + 64;
-    if ((src->sql = malloc(n)) == NULL) {
-        rc = FB_EXIT_SOFTWARE;
-        goto out;
-    }
-    snprintf(src->sql, n, "SELECT * FROM %s WHERE %s >= $1 AND %s < $2",
-             src->qtable, qc, qc);
-out:
+    rc = fb_pg_quote_name(conn, NULL, spec->time_column, &qc, err, errlen);
+    if (rc != 0)
+        return rc;
+    n = strlen(qtable) + 2 * strlen(qc) + 96;
+    if ((*sql = malloc(n)) != NULL)
+        snprintf(*sql, n,
+                 "SELECT * FROM %s WHERE %s OPERATOR(pg_catalog.>=) $1"
+                 " AND %s OPERATOR(pg_catalog.<) $2",
+                 qtable, qc, qc);
     free(qc);
-    return rc;
+    if (*sql != NULL)
+        return 0;
+oom:
+    snprintf(err, errlen, "out of memory");
+    return FB_EXIT_OSERR;
 }
 
 /* Splits "a, b" into names. */
@@ -165,11 +248,13 @@ primary_key(PGconn *conn, const char *qtable, struct fb_pg_ids *pk,
             Oid *first_type)
 {
     static const char sql[] =
-        "SELECT a.attname, a.atttypid::int8 FROM pg_index i "
-        "JOIN pg_attribute a ON a.attrelid = i.indrelid "
-        "AND a.attnum = ANY (i.indkey) "
-        "WHERE i.indrelid = $1::regclass AND i.indisprimary "
-        "ORDER BY array_position(i.indkey::int2[], a.attnum)";
+        "SELECT a.attname, a.atttypid::pg_catalog.int8"
+        " FROM pg_catalog.pg_index i JOIN pg_catalog.pg_attribute a"
+        " ON a.attrelid OPERATOR(pg_catalog.=) i.indrelid"
+        " AND a.attnum OPERATOR(pg_catalog.=) ANY (i.indkey)"
+        " WHERE i.indrelid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
+        " AND i.indisprimary ORDER BY"
+        " pg_catalog.array_position(i.indkey::pg_catalog.int2[], a.attnum)";
     const char *vals[1] = {qtable};
     struct fb_pg_params params = {1, vals, NULL};
     PGresult *res = NULL;
@@ -252,31 +337,20 @@ int
 fb_pg_spec_resolve(PGconn *conn, const struct fb_pg_spec *spec,
                    struct fb_pg_resolved *src)
 {
-    const char *vals[1] = {NULL};
-    struct fb_pg_params params = {1, vals, NULL};
+    char err[ERR_MAX];
     int rc;
 
-    memset(src, 0, sizeof *src);
-    if ((spec->table == NULL) == (spec->query == NULL)) {
-        fb_error("PostgreSQL source: give either a table or a query");
-        return FB_EXIT_CONFIG;
-    }
     if (spec->split_column != NULL &&
         (src->split_key = strdup(spec->split_column)) == NULL)
         return FB_EXIT_SOFTWARE;
-    if (spec->query != NULL) {
-        src->sql = query_sql(spec->query);
-        return src->sql == NULL ? FB_EXIT_SOFTWARE : asked_ids(spec, &src->ids);
-    }
-    if ((rc = table_sql(conn, spec, src)) != 0)
+    rc = fb_pg_spec_window_sql(conn, spec, src->qtable, &src->sql, err,
+                               sizeof err);
+    if (rc != 0) {
+        fb_error("%s", err);
         return rc;
-    /* Clear "relation does not exist" before anything else. */
-    vals[0] = src->qtable;
-    rc = fb_pg_spec_exec(conn, "SELECT $1::regclass::oid", &params,
-                         PGRES_TUPLES_OK, "table", NULL);
-    if (rc == 0)
-        rc = asked_ids(spec, &src->ids);
-    if (rc == 0)
+    }
+    rc = asked_ids(spec, &src->ids);
+    if (rc == 0 && src->qtable != NULL)
         rc = table_keys(conn, spec, src);
     return rc;
 }
@@ -289,25 +363,6 @@ fb_pg_spec_free(struct fb_pg_resolved *src)
     free(src->split_key);
     ids_free(&src->ids);
     memset(src, 0, sizeof *src);
-}
-
-void
-fb_pg_spec_format_us(int64_t us, char *out, size_t cap)
-{
-    int64_t secs = us / 1000000;
-    int64_t frac = us % 1000000;
-    time_t t;
-    struct tm tm;
-
-    if (frac < 0) {
-        frac += 1000000;
-        secs -= 1;
-    }
-    t = (time_t)secs;
-    gmtime_r(&t, &tm);
-    snprintf(out, cap, "%04d-%02d-%02d %02d:%02d:%02d.%06d+00",
-             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-             tm.tm_min, tm.tm_sec, (int)frac);
 }
 
 bool

@@ -3,30 +3,51 @@
  *    The run ledger of the hourly job, kept in PostgreSQL: what was loaded,
  *    when, how many, with which result; and which hours still need a load.
  *
- * Two tables, created on first use (CREATE TABLE IF NOT EXISTS, under a
- * transaction-level advisory lock so that two first runs do not race):
+ * Two tables:
  *
  *   <table>         one row per (job, hour) run:
  *     id bigserial, job, hour_start timestamptz, index_name,
  *     run_start, run_end timestamptz, status (running | done | failed |
- *     interrupted), loaded, rejected, read bigint, snapshot text,
- *     version (FB_VERSION), host, pid
+ *     interrupted | skipped), loaded, rejected, read bigint, snapshot
+ *     text, version (FB_VERSION), host, pid, reason text (why an operator
+ *     skipped the hour)
  *   <table>_ranges  one row per completed range of a run:
  *     run_id (references <table>.id), range_no, lo, hi, loaded, rejected,
  *     finished_at
  *
  * The table name (default forkbulk_ledger, at most 54 bytes so that
  * <table>_ranges fits PostgreSQL's 63) and an optional schema are quoted
- * with PQescapeIdentifier; without a schema the tables live in the
- * connection's default schema (the first of search_path).  Every value
- * is a PQexecParams parameter.  Times cross the API as int64 microseconds
- * since the epoch and are converted with exact integer arithmetic.
+ * with PQescapeIdentifier.  Without a schema, the schema is found once at
+ * open with the role's own search_path: where a table of that name is,
+ * else current_schema() (where CREATE TABLE would put it); from then on
+ * the session's search_path is pinned (pg_conn.h) and every statement
+ * names the tables by schema.  Every value is a PQexecParams parameter.
+ * Times cross the API as int64 microseconds since the epoch, and cross
+ * to the server as exact timestamptz text (fb_pg_format_us) and back
+ * through extract(epoch), which is numeric: no float, no time zone.
+ *
+ * No DDL when there is nothing to do.  fb_ledger_open() reads the
+ * catalogs: when both tables exist, are current and the role holds
+ * SELECT, INSERT, UPDATE on <table>, INSERT on <table>_ranges and USAGE
+ * (or UPDATE) on <table>'s id sequence, it changes nothing, so a DBA can
+ * create the tables and grant only that.  (CREATE TABLE IF NOT EXISTS is
+ * not the way: PostgreSQL checks CREATE on the schema before it looks
+ * for the table, and CREATE INDEX IF NOT EXISTS checks ownership first.)
+ * Otherwise, once, under a transaction-level advisory lock so that two
+ * first runs do not race: missing tables are created (CREATE on the
+ * schema needed), and a table from before status 'skipped' gets its
+ * reason column and its new status CHECK (ownership needed).  What the
+ * role may not do is FB_EXIT_CONFIG, with the statement or the GRANT
+ * that would let it, e.g.
+ *   ledger: role "loader" lacks INSERT on table public.forkbulk_ledger
+ *   (GRANT INSERT ON public.forkbulk_ledger TO loader)
  *
  * Who writes: the parent only, one connection, and only while it holds
  * the job's lock (lock.h).  That is what makes "running" meaningful: a
  * run that finds a "running" row of its own job while holding the lock
  * knows that run died (SIGKILL, OOM, power), and fb_ledger_reap() marks
- * it interrupted.
+ * it interrupted.  The latest run of an hour is the one with the highest
+ * id: runs of a job never overlap, so ids follow time.
  *
  * Re-running a failed or interrupted hour redoes all of its ranges, even
  * those the ledger shows completed.  Document ids come from the source,
@@ -35,14 +56,19 @@
  * new run never has (rows may have arrived since, and the plan depends
  * on min/max and the table size).  Simplest, and correct.
  *
- * Functions return 0, or -1 with err = "<what went wrong>: <PostgreSQL's
- * message>" on one line (pg_conn.h).
+ * Functions return 0, or an exit code of status.h with err = "<what went
+ * wrong>: <PostgreSQL's message>" on one line (pg_conn.h): 69 PostgreSQL
+ * unreachable, 78 what the role may not do or a table that cannot work,
+ * 70 a call that breaks the rules below (ending a run that is not
+ * running, more hours than the caller made room for).
  */
 #ifndef FORKBULK_LEDGER_H
 #define FORKBULK_LEDGER_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "forkbulk/proto.h"
 
 #define FB_LEDGER_TABLE "forkbulk_ledger"
 #define FB_LEDGER_TABLE_MAX 54
@@ -52,6 +78,7 @@ enum fb_run_status {
     FB_RUN_DONE,
     FB_RUN_FAILED,
     FB_RUN_INTERRUPTED,
+    FB_RUN_SKIPPED, /* an operator marked the hour: it cannot load */
 };
 
 struct fb_ledger;
@@ -64,13 +91,21 @@ struct fb_ledger_counts {
     int64_t read;     /* rows read from the source */
 };
 
-/* "running", "done", "failed", "interrupted" (the stored text). */
+/* A done hour (fb_ledger_done_hours): its latest run. */
+struct fb_ledger_done {
+    int64_t hour_us;
+    int64_t loaded;
+    int64_t run_id;
+    char index[FB_MSG_INDEX_MAX];
+};
+
+/* "running", "done", "failed", "interrupted", "skipped" (the stored
+ * text). */
 const char *fb_ledger_status_name(enum fb_run_status status);
 
 /*
- * Connects to pg (pg_conn.h) and creates the tables if needed.  table is
- * [schema.]table; NULL or "": FB_LEDGER_TABLE; without a schema, the
- * connection's default one.  The schema must exist.
+ * Connects to pg (pg_conn.h) and makes the tables ready (above).  table
+ * is [schema.]table; NULL or "": FB_LEDGER_TABLE.  The schema must exist.
  */
 int fb_ledger_open(const struct fb_pg_target *pg, const char *table,
                    struct fb_ledger **out, char *err, size_t errlen);
@@ -113,14 +148,50 @@ int fb_ledger_end(struct fb_ledger *l, int64_t run_id,
                   size_t errlen);
 
 /*
- * The hours of [from_us, to_us) (hour i starts at from_us + i *
- * FB_HOUR_US) whose last run of job is not "done": never run, failed,
- * interrupted, or still "running" (which, under the job's lock, means
- * dead).  Oldest first, into hours[0..*n); more than cap pending hours
- * is an error (the window is bounded by the caller, see hours.h).
+ * Records that an operator skipped (job, hour_us): a finished run with
+ * status "skipped", reason (NULL: none), run_end = now, no counts.  The
+ * hour is then as good as done for fb_ledger_pending() until a later run
+ * of it says otherwise.
  */
-int fb_ledger_pending(struct fb_ledger *l, const char *job, int64_t from_us,
-                      int64_t to_us, int64_t *hours, size_t cap, size_t *n,
+int fb_ledger_skip(struct fb_ledger *l, const char *job, int64_t hour_us,
+                   const char *index, const char *reason, char *err,
+                   size_t errlen);
+
+/*
+ * The hours --catch-up loads, oldest first, never one after last_us:
+ *   (a) every hour whose latest run is failed, interrupted or running
+ *       (under the job's lock: dead), however old;
+ *   (b) every hour lookback_from_us + k * FB_HOUR_US from the first one
+ *       after the job's newest done-or-skipped hour (lookback_from_us
+ *       itself when there is none, or when it is earlier) up to last_us,
+ *       whose latest run is neither done nor skipped (never run
+ *       included): a gap longer than the lookback is loaded whole.
+ * last_us - lookback_from_us must be whole hours.  At most max of them
+ * go into hours[0..*n) (cap >= max), and *remaining is how many more are
+ * pending after those.
+ */
+int fb_ledger_pending(struct fb_ledger *l, const char *job,
+                      int64_t lookback_from_us, int64_t last_us, size_t max,
+                      int64_t *hours, size_t cap, size_t *n, size_t *remaining,
                       char *err, size_t errlen);
+
+/*
+ * The hours of [from_us, to_us) (hour i starts at from_us + i *
+ * FB_HOUR_US) whose latest run of job is neither done nor skipped: never
+ * run, failed, interrupted, or "running" (dead).  Oldest first, into
+ * hours[0..*n); a window of more than cap hours is an error.
+ */
+int fb_ledger_not_done(struct fb_ledger *l, const char *job, int64_t from_us,
+                       int64_t to_us, int64_t *hours, size_t cap, size_t *n,
+                       char *err, size_t errlen);
+
+/*
+ * The hours in [from_us, to_us) whose latest run of job is done, with
+ * that run's loaded count, id and index, oldest first, into
+ * out[0..*n); more than cap of them is an error.
+ */
+int fb_ledger_done_hours(struct fb_ledger *l, const char *job, int64_t from_us,
+                         int64_t to_us, struct fb_ledger_done *out, size_t cap,
+                         size_t *n, char *err, size_t errlen);
 
 #endif

@@ -6,6 +6,13 @@
  *    the job lock).  Nothing else calls PQconnectdb*, and every name that
  *    goes into SQL text is quoted here.
  *
+ * Every session runs with search_path pinned (FB_PG_SEARCH_PATH), and the
+ * SQL forkbulk writes qualifies what it names anyway: pg_catalog.count(),
+ * OPERATOR(pg_catalog.=), ::pg_catalog.int8, schema-qualified tables.
+ * The one name looked up with the role's own search_path is the one the
+ * user gave (--table, the ledger's table without a schema), once, at
+ * connect, before the path is pinned.
+ *
  * One error convention for all of them: a function that can fail returns
  * an exit code of status.h, 0 when it did not fail, and otherwise fills
  * the caller's err buffer with one line, "<what>: <PostgreSQL's
@@ -27,6 +34,7 @@
 #ifndef FORKBULK_PG_CONN_H
 #define FORKBULK_PG_CONN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,10 +51,21 @@ struct fb_pg_target {
 };
 
 /*
- * Connects to target and sets the session up.  application_name (NULL:
- * whatever conninfo or PGAPPNAME say) is a connection parameter that
- * overrides conninfo's, so pg_stat_activity names the session from its
- * first moment.  settings (NULL: none) is SQL run once connected, e.g.
+ * What every session of forkbulk runs with, set as the first statement
+ * on a new connection: names that forkbulk does not qualify itself (and
+ * those of a --query source) resolve in pg_catalog only, so no object a
+ * role may create in another schema (an operator, a function, a table)
+ * is ever chosen over PostgreSQL's own (the CVE-2018-1058 pattern).
+ * pg_temp is last, as PostgreSQL's documentation advises.
+ */
+#define FB_PG_SEARCH_PATH "pg_catalog, pg_temp"
+
+/*
+ * Connects to target and sets the session up: search_path pinned to
+ * FB_PG_SEARCH_PATH, then settings.  application_name (NULL: whatever
+ * conninfo or PGAPPNAME say) is a connection parameter that overrides
+ * conninfo's, so pg_stat_activity names the session from its first
+ * moment.  settings (NULL: none) is SQL run once connected, e.g.
  * "SET TimeZone = 'UTC'; SET DateStyle = 'ISO'".
  * 0 with *out connected, or an exit code with *out NULL and err =
  * "<what>: <message>": 69 when the server cannot be reached or refuses
@@ -55,6 +74,32 @@ struct fb_pg_target {
 int fb_pg_connect(const struct fb_pg_target *target,
                   const char *application_name, const char *settings,
                   const char *what, PGconn **out, char *err, size_t errlen);
+
+/*
+ * fb_pg_connect() in two steps, for a session that must first look a
+ * name up the way the role itself would (fb_pg_resolve_table(), the
+ * ledger's schema): fb_pg_connect_unpinned() leaves the role's own
+ * search_path in place, and nothing but fully qualified lookups may run
+ * before fb_pg_pin() pins it and runs settings.  Same codes as
+ * fb_pg_connect(); fb_pg_pin() leaves conn open when it fails.
+ */
+int fb_pg_connect_unpinned(const struct fb_pg_target *target,
+                           const char *application_name, const char *what,
+                           PGconn **out, char *err, size_t errlen);
+int fb_pg_pin(PGconn *conn, const char *settings, const char *what, char *err,
+              size_t errlen);
+
+/*
+ * The table a user named ([schema.]table, fb_pg_split_table()), found
+ * with the role's own search_path (call it between
+ * fb_pg_connect_unpinned() and fb_pg_pin()), as SQL text naming it
+ * wherever the path is later: "schema"."table".  The lookup is itself
+ * fully qualified.  0 with *qualified malloc'd (free() it), or an exit
+ * code with err = "table: <message>" (78 for "relation \"x\" does not
+ * exist").
+ */
+int fb_pg_resolve_table(PGconn *conn, const char *table, char **qualified,
+                        char *err, size_t errlen);
 
 /* Text parameters $1..$n of a statement. */
 struct fb_pg_params {
@@ -84,6 +129,21 @@ void fb_pg_error(PGconn *conn, const PGresult *res, const char *what, char *err,
 
 /* The exit code of that failure (see the mapping above). */
 int fb_pg_status(PGconn *conn, const PGresult *res);
+
+/*
+ * fb_pg_exec() and fb_pg_error() for SQL the user wrote (a --query
+ * source): it runs under the pinned search_path too, so when a name in it
+ * does not resolve (no such table, function or type: SQLSTATE 42P01,
+ * 42883, 42704) err ends with FB_PG_PATH_HINT in parentheses.
+ */
+#define FB_PG_PATH_HINT                                                        \
+    "forkbulk runs sessions with search_path = " FB_PG_SEARCH_PATH             \
+    ": write schema-qualified names, e.g. public.flows"
+int fb_pg_exec_user(PGconn *conn, const char *sql,
+                    const struct fb_pg_params *params, ExecStatusType want,
+                    const char *what, PGresult **out, char *err, size_t errlen);
+void fb_pg_error_user(PGconn *conn, const PGresult *res, const char *what,
+                      char *err, size_t errlen);
 
 /*
  * A name as SQL text: "schema"."name", or "name" when schema is NULL or
@@ -120,5 +180,22 @@ int fb_pg_int8(const char *text, int64_t *out);
  * space and drops trailing blanks.
  */
 void fb_pg_flatten(char *s);
+
+/* Microseconds since the epoch as a timestamptz literal, UTC
+ * ("2026-11-27 03:00:00.000000+00"): exact, no arithmetic on the server
+ * (where bigint * interval goes through float8).  48 bytes are enough. */
+#define FB_PG_TIME_MAX 48
+void fb_pg_format_us(int64_t us, char *out, size_t cap);
+
+/*
+ * Does conninfo (a libpq conninfo string or a postgresql:// URI, as
+ * --pg takes it) hold a non-empty password?  Parsed by libpq's own
+ * PQconninfoParse(); a string that is neither (no '=', no URI prefix) is
+ * a database name to libpq, and holds none.  0 with *has set, or
+ * FB_EXIT_USAGE with err = libpq's message (a malformed string), or
+ * FB_EXIT_OSERR.
+ */
+int fb_pg_conninfo_has_password(const char *conninfo, bool *has, char *err,
+                                size_t errlen);
 
 #endif

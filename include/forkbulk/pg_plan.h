@@ -20,6 +20,7 @@
 #define FORKBULK_PG_PLAN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "forkbulk/pg_spec.h"
@@ -50,6 +51,17 @@ int fb_pg_plan(const struct fb_pg_spec *spec, const struct fb_pg_window *win,
 /* Range i of the plan. */
 void fb_pg_plan_range(const struct fb_pg_plan *plan, uint64_t i, uint64_t *lo,
                       uint64_t *hi);
+
+/*
+ * count(*) of the source's window, in a fresh REPEATABLE READ snapshot on
+ * a connection of its own (opened and closed here): what the source holds
+ * for the window now, to compare with what a done hour loaded.  Logs
+ * nothing: 0 with *count, or an exit code with err filled (69
+ * unreachable, 78 missing table or bad query, as fb_pg_plan()).
+ */
+int fb_pg_count_window(const struct fb_pg_spec *spec,
+                       const struct fb_pg_window *win, int64_t *count,
+                       char *err, size_t errlen);
 
 /* After the last range: ends the exporting transaction (the snapshot
  * goes with it) and closes the connection.  Does nothing twice. */

@@ -6,15 +6,19 @@
  *    the window's SQL, how document ids are made, which column a key
  *    split uses, the session every source connection runs in.
  *
- * Both resolve the source on their own connection with
- * fb_pg_spec_resolve(), so a key range or an id means the same to the
- * worker that reads it as to the parent that planned it.
+ * Both open their session with fb_pg_spec_connect(), which finds the
+ * table with the role's own search_path and then pins it (pg_conn.h), and
+ * resolve the source on it with fb_pg_spec_resolve(): the same role finds
+ * the same table, so a key range or an id means the same to the worker
+ * that reads it as to the parent that planned it.
  *
  * SQL shapes (identifiers quoted by pg_conn.h; values are parameters):
- *   window, table:  SELECT * FROM "s"."t" WHERE "ts" >= $1 AND "ts" < $2
+ *   window, table:  SELECT * FROM "s"."t" WHERE "ts" OPERATOR(pg_catalog.>=)
+ *                   $1 AND "ts" OPERATOR(pg_catalog.<) $2
  *   window, query:  SELECT * FROM (<query>) AS fb_q WHERE true
  * $1/$2 are the window's start and end as timestamptz, so a query that
- * uses only one of them still prepares.
+ * uses only one of them still prepares.  A query runs under the pinned
+ * search_path, so the names it uses must be schema-qualified.
  *
  * The functions below log their failures (fb_error, "PostgreSQL: <what>:
  * <message>") and return an exit code of status.h; pg_conn.h maps it.
@@ -103,23 +107,35 @@ struct fb_pg_ids {
     char **names; /* the columns, in order */
 };
 
-/* The source as one connection sees it (fb_pg_spec_resolve). */
+/* The source as one connection sees it (fb_pg_spec_connect, then
+ * fb_pg_spec_resolve). */
 struct fb_pg_resolved {
     char *sql;    /* the window SQL (above) */
-    char *qtable; /* the quoted table, or NULL for a query source */
+    char *qtable; /* the table, schema-qualified and quoted, as the role's
+                   * search_path found it; NULL for a query source */
     struct fb_pg_ids ids;
     char *split_key; /* split_column, else a one-column integer primary
                       * key, else NULL: the column key ranges count */
 };
 
 /*
- * Connects as application_name (names the role in pg_stat_activity) and
- * runs settings, which must include FB_PG_SESSION_SETTINGS.  0, or an exit
- * code after logging ("cannot connect to PostgreSQL: ...").
+ * Opens a session on the source: connects as application_name (names the
+ * role in pg_stat_activity), finds a table source's table with the role's
+ * own search_path (*qtable, malloc'd; NULL for a query source), pins the
+ * search_path and runs settings, which must include
+ * FB_PG_SESSION_SETTINGS.  Logs nothing: 0, or an exit code with err =
+ * "cannot connect to PostgreSQL: ..." or "PostgreSQL: table: relation
+ * \"x\" does not exist" (78), *out and *qtable NULL.
  */
+int fb_pg_spec_session(const struct fb_pg_spec *spec,
+                       const char *application_name, const char *settings,
+                       PGconn **out, char **qtable, char *err, size_t errlen);
+
+/* fb_pg_spec_session() into src->qtable (src is cleared first), logging
+ * a failure. */
 int fb_pg_spec_connect(const struct fb_pg_spec *spec,
                        const char *application_name, const char *settings,
-                       PGconn **out);
+                       PGconn **out, struct fb_pg_resolved *src);
 
 /* fb_pg_exec(), logging "PostgreSQL: <what>: <message>" when it fails. */
 int fb_pg_spec_exec(PGconn *conn, const char *sql,
@@ -130,22 +146,49 @@ int fb_pg_spec_exec(PGconn *conn, const char *sql,
  * returns its exit code. */
 int fb_pg_spec_failed(PGconn *conn, const PGresult *res, const char *what);
 
+/* The same two for a statement that runs the source's window SQL: for a
+ * query source, the failure of a name that does not resolve carries
+ * pg_conn.h's search_path hint. */
+int fb_pg_spec_window_exec(PGconn *conn, const struct fb_pg_resolved *src,
+                           const char *sql, const struct fb_pg_params *params,
+                           ExecStatusType want, const char *what,
+                           PGresult **out);
+int fb_pg_spec_window_failed(PGconn *conn, const struct fb_pg_resolved *src,
+                             const PGresult *res, const char *what);
+
+/* A window as the $1/$2 of the window SQL. */
+struct fb_pg_window_params {
+    char start[FB_PG_TIME_MAX];
+    char end[FB_PG_TIME_MAX];
+    const char *vals[2];
+    Oid types[2];
+    struct fb_pg_params params; /* points into the struct */
+};
+
+void fb_pg_spec_window_params(const struct fb_pg_window *win,
+                              struct fb_pg_window_params *wp);
+
 /*
- * Builds the window SQL, checks that the table exists (a clear "relation
- * \"x\" does not exist" before anything else), and works out the ids
- * (id_column, id_columns, else the table's primary key, else none) and
- * the split key.  0, or an exit code after logging (78 for a missing
- * table, time column or bad id column list).  *src is filled either way;
- * release it with fb_pg_spec_free().
+ * The window SQL (above) of the source: qtable from fb_pg_spec_session()
+ * (a table source).  Logs nothing: 0 with *sql malloc'd, or an exit code
+ * with err filled (78: a table source without a time column).
+ */
+int fb_pg_spec_window_sql(PGconn *conn, const struct fb_pg_spec *spec,
+                          const char *qtable, char **sql, char *err,
+                          size_t errlen);
+
+/*
+ * Builds the window SQL and works out the ids (id_column, id_columns,
+ * else the table's primary key, else none) and the split key, on the
+ * connection and into the src that fb_pg_spec_connect() opened and
+ * filled.  0, or an exit code after logging (78 for a missing time
+ * column or a bad id column list).  Release src with fb_pg_spec_free()
+ * either way.
  */
 int fb_pg_spec_resolve(PGconn *conn, const struct fb_pg_spec *spec,
                        struct fb_pg_resolved *src);
 
 void fb_pg_spec_free(struct fb_pg_resolved *src);
-
-/* Microseconds since the epoch as a timestamptz literal, UTC ("2026-11-27
- * 03:00:00.000000+00"); 48 bytes are enough. */
-void fb_pg_spec_format_us(int64_t us, char *out, size_t cap);
 
 /* int2, int4 or int8: a column a key split can count. */
 bool fb_pg_spec_is_int(Oid type);

@@ -10,6 +10,8 @@
  *   <id or ->\t<doc>              one line per row
  *   !<error>\t<doc>               a row error (what a reject would hold)
  * With --count only the totals: "#rows <n> errors <n>".
+ * With --count-window only fb_pg_count_window()'s answer, "#count <n>",
+ * or its message on stderr and its exit code.
  * Exit: 0, or the module's exit code.
  *
  * Usage: pg_source_check --pg CONNINFO (--table T --time-column C |
@@ -17,6 +19,7 @@
  *   [--id-column C] [--id-columns a,b] [--null-as-null]
  *   [--max-doc-bytes N] [--workers N] [--ranges-per-worker N]
  *   [--fetch default|singlerow|copy] [--password P] [--count]
+ *   [--count-window]
  *   [--insert-during SQL]   (run SQL on a separate connection after the
  *                            plan: snapshot tests)
  */
@@ -66,6 +69,21 @@ out:
     return rc;
 }
 
+static int
+do_count_window(const struct fb_pg_spec *spec, const struct fb_pg_window *win)
+{
+    char err[1024];
+    int64_t count = 0;
+    int rc = fb_pg_count_window(spec, win, &count, err, sizeof err);
+
+    if (rc != 0)
+        fprintf(stderr, "%s\n", err);
+    else
+        printf("#count %" PRId64 "\n", count);
+    fflush(stdout);
+    return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -76,6 +94,7 @@ main(int argc, char **argv)
     const char *insert_during = NULL;
     int workers = 1;
     bool count_only = false;
+    bool count_window = false;
     uint64_t rows = 0, errors = 0;
     uint64_t i;
     int status = 0;
@@ -97,6 +116,10 @@ main(int argc, char **argv)
         }
         if (strcmp(o, "--count") == 0) {
             count_only = true;
+            continue;
+        }
+        if (strcmp(o, "--count-window") == 0) {
+            count_window = true;
             continue;
         }
         if (v == NULL) {
@@ -168,6 +191,8 @@ main(int argc, char **argv)
         }
     }
 
+    if (count_window)
+        return do_count_window(&spec, &win);
     status = fb_pg_plan(&spec, &win, workers, &plan);
     if (status != 0)
         goto out;

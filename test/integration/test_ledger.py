@@ -300,6 +300,325 @@ class LedgerTest(PgTest):
             " hour_start = '2026-11-27 06:00Z' ORDER BY id" % t), [
             ["interrupted", "0"], ["done", "10"]])
 
+    # -- catch-up: what fb_ledger_pending returns --------------------------
+    def runs_of(self, t, job, hour, *statuses):
+        """One run of job's hour per status, in order (running: left
+        running; skipped: an operator's skip)."""
+        for st in statuses:
+            if st == "skipped":
+                self.ok("skip", job, hour, "flows-" + hour, "bad disk",
+                        table=t)
+                continue
+            rid, _ = self.begin(job, hour, t)
+            if st != "running":
+                self.ok("end", str(rid), st, "1", "0", "1", table=t)
+
+    def catchup(self, t, job, lookback_from, last, max_hours):
+        out, _ = self.ok("catchup", job, lookback_from, last, str(max_hours),
+                         table=t)
+        lines = out.splitlines()
+        self.assertTrue(lines[-1].startswith("remaining "), out)
+        return lines[:-1], int(lines[-1].split()[1])
+
+    @staticmethod
+    def hours(first, n):
+        """n hour strings from first (an ISO hour), as ledger_check
+        prints them."""
+        import datetime
+        t = datetime.datetime.strptime(first, "%Y-%m-%dT%H")
+        return [(t + datetime.timedelta(hours=i)).strftime(
+            "%Y-%m-%dT%H:00:00Z") for i in range(n)]
+
+    def test_catchup_gap_longer_than_lookback(self):
+        """The job last loaded 25T00; the lookback starts at 27T00: every
+        hour since 25T00 is pending, oldest first, max at a time."""
+        t = "gap"
+        self.runs_of(t, "flows", "2026-11-24T23", "done")
+        self.runs_of(t, "flows", "2026-11-25T00", "done")
+        want = self.hours("2026-11-25T01", 23 + 24 + 6)  # up to 27T05
+        got, rest = self.catchup(t, "flows", "2026-11-27T00",
+                                 "2026-11-27T05", 100)
+        self.assertEqual((got, rest), (want, 0))
+        got, rest = self.catchup(t, "flows", "2026-11-27T00",
+                                 "2026-11-27T05", 10)
+        self.assertEqual((got, rest), (want[:10], 43))
+        got, rest = self.catchup(t, "flows", "2026-11-27T00",
+                                 "2026-11-27T05", 0)
+        self.assertEqual((got, rest), ([], 53))
+        # Loaded in order, the pending hours shrink from the front.
+        for h in want[:10]:
+            self.runs_of(t, "flows", h[:13], "done")
+        got, rest = self.catchup(t, "flows", "2026-11-27T00",
+                                 "2026-11-27T05", 10)
+        self.assertEqual((got, rest), (want[10:20], 33))
+        # A job never loaded: the lookback only.
+        got, rest = self.catchup(t, "new", "2026-11-27T00", "2026-11-27T05",
+                                 100)
+        self.assertEqual((got, rest), (self.hours("2026-11-27T00", 6), 0))
+
+    def test_catchup_failed_hours_of_any_age(self):
+        t = "anyage"
+        self.runs_of(t, "flows", "2026-11-01T03", "failed")
+        self.runs_of(t, "flows", "2026-11-10T04", "done", "interrupted")
+        self.runs_of(t, "flows", "2026-11-12T05", "running")  # died
+        self.runs_of(t, "flows", "2026-11-13T06", "failed", "done")
+        self.runs_of(t, "flows", "2026-11-14T07", "failed", "skipped")
+        for h in self.hours("2026-11-26T00", 30):
+            self.runs_of(t, "flows", h[:13], "done")
+        self.runs_of(t, "flows", "2026-11-27T02", "failed")
+        self.runs_of(t, "flows", "2026-11-27T03", "done", "failed")
+        # After last: not yet.
+        self.runs_of(t, "flows", "2026-11-27T09", "failed")
+        want = ["2026-11-01T03:00:00Z", "2026-11-10T04:00:00Z",
+                "2026-11-12T05:00:00Z", "2026-11-27T02:00:00Z",
+                "2026-11-27T03:00:00Z"] + self.hours("2026-11-27T06", 3)
+        got, rest = self.catchup(t, "flows", "2026-11-27T00",
+                                 "2026-11-27T08", 50)
+        self.assertEqual((got, rest), (want, 0))
+        got, rest = self.catchup(t, "flows", "2026-11-27T00",
+                                 "2026-11-27T08", 2)
+        self.assertEqual((got, rest), (want[:2], 6))
+        # The older pending hours keep their place: they are retried by
+        # each run until they load or are skipped.
+        self.runs_of(t, "flows", "2026-11-01T03", "skipped")
+        self.runs_of(t, "flows", "2026-11-10T04", "done")
+        got, rest = self.catchup(t, "flows", "2026-11-27T00",
+                                 "2026-11-27T08", 50)
+        self.assertEqual((got, rest), (want[2:], 0))
+
+    def test_catchup_skipped_hours_never_returned(self):
+        t = "skipped"
+        # 27T00 done; 01 skipped without a run; 02 failed then skipped;
+        # 03 never run; 04 skipped: the newest finished hour.
+        self.runs_of(t, "flows", "2026-11-27T00", "done")
+        self.runs_of(t, "flows", "2026-11-27T01", "skipped")
+        self.runs_of(t, "flows", "2026-11-27T02", "failed", "skipped")
+        self.runs_of(t, "flows", "2026-11-27T04", "skipped")
+        got, rest = self.catchup(t, "flows", "2026-11-27T00",
+                                 "2026-11-27T06", 50)
+        self.assertEqual((got, rest), (["2026-11-27T03:00:00Z",
+                                        "2026-11-27T05:00:00Z",
+                                        "2026-11-27T06:00:00Z"], 0))
+        # A skipped hour is as good as done for a gap too.
+        self.runs_of(t, "gap", "2026-11-20T00", "skipped")
+        got, rest = self.catchup(t, "gap", "2026-11-27T00", "2026-11-27T00",
+                                 500)
+        self.assertEqual((got, rest), (self.hours("2026-11-20T01", 7 * 24),
+                                       0))
+        out, _ = self.ok("pending", "flows", "2026-11-27T00",
+                         "2026-11-27T05", "5", table=t)
+        self.assertEqual(out.splitlines(), ["2026-11-27T03:00:00Z"])
+        self.assertEqual(self.pg.psql(
+            "SELECT status, reason, run_end IS NOT NULL, run_end >= run_start,"
+            " snapshot IS NULL, loaded, index_name, version FROM %s"
+            " WHERE job = 'flows' AND hour_start = '2026-11-27 02:00Z'"
+            " ORDER BY id" % t), [
+            ["failed", "", "t", "t", "t", "1", "flows-2026-11-27T02",
+             _project_version()],
+            ["skipped", "bad disk", "t", "t", "t", "0",
+             "flows-2026-11-27T02", _project_version()]])
+        # No reason is no reason.
+        self.ok("skip", "flows", "2026-11-27T03", "i", "-", table=t)
+        self.assertEqual(self.pg.psql(
+            "SELECT reason IS NULL FROM %s WHERE hour_start ="
+            " '2026-11-27 03:00Z'" % t), [["t"]])
+        rc, out, err, _ = self.ledger("end", "1", "skipped", "0", "0", "0",
+                                      table=t)
+        self.assertEqual((rc, err), (1, "cannot end run 1: a run ends done, "
+                                        "failed or interrupted\n"))
+
+    def test_done_hours(self):
+        t = "donehours"
+        self.runs_of(t, "flows", "2026-11-27T00", "done")          # id 1
+        self.runs_of(t, "flows", "2026-11-27T01", "failed", "done")  # 2, 3
+        self.runs_of(t, "flows", "2026-11-27T02", "done", "failed")  # 4, 5
+        self.runs_of(t, "flows", "2026-11-27T03", "skipped")         # 6
+        self.runs_of(t, "flows", "2026-11-27T05", "done")          # 7
+        self.runs_of(t, "other", "2026-11-27T04", "done")          # 8
+        rid, _ = self.begin("flows", "2026-11-27T04", t)            # 9
+        self.ok("end", str(rid), "done", "7850484", "2", "7850486", table=t)
+        out, _ = self.ok("done", "flows", "2026-11-27T00", "2026-11-27T05",
+                         "10", table=t)
+        self.assertEqual(out.splitlines(), [
+            "2026-11-27T00:00:00Z", "  1 1 flows-2026-11-27T00",
+            "2026-11-27T01:00:00Z", "  1 3 flows-2026-11-27T01",
+            "2026-11-27T04:00:00Z", "  7850484 9 flows-2026-11-27T04"])
+        out, _ = self.ok("done", "flows", "2026-11-27T01", "2026-11-27T02",
+                         "10", table=t)
+        self.assertEqual(out.splitlines(), [
+            "2026-11-27T01:00:00Z", "  1 3 flows-2026-11-27T01"])
+        rc, out, err, _ = self.ledger("done", "flows", "2026-11-27T00",
+                                      "2026-11-27T06", "3", table=t)
+        self.assertEqual((rc, out, err), (
+            1, "", "cannot read done hours: more than 3\n"))
+
+    # -- no DDL when the tables are ready; the role's privileges -----------
+    def as_loader(self, op, *args, table):
+        return run(op, self.pg.conninfo.replace("user=postgres",
+                                                "user=loader"),
+                   "-", table, *args)
+
+    def dba_tables(self, t):
+        """The tables created by the DBA (postgres), the loader granted
+        what the ledger's statements need and nothing more."""
+        rc, out, err, _ = self.ledger("open", table=t)
+        self.assertEqual((rc, err), (0, ""))
+        self.pg.psql("GRANT SELECT, INSERT, UPDATE ON %s, %s_ranges TO loader;"
+                     " GRANT USAGE ON SEQUENCE %s_id_seq TO loader"
+                     % (t, t, t))
+
+    def test_dml_only_role_runs_without_ddl(self):
+        self.pg.psql("DO $$ BEGIN CREATE ROLE loader LOGIN;"
+                     " EXCEPTION WHEN duplicate_object THEN NULL; END $$")
+        t = "dbaowned"
+        self.dba_tables(t)
+        before = self.pg.psql(
+            "SELECT c.oid, c.relowner::regrole FROM pg_class c"
+            " WHERE c.relname LIKE 'dbaowned%' ORDER BY c.relname")
+        rc, out, err, _ = self.as_loader("begin", "flows", "2026-11-27T03",
+                                         "i", "-", table=t)
+        self.assertEqual((rc, out, err), (0, "1\n", ""))
+        for args in (("range", "1", "0", "0", "10", "10", "0"),
+                     ("end", "1", "done", "10", "0", "10"),
+                     ("reap", "flows"),
+                     ("skip", "flows", "2026-11-27T04", "i", "why"),
+                     ("catchup", "flows", "2026-11-27T03", "2026-11-27T05",
+                      "5"),
+                     ("done", "flows", "2026-11-27T03", "2026-11-27T05",
+                      "5")):
+            rc, out, err, _ = self.as_loader(*args, table=t)
+            self.assertEqual((rc, err), (0, ""), args)
+        self.assertEqual(out, "2026-11-27T03:00:00Z\n  10 1 i\n")
+        # Not one object created or changed: the loader may not anyway.
+        self.assertEqual(self.pg.psql(
+            "SELECT c.oid, c.relowner::regrole FROM pg_class c"
+            " WHERE c.relname LIKE 'dbaowned%' ORDER BY c.relname"), before)
+        self.assertEqual(self.pg.psql(
+            "SELECT has_schema_privilege('loader', 'public', 'CREATE')"),
+            [["f"]])
+
+        def refused(msg):
+            rc, out, err, _ = self.as_loader("open", table=t)
+            self.assertEqual((rc, out, err), (78, "", msg + "\n"))
+
+        self.pg.psql("REVOKE INSERT ON %s FROM loader" % t)
+        refused('ledger: role "loader" lacks INSERT on table public.dbaowned '
+                '(GRANT INSERT ON public.dbaowned TO loader)')
+        rc, out, err, _ = self.as_loader("reap", "flows", table=t)
+        self.assertEqual((rc, out), (1, ""))
+        self.assertIn("lacks INSERT on table public.dbaowned", err)
+        self.pg.psql("REVOKE UPDATE ON %s FROM loader; REVOKE INSERT ON"
+                     " %s_ranges FROM loader; REVOKE USAGE ON SEQUENCE"
+                     " %s_id_seq FROM loader" % (t, t, t))
+        refused('ledger: role "loader" lacks INSERT, UPDATE on table '
+                'public.dbaowned (GRANT INSERT, UPDATE ON public.dbaowned TO '
+                'loader); lacks INSERT on table public.dbaowned_ranges (GRANT '
+                'INSERT ON public.dbaowned_ranges TO loader); lacks USAGE on '
+                'sequence public.dbaowned_id_seq (GRANT USAGE ON SEQUENCE '
+                'public.dbaowned_id_seq TO loader)')
+        self.pg.psql("GRANT INSERT, UPDATE ON %s TO loader; GRANT INSERT ON"
+                     " %s_ranges TO loader; GRANT UPDATE ON SEQUENCE"
+                     " %s_id_seq TO loader" % (t, t, t))
+        rc, out, err, _ = self.as_loader("open", table=t)
+        self.assertEqual((rc, err), (0, ""))
+
+        # Tables missing, and no CREATE on the schema: the DDL it would
+        # need, and the grant.
+        refused_new = ('ledger: role "loader" lacks CREATE on schema public '
+                       'to run CREATE TABLE public.%s%s: GRANT CREATE ON '
+                       'SCHEMA public TO loader, or run forkbulk once as a '
+                       'role that has it')
+        rc, out, err, _ = self.as_loader("open", table="nocreate")
+        self.assertEqual((rc, err), (78, refused_new % (
+            "nocreate", ", CREATE TABLE public.nocreate_ranges") + "\n"))
+        self.pg.psql("CREATE TABLE halfmade (id bigserial)")
+        rc, out, err, _ = self.as_loader("open", table="halfmade")
+        self.assertEqual((rc, err), (78, refused_new % (
+            "halfmade_ranges", "") + "\n"))
+
+    # -- a ledger of an earlier forkbulk ---------------------------------
+    OLD_DDL = """
+CREATE TABLE {t} (
+ id bigserial PRIMARY KEY, job text NOT NULL,
+ hour_start timestamptz NOT NULL, index_name text NOT NULL,
+ run_start timestamptz NOT NULL DEFAULT clock_timestamp(),
+ run_end timestamptz,
+ status text NOT NULL CHECK (status IN
+  ('running', 'done', 'failed', 'interrupted')),
+ loaded bigint NOT NULL DEFAULT 0, rejected bigint NOT NULL DEFAULT 0,
+ read bigint NOT NULL DEFAULT 0, snapshot text, version text NOT NULL,
+ host text NOT NULL, pid integer NOT NULL);
+CREATE INDEX {t}_hours ON {t} (job, hour_start, id);
+CREATE TABLE {t}_ranges (
+ run_id bigint NOT NULL REFERENCES {t} (id) ON DELETE CASCADE,
+ range_no integer NOT NULL, lo bigint NOT NULL, hi bigint NOT NULL,
+ loaded bigint NOT NULL, rejected bigint NOT NULL,
+ finished_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+ PRIMARY KEY (run_id, range_no));
+INSERT INTO {t} (job, hour_start, index_name, status, version, host, pid)
+ VALUES ('flows', '2026-11-27 03:00Z', 'i', 'done', '0.1', 'h', 1);
+"""
+    SHAPE = ("SELECT (SELECT string_agg(attname, ',' ORDER BY attnum)"
+             " FROM pg_attribute WHERE attrelid = '{t}'::regclass"
+             " AND attnum > 0 AND NOT attisdropped),"
+             " (SELECT string_agg(conname || ' ' || pg_get_constraintdef(oid),"
+             " ',') FROM pg_constraint WHERE conrelid = '{t}'::regclass"
+             " AND contype = 'c')")
+    COLUMNS = ("id,job,hour_start,index_name,run_start,run_end,status,loaded,"
+               "rejected,read,snapshot,version,host,pid,reason")
+    CHECK = ("{t}_status CHECK ((status = ANY (ARRAY['running'::text, "
+             "'done'::text, 'failed'::text, 'interrupted'::text, "
+             "'skipped'::text])))")
+
+    def test_old_ledger_migrated_once_by_its_owner(self):
+        t = "oldfmt"
+        self.pg.psql(self.OLD_DDL.format(t=t))
+        out, _ = self.ok("skip", "flows", "2026-11-27T04", "i", "why",
+                         table=t)
+        self.assertEqual(self.pg.psql(self.SHAPE.format(t=t)), [
+            [self.COLUMNS, self.CHECK.format(t=t)]])
+        self.assertEqual(self.pg.psql(
+            "SELECT id, status, reason FROM %s ORDER BY id" % t),
+            [["1", "done", ""], ["2", "skipped", "why"]])
+        # A new table is the same shape; neither is changed again.
+        self.ok("reap", "flows", table="newfmt")
+        self.assertEqual(self.pg.psql(self.SHAPE.format(t="newfmt")), [
+            [self.COLUMNS, self.CHECK.format(t="newfmt")]])
+        oids = self.pg.psql("SELECT oid FROM pg_constraint WHERE conname"
+                            " IN ('oldfmt_status', 'newfmt_status')"
+                            " ORDER BY conname")
+        self.ok("reap", "flows", table=t)
+        self.ok("reap", "flows", table="newfmt")
+        self.assertEqual(self.pg.psql(
+            "SELECT oid FROM pg_constraint WHERE conname IN"
+            " ('oldfmt_status', 'newfmt_status') ORDER BY conname"), oids)
+
+    def test_old_ledger_of_another_owner(self):
+        self.pg.psql("DO $$ BEGIN CREATE ROLE loader LOGIN;"
+                     " EXCEPTION WHEN duplicate_object THEN NULL; END $$")
+        t = "oldother"
+        self.pg.psql(self.OLD_DDL.format(t=t))
+        self.pg.psql("GRANT SELECT, INSERT, UPDATE ON %s, %s_ranges TO loader;"
+                     " GRANT USAGE ON SEQUENCE %s_id_seq TO loader"
+                     % (t, t, t))
+        alter = ("ALTER TABLE public.{t} ADD COLUMN IF NOT EXISTS reason "
+                 "pg_catalog.text, DROP CONSTRAINT {t}_status_check, ADD "
+                 "CONSTRAINT {t}_status CHECK (status OPERATOR(pg_catalog.=) "
+                 "ANY (ARRAY['running', 'done', 'failed', 'interrupted', "
+                 "'skipped']::pg_catalog.text[]))").format(t=t)
+        rc, out, err, _ = self.as_loader("open", table=t)
+        self.assertEqual((rc, out, err), (
+            78, "", "ledger: table public.%s predates status 'skipped' and "
+                    "role \"loader\" does not own it; its owner must run: %s\n"
+                    % (t, alter)))
+        # What it says to run is what makes it current.
+        self.pg.psql(alter)
+        rc, out, err, _ = self.as_loader("skip", "flows", "2026-11-27T05",
+                                         "i", "-", table=t)
+        self.assertEqual((rc, err), (0, ""))
+        self.assertEqual(self.pg.psql(self.SHAPE.format(t=t)), [
+            [self.COLUMNS, self.CHECK.format(t=t)]])
+
     # -- the lock --------------------------------------------------------
     def test_key_is_fnv1a_of_job(self):
         for job in ("flows", "", "ünïcode job"):

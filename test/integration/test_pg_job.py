@@ -413,7 +413,7 @@ class PgJobTest(PgTest, LoaderTest):
             self.assertEqual(rc, 78, err)
             self.assertIn("nope", err)
             rc, err = run_forkbulk(
-                ["--pg", self.pg.conninfo, "--query", "SELEC * FROM flows",
+                ["--pg", self.pg.conninfo, "--query", "SELEC * FROM public.flows",
                  "--hour", HOURS[0], "--es", es.url, "--job", "e3",
                  "--lock-file", os.path.join(self.dir, "e3")])
             self.assertEqual(rc, 78, err)

@@ -160,7 +160,7 @@ class PgSourceTest(PgTest):
 
     def test_query_source(self):
         plan, rows = self.lines(
-            "--query", "SELECT id, bytes FROM flows WHERE ts >= $1 AND "
+            "--query", "SELECT id, bytes FROM public.flows WHERE ts >= $1 AND "
             "ts < $2 AND id % 100 = 0;", "--id-column", "id")
         self.assertIn("split=time", plan)
         self.assertEqual(sorted(rows), sorted(
@@ -244,6 +244,78 @@ class PgSourceTest(PgTest):
             % (port + 1 if port < 65535 else port - 1))
         self.assertEqual(rc, 69, err)
         self.assertIn("cannot connect to PostgreSQL", err)
+
+    def test_count_window(self):
+        """fb_pg_count_window: the window's rows now, each call in a fresh
+        snapshot of its own."""
+        def count(*args, **kw):
+            rc, out, err = run_check(self.pg, *args, "--count-window", **kw)
+            return rc, out, err
+
+        table = ("--table", "flows", "--time-column", "ts")
+        self.assertEqual(count(*table), (0, "#count 3600\n", ""))
+        self.assertEqual(count(
+            "--query", "SELECT id FROM public.flows WHERE ts >= $1 AND ts < $2"
+            " AND id % 100 = 0"), (0, "#count 36\n", ""))
+        self.pg.psql("INSERT INTO flows VALUES (100001, '2026-11-27 03:59:59"
+                     ".999999+00', 1, '10.0.0.2'), (100002, '2026-11-27"
+                     " 04:00:00+00', 1, '10.0.0.2')")
+        try:
+            self.assertEqual(count(*table), (0, "#count 3601\n", ""))
+        finally:
+            self.pg.psql("DELETE FROM flows WHERE id > 100000")
+        self.assertEqual(count(*table, "--start", str(H1), "--end",
+                               str(H1 + 3600 * 1000000)),
+                         (0, "#count 401\n", ""))
+        self.assertEqual(count("--table", "nope", "--time-column", "ts"), (
+            78, "", 'PostgreSQL: table: relation "nope" does not exist\n'))
+        self.assertEqual(count("--query", "SELECT * FROM flows"), (
+            78, "", 'count: relation "flows" does not exist (forkbulk runs '
+            "sessions with search_path = pg_catalog, pg_temp: write "
+            "schema-qualified names, e.g. public.flows)\n"))
+        rc, out, err = count(*table, conninfo="host=127.0.0.1 port=1 "
+                             "connect_timeout=5")
+        self.assertEqual((rc, out), (69, ""))
+        self.assertTrue(err.startswith("cannot connect to PostgreSQL: "), err)
+
+    def test_query_names_resolve_in_pg_catalog_only(self):
+        """A query runs under the pinned search_path: its unqualified names
+        fail, with a hint; the table source resolves --table with the
+        role's own path, once."""
+        rc, out, err = run_check(
+            self.pg, "--query", "SELECT * FROM flows WHERE ts >= $1"
+            " AND ts < $2")
+        self.assertEqual((rc, out), (78, ""))
+        self.assertIn('relation "flows" does not exist (forkbulk runs '
+                      'sessions with search_path = pg_catalog, pg_temp: '
+                      'write schema-qualified names, e.g. public.flows)', err)
+        self.pg.psql("CREATE SCHEMA other; CREATE TABLE other.flows"
+                     " (id bigint PRIMARY KEY, ts timestamptz);"
+                     " INSERT INTO other.flows VALUES (7, '2026-11-27"
+                     " 03:00:01+00')")
+        try:
+            plan, rows = self.lines("--table", "other.flows", "--time-column",
+                                    "ts")
+            self.assertEqual(rows, ['7\t{"id":7,"ts":"2026-11-27T03:00:01Z"}'])
+            plan, rows = self.lines("--table", "flows", "--time-column", "ts")
+            self.assertEqual(len(rows), 3600)
+            # A role whose search_path finds other.flows first: the planner
+            # and the reader both read that one.
+            self.pg.psql("CREATE ROLE pathy LOGIN; GRANT USAGE ON SCHEMA"
+                         " other TO pathy; GRANT SELECT ON other.flows,"
+                         " public.flows TO pathy; ALTER ROLE pathy SET"
+                         " search_path = other, public")
+            for split in ("key", "time:600000000", "ctid"):
+                rc, out, err = run_check(
+                    self.pg, "--table", "flows", "--time-column", "ts",
+                    "--split", split, conninfo=self.pg.conninfo.replace(
+                        "user=postgres", "user=pathy"))
+                self.assertEqual(rc, 0, err)
+                self.assertEqual(out.splitlines()[1:], [
+                    '7\t{"id":7,"ts":"2026-11-27T03:00:01Z"}'], split)
+        finally:
+            self.pg.psql("DROP SCHEMA other CASCADE; DROP OWNED BY pathy;"
+                         " DROP ROLE IF EXISTS pathy")
 
     def test_password_parameter(self):
         """A password given as a parameter (spec.password) reaches libpq
