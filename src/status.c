@@ -21,10 +21,13 @@ struct exit_code {
 };
 
 static const struct exit_code exit_codes[] = {
-    {FB_EXIT_OK, 0, "every record loaded", "every record loaded"},
+    {FB_EXIT_OK, 0, "complete",
+     "complete: every hour (or the file) loaded; rejects within "
+     "--max-rejects are reported, not a failure"},
     {FB_EXIT_USAGE, 7, "usage error", "usage error"},
-    {FB_EXIT_DATAERR, 1, "some records rejected",
-     "some records rejected (see the reject file)"},
+    {FB_EXIT_DATAERR, 1, "incomplete: rejects over --max-rejects",
+     "an hour (or the file) is incomplete: its rejects passed --max-rejects "
+     "(see the reject file); later hours were still loaded"},
     {FB_EXIT_NOINPUT, 4, "input missing or unreadable",
      "input missing or unreadable"},
     {FB_EXIT_UNAVAILABLE, 3, "cluster unreachable or failing",

@@ -68,6 +68,8 @@ struct supervisor {
     uint64_t requeued;       /* pending ranges below next_range */
     uint64_t idle_deaths;    /* workers that died holding nothing */
     bool stopping;           /* no more dispatching */
+    bool unit_stopping;      /* no more ranges of this unit */
+    int ustatus;             /* why the unit failed, or 0 */
     bool draining;           /* no more units: idle workers may exit */
     int stop_signal;         /* SIGINT/SIGTERM received, or 0 */
     struct timespec kill_at; /* grace deadline while stopping */
@@ -227,10 +229,12 @@ fail:
     return -1;
 }
 
+/* A range of the unit still to hand out (none once the unit failed). */
 static bool
 range_pending(const struct supervisor *sv)
 {
-    return sv->requeued > 0 || sv->next_range < sv->unit.n_ranges;
+    return !sv->unit_stopping &&
+           (sv->requeued > 0 || sv->next_range < sv->unit.n_ranges);
 }
 
 /* Ranges of the current unit not yet done or given up. */
@@ -292,6 +296,7 @@ dispatch(struct supervisor *sv)
         snprintf(msg.index, sizeof(msg.index), "%s", sv->unit.index);
         sv->src->range(sv->plan, (uint64_t)j, &msg);
         msg.rejects_done = sv->ranges[j].rejects_done;
+        msg.unit_time = sv->unit.time_us;
         sv->ranges[j].lo = msg.lo;
         sv->ranges[j].hi = msg.hi;
         if (fb_msg_send(s->cmd_fd, &msg) < 0) {
@@ -359,6 +364,36 @@ on_progress(struct supervisor *sv, int i, const struct fb_msg *msg)
         range->rejects_done = msg->counts.rejected;
 }
 
+/* Codes after which nothing more can load: the cluster or PostgreSQL
+ * stays away, the configuration or the system is wrong.  Anything else
+ * (a range that kept killing workers) fails the unit alone. */
+static bool
+ends_run(int code)
+{
+    return code == FB_EXIT_UNAVAILABLE || code == FB_EXIT_CONFIG ||
+           code == FB_EXIT_USAGE || code == FB_EXIT_OSERR ||
+           code == FB_EXIT_NOINPUT || code == FB_EXIT_CANTCREAT ||
+           code == FB_EXIT_IOERR || code == FB_EXIT_TEMPFAIL;
+}
+
+/*
+ * The current unit cannot be complete: no more of its ranges are handed
+ * out (those in flight finish), it ends failed, and the next unit still
+ * loads unless code ends the whole run.
+ */
+static void
+fail_unit_with(struct supervisor *sv, int code, const char *why)
+{
+    sv->ustatus = fb_exit_worse(sv->ustatus, code);
+    sv->status = fb_exit_worse(sv->status, code);
+    if (ends_run(code)) {
+        begin_stop(sv, why);
+    } else if (!sv->unit_stopping) {
+        fb_info("%s: not loading the rest of it: %s", sv->unit.name, why);
+        sv->unit_stopping = true;
+    }
+}
+
 static void
 on_done(struct supervisor *sv, int i, const struct fb_msg *msg)
 {
@@ -380,23 +415,24 @@ on_done(struct supervisor *sv, int i, const struct fb_msg *msg)
     if (sv->src->range_done != NULL)
         sv->src->range_done(sv->plan, (uint64_t)s->range, msg);
     s->range = -1;
+    /* Rejects within the budget do not fail a range (check_rejects()
+     * judges the budget). */
     if (msg->status == FB_EXIT_OK || msg->status == FB_EXIT_DATAERR) {
         range->state = RANGE_DONE;
         sv->usum.ranges_done++;
-    } else {
-        /* Interrupted, or the cluster kept failing: the range is not
-         * loaded; source ids make a later run redo it without duplicates.
-         */
-        range->state = RANGE_FAILED;
-        if (msg->status != FB_EXIT_SIGINT && msg->status != FB_EXIT_SIGTERM) {
-            fb_error("%s: range %u [%llu, %llu) failed with exit code %d",
-                     sv->unit.name, msg->range_id,
-                     (unsigned long long)range->lo,
-                     (unsigned long long)range->hi, msg->status);
-            begin_stop(sv, "a range failed");
-        }
+        return;
     }
-    sv->status = fb_exit_worse(sv->status, msg->status);
+    /* Interrupted, or the cluster kept failing: the range is not loaded;
+     * source ids make a later run redo it without duplicates. */
+    range->state = RANGE_FAILED;
+    if (msg->status == FB_EXIT_SIGINT || msg->status == FB_EXIT_SIGTERM) {
+        sv->status = fb_exit_worse(sv->status, msg->status);
+        return;
+    }
+    fb_error("%s: range %u [%llu, %llu) failed with exit code %d",
+             sv->unit.name, msg->range_id, (unsigned long long)range->lo,
+             (unsigned long long)range->hi, msg->status);
+    fail_unit_with(sv, msg->status, "a range failed");
 }
 
 static void
@@ -407,6 +443,37 @@ describe_exit(int wstatus, char *buf, size_t len)
                  strsignal(WTERMSIG(wstatus)));
     else
         snprintf(buf, len, "exited with code %d", WEXITSTATUS(wstatus));
+}
+
+/* The worker in slot i died holding its range: the range is handed out
+ * again, or given up once it has killed FB_MAX_RANGE_DEATHS workers. */
+static void
+on_range_death(struct supervisor *sv, int i, const char *how)
+{
+    struct slot *s = &sv->slots[i];
+    struct range *range = &sv->ranges[s->range];
+
+    range->deaths++;
+    sv->usum.worker_deaths++;
+    if (sv->stopping && sv->stop_signal != 0) {
+        range->state = RANGE_FAILED;
+    } else if (range->deaths >= FB_MAX_RANGE_DEATHS) {
+        fb_error("worker %d %s while loading range %lld [%llu, %llu) of "
+                 "%s; that range has now killed %d workers and is given up",
+                 i, how, (long long)s->range, (unsigned long long)range->lo,
+                 (unsigned long long)range->hi, sv->unit.name, range->deaths);
+        range->state = RANGE_FAILED;
+        fail_unit_with(sv, FB_EXIT_SOFTWARE, "a range kept killing workers");
+    } else {
+        fb_warn("worker %d %s while loading range %lld [%llu, %llu); "
+                "range re-queued (death %d of %d)",
+                i, how, (long long)s->range, (unsigned long long)range->lo,
+                (unsigned long long)range->hi, range->deaths,
+                FB_MAX_RANGE_DEATHS);
+        range->state = RANGE_PENDING;
+        sv->requeued++;
+    }
+    s->range = -1;
 }
 
 /* The worker in slot i closed its result pipe: reap it and decide. */
@@ -430,31 +497,7 @@ on_exit_of(struct supervisor *sv, int i)
     describe_exit(wstatus, how, sizeof(how));
 
     if (s->range >= 0) {
-        struct range *range = &sv->ranges[s->range];
-
-        range->deaths++;
-        sv->usum.worker_deaths++;
-        if (sv->stopping && sv->stop_signal != 0) {
-            range->state = RANGE_FAILED;
-        } else if (range->deaths >= FB_MAX_RANGE_DEATHS) {
-            fb_error("worker %d %s while loading range %lld [%llu, %llu) of "
-                     "%s; that range has now killed %d workers and is given "
-                     "up",
-                     i, how, (long long)s->range, (unsigned long long)range->lo,
-                     (unsigned long long)range->hi, sv->unit.name,
-                     range->deaths);
-            range->state = RANGE_FAILED;
-            sv->status = fb_exit_worse(sv->status, FB_EXIT_SOFTWARE);
-        } else {
-            fb_warn("worker %d %s while loading range %lld [%llu, %llu); "
-                    "range re-queued (death %d of %d)",
-                    i, how, (long long)s->range, (unsigned long long)range->lo,
-                    (unsigned long long)range->hi, range->deaths,
-                    FB_MAX_RANGE_DEATHS);
-            range->state = RANGE_PENDING;
-            sv->requeued++;
-        }
-        s->range = -1;
+        on_range_death(sv, i, how);
     } else if (WIFSIGNALED(wstatus) ||
                (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) != 0)) {
         fb_warn("worker %d %s while idle", i, how);
@@ -556,21 +599,22 @@ poll_timeout(struct supervisor *sv)
 }
 
 /*
- * --max-rejects: past the limit the run stops dispatching (the ranges in
- * flight finish) and ends with 65, saying so.  A percentage is judged
- * once 1000 records have been read, so one early reject is not 100%.  Counts
- * are those of the finished ranges of the unit plus the ranges in flight so
- * far.
+ * --max-rejects applies to each unit (an hour; for files the whole run):
+ * past it the unit stops dispatching (the ranges in flight finish) and
+ * ends failed (65); the next unit still loads.  A percentage is judged
+ * once 1000 records of the unit have been read, so one early reject is
+ * not 100%.  Counts are those of the unit's finished ranges plus its
+ * ranges in flight so far.
  */
 static void
 check_rejects(struct supervisor *sv)
 {
-    uint64_t rejected = sv->summary->counts.rejected + sv->usum.counts.rejected;
-    uint64_t read = sv->summary->counts.read + sv->usum.counts.read;
+    uint64_t rejected = sv->usum.counts.rejected;
+    uint64_t read = sv->usum.counts.read;
     const struct fb_options *o = sv->opts;
     bool over;
 
-    if (sv->stopping)
+    if (sv->stopping || sv->unit_stopping)
         return;
     for (int i = 0; i < sv->n_slots; i++) {
         if (sv->slots[i].pid > 0 && sv->slots[i].range >= 0) {
@@ -578,7 +622,6 @@ check_rejects(struct supervisor *sv)
             read += sv->slots[i].live.read;
         }
     }
-    /* A share needs a sample: judged from the 1000th record read on. */
     if (o->max_rejects_pct > 0)
         over = read >= 1000 &&
                (double)rejected > o->max_rejects_pct / 100.0 * (double)read;
@@ -587,17 +630,16 @@ check_rejects(struct supervisor *sv)
     if (!over)
         return;
     if (o->max_rejects_pct > 0)
-        fb_error("%llu of %llu records rejected, more than --max-rejects "
-                 "%g%%: stopping early",
-                 (unsigned long long)rejected, (unsigned long long)read,
-                 o->max_rejects_pct);
+        fb_error("%s: %llu of %llu records rejected, more than --max-rejects "
+                 "%g%%: stopping early, it is incomplete",
+                 sv->unit.name, (unsigned long long)rejected,
+                 (unsigned long long)read, o->max_rejects_pct);
     else
-        fb_error("%llu records rejected, more than --max-rejects %llu: "
-                 "stopping early",
-                 (unsigned long long)rejected,
+        fb_error("%s: %llu records rejected, more than --max-rejects %llu: "
+                 "stopping early, it is incomplete",
+                 sv->unit.name, (unsigned long long)rejected,
                  (unsigned long long)o->max_rejects);
-    sv->status = fb_exit_worse(sv->status, FB_EXIT_DATAERR);
-    begin_stop(sv, "too many rejects");
+    fail_unit_with(sv, FB_EXIT_DATAERR, "too many rejects");
 }
 
 /*
@@ -742,6 +784,21 @@ fail_unit(struct supervisor *sv, int rc)
     end_unit(sv);
 }
 
+/*
+ * A unit is complete when every range loaded and its rejects stayed
+ * within the budget (0); otherwise its exit code says why it is not: its
+ * own failure, else the run's (a signal, a lost cluster).
+ */
+static int
+unit_exit_code(const struct supervisor *sv)
+{
+    if (sv->ustatus != FB_EXIT_OK)
+        return sv->ustatus;
+    if (sv->usum.ranges_failed > 0)
+        return sv->status != FB_EXIT_OK ? sv->status : FB_EXIT_SOFTWARE;
+    return FB_EXIT_OK;
+}
+
 /* Loads one planned unit with the workers there are. */
 static void
 load_unit(struct supervisor *sv)
@@ -751,6 +808,8 @@ load_unit(struct supervisor *sv)
     begin_unit_summary(sv);
     sv->next_range = 0;
     sv->requeued = 0;
+    sv->unit_stopping = false;
+    sv->ustatus = FB_EXIT_OK;
     sv->ranges =
         calloc(sv->unit.n_ranges ? sv->unit.n_ranges : 1, sizeof(*sv->ranges));
     if (sv->ranges == NULL) {
@@ -768,9 +827,7 @@ load_unit(struct supervisor *sv)
      * or never dispatched because the run stopped early. */
     sv->usum.ranges_failed = sv->usum.ranges - sv->usum.ranges_done;
     sv->usum.seconds = fb_monotonic_seconds() - started;
-    sv->usum.exit_code = sv->usum.ranges_failed > 0     ? sv->status
-                         : sv->usum.counts.rejected > 0 ? FB_EXIT_DATAERR
-                                                        : FB_EXIT_OK;
+    sv->usum.exit_code = unit_exit_code(sv);
     end_unit(sv);
     free(sv->ranges);
     sv->ranges = NULL;
@@ -897,8 +954,6 @@ fb_supervisor_run(const struct fb_options *opts, const struct fb_source *src,
         sv.draining = true;
         if (main_loop(&sv) != 0)
             sv.status = fb_exit_worse(sv.status, FB_EXIT_OSERR);
-        if (sv.status == FB_EXIT_OK && summary->counts.rejected > 0)
-            sv.status = FB_EXIT_DATAERR;
     }
     reap_workers(&sv);
     restore_signals();

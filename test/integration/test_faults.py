@@ -148,6 +148,45 @@ class FaultTest(FlowFileTest):
             self.assertIn("HTTP 429", err)
             self.assertEqual(s["loaded"], 0)
 
+    def test_retry_after_of_a_day_is_capped_by_retry_time(self):
+        """A broken proxy answers every request 429 with Retry-After of a
+        day: the batch still ends within --retry-time with 69, and the
+        worker waiting on it keeps showing progress, so the stall killer
+        (here 1 s) never takes the wait for a hang."""
+        with Server("--request-429-rate", "1", "--retry-after",
+                    "86400") as es:
+            t = time.monotonic()
+            rc, err, s = self.load(es, "dayafter", "--workers", "2",
+                                   "--retries", "1000", "--retry-time",
+                                   "4000", "--stall-timeout", "1000",
+                                   timeout=120)
+            took = time.monotonic() - t
+            self.assertEqual(rc, 69, err)
+            self.assertLess(took, 30)
+            self.assertIn("giving up on a batch", err)
+            self.assertEqual(s["worker_deaths"], 0)
+            self.assertNotIn("made no progress", err)
+            self.assertEqual(s["loaded"], 0)
+
+    def test_write_only_key_loads_when_get_root_is_refused(self):
+        """GET / answered 403 (the credentials lack the cluster's monitor
+        privilege): a warning, the cluster taken to be --es-flavor, and
+        every record loaded."""
+        with Server() as es:
+            es.request("PUT", "/_test/faults", {"root_status": 403})
+            rc, err, s = self.load(es, "writeonly", "--workers", "2",
+                                   "--es-flavor", "opensearch")
+            self.assertEqual(rc, 0, err)
+            self.assertIn("refused GET / (HTTP 403", err)
+            self.assertEqual(s["cluster"],
+                             "OpenSearch (GET / refused; --es-flavor)")
+            self.assertIndexHolds(es, "writeonly", self.expect)
+            # 401 still stops the run: those credentials load nothing.
+            es.request("PUT", "/_test/faults", {"root_status": 401})
+            rc, err, s = self.load(es, "unauthenticated")
+            self.assertEqual(rc, 78, err)
+            self.assertIsNone(es.index_stats("unauthenticated"))
+
     def test_server_that_never_answers_gives_69_in_bounds(self):
         with Server("--delay-ms", "600000") as es:
             t = time.monotonic()
@@ -287,7 +326,7 @@ class FaultTest(FlowFileTest):
                                     "--es", es.url, "--id-field", "id",
                                     "--max-rejects", "1",
                                     "--reject-file", rejects])
-            self.assertEqual(rc, 65, err)
+            self.assertEqual(rc, 0, err)  # within the budget
             self.assertEqual(es.index_stats("onebad")["docs"], 99)
         with open(rejects) as f:
             lines = [json.loads(x) for x in f]

@@ -174,7 +174,8 @@ static int
 teardown(void **state)
 {
     static const char *const names[] = {"a.conf",       "b.conf", "c.conf",
-                                        "printed.conf", "pw",     "empty-pw"};
+                                        "printed.conf", "pw",     "empty-pw",
+                                        "pg.conf"};
     char path[PATH_MAX];
 
     (void)state;
@@ -763,6 +764,46 @@ test_print_config_round_trip_pg(void **state)
     done(&r);
 }
 
+/* A password inside --pg would show in ps and in /proc of every worker:
+ * refused as a flag; in a config file it makes the file a secret one,
+ * and --print-config never shows it. */
+static void
+test_password_in_conninfo(void **state)
+{
+    const char *open_conf =
+        write_file("pg.conf",
+                   "[source]\npg = host=db user=u password=hunter2\ntable = t\n"
+                   "time_column = ts\n",
+                   0644);
+    struct run r;
+
+    (void)state;
+    RUN(&r, "--pg", "host=db password=hunter2", "--table", "t", "--time-column",
+        "ts");
+    assert_usage(&r, "--pg must not hold a password: use pg_password_file "
+                     "in the config file, PGPASSWORD or ~/.pgpass");
+    RUN(&r, "--pg", "postgresql://u:hunter2@db/flows", "--table", "t",
+        "--time-column", "ts");
+    assert_int_equal(r.rc, FB_EXIT_USAGE);
+    done(&r);
+    RUN(&r, "--pg", "postgresql://u@db/flows", "--table", "t", "--time-column",
+        "ts");
+    assert_int_equal(r.rc, 0);
+    done(&r);
+    RUN(&r, "--config", open_conf);
+    assert_int_equal(r.rc, FB_EXIT_CONFIG);
+    assert_contains(r.err, "holds a secret but is readable by group or "
+                           "others");
+    done(&r);
+    assert_int_equal(chmod(open_conf, 0600), 0);
+    RUN(&r, "--config", open_conf, "--print-config");
+    assert_int_equal(r.rc, FB_OPTIONS_PRINT_CONFIG);
+    assert_in_section(r.out, "source",
+                      "\n# pg = ******** (holds a password)\n");
+    assert_null(strstr(r.out, "hunter2"));
+    done(&r);
+}
+
 static void
 test_secrets_never_printed(void **state)
 {
@@ -831,7 +872,8 @@ test_help_version_and_verbosity(void **state)
         }
     }
     assert_contains(r.out, "  [source] pg_password");
-    assert_contains(r.out, "\nExit codes:\n   0  every record loaded\n");
+    assert_contains(r.out, "\nExit codes:\n   0  complete: every hour (or the "
+                           "file) loaded;");
     done(&r);
     RUN(&r, "-V");
     assert_int_equal(r.rc, FB_OPTIONS_VERSION);
@@ -865,6 +907,7 @@ main(void)
         cmocka_unit_test(test_print_config_round_trip),
         cmocka_unit_test(test_print_config_round_trip_pg),
         cmocka_unit_test(test_secrets_never_printed),
+        cmocka_unit_test(test_password_in_conninfo),
         cmocka_unit_test(test_help_version_and_verbosity),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

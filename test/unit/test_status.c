@@ -75,7 +75,7 @@ test_meaning_and_help_of_every_code(void **state)
     for (size_t i = 0; i < N_RANKS; i++)
         assert_string_not_equal(fb_exit_meaning(ranks[i].code), "unknown");
     assert_string_equal(fb_exit_meaning(FB_EXIT_DATAERR),
-                        "some records rejected");
+                        "incomplete: rejects over --max-rejects");
     assert_string_equal(fb_exit_meaning(1), "unknown");
     fb_exit_print_help(f);
     rewind(f);

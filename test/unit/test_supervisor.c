@@ -289,12 +289,15 @@ test_range_that_kills_three_workers_fails(void **state)
     struct fb_summary sum;
 
     (void)state;
-    on_cue(2, ACT_CRASH, -1);
-    assert_int_equal(run(&p, 1, 6, &sum), FB_EXIT_SOFTWARE);
+    on_cue(2, ACT_CRASH, FB_MAX_RANGE_DEATHS);
+    assert_int_equal(run(&p, 2, 6, &sum), FB_EXIT_SOFTWARE);
     assert_int_equal(sum.worker_deaths, FB_MAX_RANGE_DEATHS);
-    assert_int_equal(sum.ranges_failed, 1);
-    assert_int_equal(sum.ranges_done, 5);
-    assert_int_equal(p.last_unit.exit_code, FB_EXIT_SOFTWARE);
+    /* The first unit fails (its other ranges may or may not have been
+     * handed out before); the second loads whole. */
+    assert_int_equal(p.units_done, 2);
+    assert_true(sum.ranges_failed >= 1);
+    assert_int_equal(p.last_unit.exit_code, FB_EXIT_OK);
+    assert_int_equal(p.last_unit.ranges_done, 6);
 }
 
 static void
@@ -372,6 +375,43 @@ test_max_rejects_stops_dispatching(void **state)
 }
 
 static void
+test_reject_budget_is_per_unit(void **state)
+{
+    struct fake_plan p;
+    struct fb_summary sum;
+
+    (void)state;
+    opts.workers = 1;
+    opts.max_rejects = 7;
+    /* Unit 1: ranges 1 and 2 reject 5 each, 10 > 7: it fails.  Unit 2:
+     * range 1 rejects 5, within the budget: it is complete, and loads
+     * although unit 1 failed. */
+    on_cue(1, ACT_REJECTS, 2);
+    on_cue(2, ACT_REJECTS, 1);
+    assert_int_equal(run(&p, 2, 4, &sum), FB_EXIT_DATAERR);
+    assert_int_equal(p.units_done, 2);
+    assert_int_equal(p.last_unit.exit_code, FB_EXIT_OK);
+    assert_int_equal(p.last_unit.ranges_done, 4);
+    assert_int_equal(p.last_unit.counts.rejected, 5);
+    assert_int_equal(sum.ranges_failed, 1); /* unit 1's range 3 */
+    assert_int_equal(sum.counts.rejected, 15);
+}
+
+static void
+test_rejects_within_budget_are_not_a_failure(void **state)
+{
+    struct fake_plan p;
+    struct fb_summary sum;
+
+    (void)state;
+    opts.max_rejects = 5;
+    on_cue(3, ACT_REJECTS, 1);
+    assert_int_equal(run(&p, 1, 6, &sum), FB_EXIT_OK);
+    assert_int_equal(sum.counts.rejected, 5);
+    assert_int_equal(p.last_unit.exit_code, FB_EXIT_OK);
+}
+
+static void
 test_unit_begin_refusal_fails_the_unit(void **state)
 {
     struct fake_plan p;
@@ -421,6 +461,10 @@ main(void)
             test_done_for_another_range_stops_the_run, setup, teardown),
         cmocka_unit_test_setup_teardown(test_max_rejects_stops_dispatching,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reject_budget_is_per_unit, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(
+            test_rejects_within_budget_are_not_a_failure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unit_begin_refusal_fails_the_unit,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_sigterm_stops_with_143, setup,
