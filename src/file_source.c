@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "forkbulk/file_csv.h"
+#include "forkbulk/clock.h"
 #include "forkbulk/docid.h"
 #include "forkbulk/file_plan.h"
 #include "forkbulk/jsonout.h"
@@ -80,6 +81,7 @@ file_next_unit(void *plan, struct fb_unit *unit)
     snprintf(unit->name, sizeof(unit->name), "%s", fp->opts->input);
     snprintf(unit->index, sizeof(unit->index), "%s", fp->opts->index);
     unit->n_ranges = fp->plan.n_ranges;
+    unit->time_us = fb_unix_us();
     return 1;
 }
 

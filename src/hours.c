@@ -667,60 +667,74 @@ index_name_problem(const char *name, char *buf, size_t cap)
 }
 
 int
+fb_hours_strftime(const char *pattern, int64_t t, const char *tz, char *out,
+                  size_t cap, char *err, size_t errlen)
+{
+    struct tz_saved saved;
+    time_t tt = (time_t)floor_div(t, US_PER_S);
+    struct tm tm;
+    size_t len = 0;
+
+    if (tz_enter(tz, &saved, err, errlen) != 0)
+        return -1;
+    memset(&tm, 0, sizeof(tm));
+    if ((is_utc(tz) ? gmtime_r(&tt, &tm) : localtime_r(&tt, &tm)) != NULL) {
+        /* The pattern is configuration by design (like date +FORMAT);
+         * strftime writes no more than its bound whatever it holds. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+        len = strftime(out, cap, pattern, &tm);
+#pragma GCC diagnostic pop
+    }
+    tz_leave(&saved);
+    if (len == 0) {
+        snprintf(err, errlen,
+                 "pattern \"%s\" gives an empty text or one longer than %zu "
+                 "bytes",
+                 pattern, cap - 1);
+        return -2;
+    }
+    return 0;
+}
+
+int
 fb_hours_index_name(const char *pattern, int64_t hour_us, const char *tz,
                     char *out, size_t cap, char *err, size_t errlen)
 {
-    struct tz_saved saved;
     char name[FB_ES_INDEX_MAX * 2 + 2];
     char why[64];
     const char *problem = NULL;
-    time_t tt = (time_t)floor_div(hour_us, US_PER_S);
-    struct tm tm;
-    size_t len = 0;
-    int rc = -1;
+    int rc;
 
     if (pattern == NULL || pattern[0] == '\0') {
         snprintf(err, errlen, "the index pattern is empty");
         return -1;
     }
-    if (tz_enter(tz, &saved, err, errlen) != 0)
-        return -1;
-    memset(&tm, 0, sizeof(tm));
-    if ((is_utc(tz) ? gmtime_r(&tt, &tm) : localtime_r(&tt, &tm)) == NULL) {
-        snprintf(err, errlen, "time %" PRId64 " is out of range", hour_us);
-        goto out;
-    }
-    /* The pattern is configuration by design (like date +FORMAT); the
-     * result is checked below, and strftime writes no more than its
-     * bound whatever the pattern holds. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-    len = strftime(name, sizeof(name), pattern, &tm);
-#pragma GCC diagnostic pop
-    if (len == 0 || len > FB_ES_INDEX_MAX) {
+    rc = fb_hours_strftime(pattern, hour_us, tz, name, sizeof(name), err,
+                           errlen);
+    if (rc == -1)
+        return -1; /* the timezone */
+    if (rc != 0 || strlen(name) > FB_ES_INDEX_MAX) {
         snprintf(err, errlen,
                  "index pattern \"%s\" gives an empty name or one longer "
                  "than %d bytes",
                  pattern, FB_ES_INDEX_MAX);
-        goto out;
+        return -1;
     }
     problem = index_name_problem(name, why, sizeof(why));
     if (problem != NULL) {
         snprintf(err, errlen,
                  "index name \"%s\" from pattern \"%s\" is not valid: %s", name,
                  pattern, problem);
-        goto out;
+        return -1;
     }
-    if (len >= cap) {
+    if (strlen(name) >= cap) {
         snprintf(err, errlen, "index name \"%s\" does not fit in %zu bytes",
                  name, cap);
-        goto out;
+        return -1;
     }
-    memcpy(out, name, len + 1);
-    rc = 0;
-out:
-    tz_leave(&saved);
-    return rc;
+    memcpy(out, name, strlen(name) + 1);
+    return 0;
 }
 
 int

@@ -7,7 +7,6 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "forkbulk/log.h"
@@ -70,8 +69,7 @@ main(int argc, char **argv)
                      : opts.verbosity == 1 ? FB_LOG_INFO
                                            : FB_LOG_DEBUG);
     if (opts.log_file != NULL && fb_log_open(opts.log_file) < 0) {
-        fprintf(stderr, "forkbulk: cannot open log file %s: %s\n",
-                opts.log_file, strerror(errno));
+        /* fb_log_open() said why, on stderr. */
         fb_options_free(&opts);
         return FB_EXIT_CANTCREAT;
     }

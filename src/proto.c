@@ -83,6 +83,7 @@ fb_msg_encode(const struct fb_msg *msg, unsigned char frame[FB_MSG_SIZE])
     p = put_u64(p, (uint64_t)msg->win_start);
     p = put_u64(p, (uint64_t)msg->win_end);
     p = put_u64(p, msg->rejects_done);
+    p = put_u64(p, (uint64_t)msg->unit_time);
     p = put_text(p, msg->index, FB_MSG_INDEX_MAX);
     put_text(p, msg->snapshot, FB_MSG_SNAPSHOT_MAX);
 }
@@ -119,6 +120,8 @@ fb_msg_decode(const unsigned char frame[FB_MSG_SIZE], struct fb_msg *msg)
     p = get_u64(p, &win);
     msg->win_end = (int64_t)win;
     p = get_u64(p, &msg->rejects_done);
+    p = get_u64(p, &win);
+    msg->unit_time = (int64_t)win;
     /* Text fields must be NUL-terminated inside their slot. */
     if (memchr(p, '\0', FB_MSG_INDEX_MAX) == NULL ||
         memchr(p + FB_MSG_INDEX_MAX, '\0', FB_MSG_SNAPSHOT_MAX) == NULL)

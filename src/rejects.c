@@ -6,12 +6,15 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "forkbulk/hours.h"
 #include "forkbulk/jsonout.h"
 #include "forkbulk/log.h"
 #include "forkbulk/safefile.h"
@@ -32,15 +35,55 @@ struct fb_rejects {
     size_t max_record; /* record bytes kept in the file */
 };
 
+/* Can a file be created in the directory of path? */
+static int
+dir_writable(const char *path, char *err, size_t errlen)
+{
+    char dir[PATH_MAX];
+    char *slash;
+
+    snprintf(dir, sizeof(dir), "%s", path);
+    slash = strrchr(dir, '/');
+    if (slash == NULL)
+        snprintf(dir, sizeof(dir), ".");
+    else if (slash == dir)
+        dir[1] = '\0';
+    else
+        *slash = '\0';
+    if (access(dir, W_OK | X_OK) == 0)
+        return 0;
+    snprintf(err, errlen, "cannot create reject file %s: %s: %s", path, dir,
+             strerror(errno));
+    return -1;
+}
+
 int
 fb_rejects_prepare(const char *path, char *err, size_t errlen)
 {
-    int fd = fb_safefile_open(path, "reject file", REJECT_FLAGS, REJECT_MODE,
-                              err, errlen);
+    struct stat st;
+    int fd;
 
+    if (lstat(path, &st) < 0 && errno == ENOENT)
+        return dir_writable(path, err, errlen);
+    fd = fb_safefile_open(path, "reject file", REJECT_FLAGS, REJECT_MODE, err,
+                          errlen);
     if (fd < 0)
         return -1;
     close(fd);
+    return 0;
+}
+
+int
+fb_rejects_path(const char *pattern, int64_t unit_time, const char *tz,
+                char *out, size_t cap, char *err, size_t errlen)
+{
+    char why[256];
+
+    if (fb_hours_strftime(pattern, unit_time, tz, out, cap, why, sizeof(why)) !=
+        0) {
+        snprintf(err, errlen, "--reject-file: %s", why);
+        return -1;
+    }
     return 0;
 }
 

@@ -4,6 +4,7 @@
  */
 #include "forkbulk/run.h"
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -19,7 +20,8 @@
 struct run {
     const struct fb_options *opts;
     const struct fb_source *src;
-    bool checked; /* the cluster answered once */
+    bool checked;           /* the cluster answered once */
+    char rejects[PATH_MAX]; /* the current unit's reject file, or "" */
 };
 
 static int
@@ -30,16 +32,35 @@ worker_body(void *arg, int cmd_fd, int res_fd)
     return fb_worker_main(r->opts, r->src, cmd_fd, res_fd);
 }
 
-/* The cluster is checked once, before the first range of the run. */
+/* The unit's reject file (its name expanded for the unit's time),
+ * checked without emptying it, so that a failure shows before any work. */
+static int
+prepare_rejects(struct run *r, const struct fb_unit *unit)
+{
+    char err[PATH_MAX + 256];
+
+    r->rejects[0] = '\0';
+    if (r->opts->reject_file == NULL)
+        return FB_EXIT_OK;
+    if (fb_rejects_path(r->opts->reject_file, unit->time_us, r->opts->timezone,
+                        r->rejects, sizeof(r->rejects), err, sizeof(err)) < 0 ||
+        fb_rejects_prepare(r->rejects, err, sizeof(err)) < 0) {
+        fb_error("%s", err);
+        return FB_EXIT_CANTCREAT;
+    }
+    return FB_EXIT_OK;
+}
+
+/* Before a unit's first range: its reject file, and the cluster, which is
+ * checked once per run. */
 static int
 unit_begin(void *arg, const struct fb_unit *unit, struct fb_summary *total)
 {
     struct run *r = arg;
-    int rc;
+    int rc = prepare_rejects(r, unit);
 
-    (void)unit;
-    if (r->checked)
-        return FB_EXIT_OK;
+    if (rc != FB_EXIT_OK || r->checked)
+        return rc;
     rc = fb_sink_check(r->opts, total->cluster, sizeof(total->cluster));
     if (rc != FB_EXIT_OK)
         return rc;
@@ -49,7 +70,8 @@ unit_begin(void *arg, const struct fb_unit *unit, struct fb_summary *total)
     return FB_EXIT_OK;
 }
 
-/* A loaded unit is made searchable at once, unless the run was stopped. */
+/* A loaded unit is made searchable at once, unless the run was stopped;
+ * rejects within the budget are said, once per unit. */
 static void
 unit_end(void *arg, const struct fb_unit *unit, struct fb_summary *summary)
 {
@@ -59,22 +81,10 @@ unit_end(void *arg, const struct fb_unit *unit, struct fb_summary *summary)
         summary->exit_code != FB_EXIT_SIGINT &&
         summary->exit_code != FB_EXIT_SIGTERM)
         fb_sink_refresh(r->opts, unit->index);
-}
-
-/* Checks the reject file (never emptying it) so that a failure shows at
- * once, before any work. */
-static int
-prepare_rejects(const struct fb_options *opts)
-{
-    char err[512];
-
-    if (opts->reject_file == NULL)
-        return FB_EXIT_OK;
-    if (fb_rejects_prepare(opts->reject_file, err, sizeof(err)) < 0) {
-        fb_error("%s", err);
-        return FB_EXIT_CANTCREAT;
-    }
-    return FB_EXIT_OK;
+    if (summary->exit_code == FB_EXIT_OK && summary->counts.rejected > 0)
+        fb_warn("%s: %llu record(s) rejected, within --max-rejects; see %s",
+                unit->name, (unsigned long long)summary->counts.rejected,
+                r->rejects[0] != '\0' ? r->rejects : "the log above");
 }
 
 /* The summary on stderr (always when something went wrong) and as JSON. */
@@ -107,7 +117,7 @@ report(const struct run *r, const void *plan, struct fb_summary *summary,
 int
 fb_run(const struct fb_options *opts, int *stop_signal)
 {
-    struct run r = {opts, fb_source_for(opts), false};
+    struct run r = {opts, fb_source_for(opts), false, ""};
     struct fb_supervisor_hooks hooks = {worker_body, unit_begin, unit_end, &r};
     struct fb_summary summary;
     void *plan = NULL;
@@ -115,8 +125,6 @@ fb_run(const struct fb_options *opts, int *stop_signal)
 
     *stop_signal = 0;
     rc = r.src->plan_open(opts, &plan);
-    if (rc == FB_EXIT_OK)
-        rc = prepare_rejects(opts);
     if (rc == FB_EXIT_OK) {
         rc = fb_supervisor_run(opts, r.src, plan, &hooks, &summary);
         rc = report(&r, plan, &summary, rc);

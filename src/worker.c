@@ -6,6 +6,7 @@
 #include "forkbulk/worker.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -110,8 +111,10 @@ on_reject(void *arg, struct fb_reject *r)
     /* A re-read of a range meets its rejects again, in the same order. */
     if (++w->counts.rejected <= w->rejects_done)
         return FB_EXIT_OK;
+    /* A reject that cannot be recorded would be lost: the range fails,
+     * 73 when the file was refused (safefile.h), else 74. */
     if (fb_rejects_write(w->rejects, r) < 0)
-        return FB_EXIT_IOERR; /* a reject that cannot be recorded is lost */
+        return errno == EPERM ? FB_EXIT_CANTCREAT : FB_EXIT_IOERR;
     /* Tell the parent at once, so that a replacement after our death
      * skips this line: only a kill between these two writes can leave a
      * reject line twice. */
@@ -248,10 +251,11 @@ worker_init(struct worker *w, const struct fb_options *opts,
     w->opts = opts;
     w->src = src;
     w->res_fd = res_fd;
-    fb_backoff_init(&w->backoff, &fb_worker_stop, on_progress, w);
+    fb_backoff_init(&w->backoff, &fb_worker_stop, on_progress, w,
+                    opts->stall_ms);
     w->sink = fb_sink_new(opts, &hooks, &w->counts);
-    w->rejects = fb_rejects_open(opts->reject_file, src->name(opts),
-                                 opts->max_record_bytes);
+    /* The reject file's name is the unit's (start_range()). */
+    w->rejects = fb_rejects_open(NULL, src->name(opts), opts->max_record_bytes);
     if (w->sink == NULL || w->rejects == NULL) {
         fb_error("cannot allocate the batch buffers (--batch-bytes %zu, "
                  "--batch-docs %zu): out of memory",
@@ -268,6 +272,31 @@ worker_free(struct worker *w)
         w->src->reader_close(w->reader);
     fb_sink_free(w->sink);
     fb_rejects_close(w->rejects);
+}
+
+/* Takes range msg: its counts start at 0, its documents go to its
+ * unit's index and its rejects to its unit's file. */
+static int
+start_range(struct worker *w, const struct fb_msg *msg)
+{
+    char path[PATH_MAX];
+    char err[PATH_MAX + 256];
+    int rc;
+
+    w->range_id = msg->range_id;
+    w->rejects_done = msg->rejects_done;
+    memset(&w->counts, 0, sizeof(w->counts));
+    if ((rc = fb_sink_set_index(w->sink, msg->index)) != FB_EXIT_OK)
+        return rc;
+    if (w->opts->reject_file == NULL)
+        return FB_EXIT_OK;
+    if (fb_rejects_path(w->opts->reject_file, msg->unit_time, w->opts->timezone,
+                        path, sizeof(path), err, sizeof(err)) < 0) {
+        fb_error("%s", err); /* the parent expanded it already */
+        return FB_EXIT_CANTCREAT;
+    }
+    return fb_rejects_set_path(w->rejects, path) < 0 ? FB_EXIT_OSERR
+                                                     : FB_EXIT_OK;
 }
 
 /* Answers a range with its counts and exit code; -1 if the parent is
@@ -306,10 +335,7 @@ fb_worker_main(const struct fb_options *opts, const struct fb_source *src,
             code = FB_EXIT_SOFTWARE;
             break;
         }
-        w.range_id = msg.range_id;
-        w.rejects_done = msg.rejects_done;
-        memset(&w.counts, 0, sizeof(w.counts));
-        if ((code = fb_sink_set_index(w.sink, msg.index)) != FB_EXIT_OK)
+        if ((code = start_range(&w, &msg)) != FB_EXIT_OK)
             break;
         rc = load_range(&w, &msg);
         if (report_done(&w, rc) < 0)

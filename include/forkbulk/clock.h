@@ -5,7 +5,12 @@
 #ifndef FORKBULK_CLOCK_H
 #define FORKBULK_CLOCK_H
 
+#include <stdint.h>
+
 /* Seconds on CLOCK_MONOTONIC: differences only, immune to clock steps. */
 double fb_monotonic_seconds(void);
+
+/* Now, in microseconds since the Unix epoch (UTC): for hours and names. */
+int64_t fb_unix_us(void);
 
 #endif

@@ -32,9 +32,6 @@
 
 #define FB_HOUR_US INT64_C(3600000000)
 
-/* Default bound on --from/--to and on a lookback window: 31 days. */
-#define FB_HOURS_MAX_DEFAULT (31 * 24)
-
 /* Checks that tz names a timezone that exists (NULL/""/"UTC" always do).
  * glibc silently treats an unknown TZ as UTC, so a typo would shift every
  * hour: this looks for the zone file under $TZDIR or /usr/share/zoneinfo. */
@@ -87,6 +84,13 @@ int fb_hours_parse_range(const char *from, const char *to, const char *tz,
 int fb_hours_lookback(int64_t now_us, int64_t lookback_us, const char *tz,
                       size_t max_hours, int64_t *from_us, int64_t *to_us,
                       size_t *n, char *err, size_t errlen);
+
+/*
+ * pattern (strftime) applied to the local time of t in tz, into out.
+ * 0; -1 when tz is unusable; -2 when the text is empty or does not fit.
+ */
+int fb_hours_strftime(const char *pattern, int64_t t, const char *tz, char *out,
+                      size_t cap, char *err, size_t errlen);
 
 /*
  * The index name of the hour that starts at hour_us: pattern (strftime)

@@ -25,7 +25,7 @@
 
 #include "forkbulk/eslimits.h"
 
-#define FB_PROTO_VERSION 2
+#define FB_PROTO_VERSION 3
 
 enum fb_msg_type {
     FB_MSG_RANGE = 1,
@@ -64,15 +64,21 @@ struct fb_msg {
      * meets the same records in the same order, so it counts the first
      * rejects_done rejects without writing them again. */
     uint64_t rejects_done;
+    /* RANGE: the time of the range's unit (an hour's start; when a file
+     * was planned), microseconds since the epoch: what the reject file's
+     * strftime pattern is expanded with, by the parent and the worker
+     * alike. */
+    int64_t unit_time;
     char index[FB_MSG_INDEX_MAX];
     char snapshot[FB_MSG_SNAPSHOT_MAX];
 };
 
 /* Encoded frame: version, type, kind, 1 spare, range_id, lo, hi, status,
- * 7 counters, window start and end, rejects_done, index, snapshot. */
+ * 7 counters, window start and end, rejects_done, unit_time, index,
+ * snapshot. */
 #define FB_MSG_SIZE                                                            \
-    (1 + 1 + 1 + 1 + 4 + 8 + 8 + 4 + 7 * 8 + 8 + 8 + 8 + FB_MSG_INDEX_MAX +    \
-     FB_MSG_SNAPSHOT_MAX)
+    (1 + 1 + 1 + 1 + 4 + 8 + 8 + 4 + 7 * 8 + 8 + 8 + 8 + 8 +                   \
+     FB_MSG_INDEX_MAX + FB_MSG_SNAPSHOT_MAX)
 
 void fb_msg_encode(const struct fb_msg *msg, unsigned char frame[FB_MSG_SIZE]);
 

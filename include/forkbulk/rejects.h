@@ -3,10 +3,12 @@
  *    The reject file: one JSON line per record that was not loaded.
  *
  * The file is never truncated: what it holds is the evidence of earlier
- * runs, which a summary may point to.  The parent prepares it before any
- * work (fb_rejects_prepare: opened or created 0600, checked, so a file
- * that cannot be used stops the run at once with 73), and each worker
- * appends with O_APPEND, each line one write(2), so lines from
+ * runs, which a summary may point to.  Its name may hold strftime fields,
+ * expanded with the time of each unit (fb_rejects_path: an hour's start),
+ * so that each hour has a file of its own.  The parent checks it before
+ * each unit (fb_rejects_prepare: a file that cannot be used stops the run
+ * at once with 73), and a worker creates it (0600) at its first reject
+ * and appends with O_APPEND, each line one write(2), so lines from
  * concurrent workers never interleave.  Both open it through safefile.h:
  * never through a symbolic link, and never a file that is not regular,
  * not ours or has more than one link.  Without --reject-file every
@@ -34,11 +36,19 @@
 struct fb_rejects;
 
 /*
- * Parent: opens path for appending, creating it 0600, and checks it
- * (safefile.h), then closes it: nothing in it is touched.  0, or -1 with
- * err holding the reason (naming the file) and errno set.
+ * Parent: checks that path can take rejects without creating it (an hour
+ * without rejects leaves no empty file): a file that is there is opened
+ * for appending and checked (safefile.h), then closed, nothing in it
+ * touched; else its directory must let us create it.  0, or -1 with err
+ * holding the reason (naming the file) and errno set.
  */
 int fb_rejects_prepare(const char *path, char *err, size_t errlen);
+
+/* The reject file of the unit whose time is unit_time: pattern with its
+ * strftime fields expanded in tz, as index names are.  0, or -1 with
+ * err filled. */
+int fb_rejects_path(const char *pattern, int64_t unit_time, const char *tz,
+                    char *out, size_t cap, char *err, size_t errlen);
 
 /*
  * Worker: a writer for path (NULL: log only).  Records longer than

@@ -47,6 +47,10 @@ struct fb_unit {
     char name[64];                /* for messages: "flows.ndjson" */
     char index[FB_MSG_INDEX_MAX]; /* where its documents go */
     uint64_t n_ranges;
+    /* Its time (an hour's start; when a file was planned), in
+     * microseconds since the epoch: strftime patterns such as the reject
+     * file's are expanded with it. */
+    int64_t time_us;
 };
 
 struct fb_source {

@@ -37,6 +37,7 @@ check_same(const struct fb_msg *a, const struct fb_msg *b)
     CHECK(a->win_start == b->win_start && a->win_end == b->win_end);
     CHECK(a->kind == b->kind);
     CHECK(a->rejects_done == b->rejects_done);
+    CHECK(a->unit_time == b->unit_time);
     CHECK(strcmp(a->index, b->index) == 0);
     CHECK(strcmp(a->snapshot, b->snapshot) == 0);
 }
@@ -73,7 +74,7 @@ fuzz_frame(const unsigned char *frame)
 }
 
 /* The bytes fuzz_fields reads must lie inside its raw frame. */
-_Static_assert(98 + FB_MSG_INDEX_MAX - 1 + FB_MSG_SNAPSHOT_MAX - 1 + 8 <=
+_Static_assert(98 + FB_MSG_INDEX_MAX - 1 + FB_MSG_SNAPSHOT_MAX - 1 + 16 <=
                    FB_MSG_SIZE,
                "fuzz_fields reads past raw");
 
@@ -108,6 +109,8 @@ fuzz_fields(const uint8_t *data, size_t size)
     m.snapshot[sizeof(m.snapshot) - 1] = '\0';
     memcpy(&m.rejects_done,
            p + 98 + sizeof(m.index) - 1 + sizeof(m.snapshot) - 1, 8);
+    memcpy(&m.unit_time,
+           p + 98 + sizeof(m.index) - 1 + sizeof(m.snapshot) - 1 + 8, 8);
 
     fb_msg_encode(&m, frame);
     CHECK(fb_msg_decode(frame, &d) == 0);

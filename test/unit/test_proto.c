@@ -39,6 +39,7 @@ sample(enum fb_msg_type type)
     m.win_end = INT64_MAX;
     m.kind = 3;
     m.rejects_done = 0x8000000000000009ull;
+    m.unit_time = INT64_MIN + 3;
     snprintf(m.index, sizeof(m.index), "flows-2026.11.27.03");
     snprintf(m.snapshot, sizeof(m.snapshot), "00000003-0000001B-1");
     return m;
@@ -51,6 +52,7 @@ assert_msg_equal(const struct fb_msg *a, const struct fb_msg *b)
     assert_int_equal(a->range_id, b->range_id);
     assert_true(a->lo == b->lo);
     assert_true(a->rejects_done == b->rejects_done);
+    assert_true(a->unit_time == b->unit_time);
     assert_true(a->hi == b->hi);
     assert_int_equal(a->status, b->status);
     assert_memory_equal(&a->counts, &b->counts, sizeof(a->counts));
@@ -91,7 +93,7 @@ test_layout_is_little_endian_and_fixed(void **state)
     assert_int_equal(frame[7], 0xfe);
     assert_int_equal(frame[8], 0xef);
     assert_int_equal(frame[15], 0x01);
-    assert_int_equal(FB_MSG_SIZE, 428);
+    assert_int_equal(FB_MSG_SIZE, 436);
     assert_true(FB_MSG_SIZE <= PIPE_BUF);
 }
 

@@ -70,28 +70,42 @@ reject(struct fb_rejects *rj, uint64_t line)
 }
 
 static void
-test_prepare_keeps_content_and_creates_0600(void **state)
+test_prepare_keeps_content_and_creates_nothing(void **state)
 {
+    struct fb_rejects *rj = fb_rejects_open(path_a, "in.ndjson", 1024);
+    struct fb_reject r = {NULL, 1, 0, 0, "invalid_json", "bad", "x", 1};
     char err[512];
     struct stat st;
     FILE *f;
 
     (void)state;
+    /* A unit without rejects leaves no empty file behind. */
     assert_int_equal(fb_rejects_prepare(path_a, err, sizeof(err)), 0);
+    assert_int_equal(stat(path_a, &st), -1);
+    assert_int_equal(errno, ENOENT);
+    /* The first reject creates it, 0600. */
+    assert_non_null(rj);
+    assert_int_equal(fb_rejects_write(rj, &r), 0);
+    fb_rejects_close(rj);
     assert_int_equal(stat(path_a, &st), 0);
     assert_int_equal(st.st_mode & 07777, 0600);
-    assert_int_equal(st.st_size, 0);
+    assert_int_equal(lines(path_a), 1);
+    /* What is there is never emptied. */
     f = fopen(path_a, "a");
     assert_non_null(f);
     fputs("{\"earlier\":1}\n", f);
     fclose(f);
     assert_int_equal(fb_rejects_prepare(path_a, err, sizeof(err)), 0);
-    assert_int_equal(lines(path_a), 1);
+    assert_int_equal(lines(path_a), 2);
+    /* A directory that cannot take it is said at once. */
+    assert_int_equal(
+        fb_rejects_prepare("/nonexistent-dir/rejects", err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "cannot create reject file"));
 }
 
 /*
  * Units in turn, each with its reject file (0: none, 1: a, 2: b) and one
- * reject: the lines each file then holds (a held one line already).
+ * reject: the lines each file then holds (a held two lines already).
  */
 static void
 test_set_path_switches_files(void **state)
@@ -100,10 +114,10 @@ test_set_path_switches_files(void **state)
         int file;
         int lines_a, lines_b;
     } units[] = {
-        {1, 3, 0}, /* the same name again: the open file stays */
-        {2, 3, 1}, /* the next unit's file */
-        {0, 3, 1}, /* no file: logged only */
-        {1, 4, 1},
+        {1, 4, 0}, /* the same name again: the open file stays */
+        {2, 4, 1}, /* the next unit's file */
+        {0, 4, 1}, /* no file: logged only */
+        {1, 5, 1},
     };
     const char *paths[] = {NULL, path_a, path_b};
     struct fb_rejects *rj = fb_rejects_open(path_a, "in.ndjson", 1024);
@@ -111,7 +125,7 @@ test_set_path_switches_files(void **state)
     (void)state;
     assert_non_null(rj);
     reject(rj, 1);
-    assert_int_equal(lines(path_a), 2);
+    assert_int_equal(lines(path_a), 3);
     for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
         assert_int_equal(fb_rejects_set_path(rj, paths[units[i].file]), 0);
         reject(rj, i + 2);
@@ -138,7 +152,7 @@ test_refused_file_is_an_error(void **state)
     assert_int_equal(fb_rejects_set_path(rj, link_path), 0);
     assert_int_equal(fb_rejects_write(rj, &r), -1);
     assert_int_equal(errno, EPERM);
-    assert_int_equal(lines(path_a), 4);
+    assert_int_equal(lines(path_a), 5);
     fb_rejects_close(rj);
     unlink(link_path);
 }
@@ -147,7 +161,7 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_prepare_keeps_content_and_creates_0600),
+        cmocka_unit_test(test_prepare_keeps_content_and_creates_nothing),
         cmocka_unit_test(test_set_path_switches_files),
         cmocka_unit_test(test_refused_file_is_an_error),
     };
