@@ -23,7 +23,6 @@ struct fb_es {
     struct curl_slist *json_headers;
     char *base_url; /* without trailing slash */
     char *bulk_url;
-    char *refresh_url;
     char index[FB_ES_INDEX_MAX + 1];
     char *auth_header;
     bool compress;
@@ -197,7 +196,6 @@ fb_es_free(struct fb_es *es)
     curl_slist_free_all(es->json_headers);
     free(es->base_url);
     free(es->bulk_url);
-    free(es->refresh_url);
     free(es->auth_header);
     free(es->gz);
     free(es->resp);
@@ -215,17 +213,11 @@ fb_es_set_index(struct fb_es *es, const char *index)
 {
     char *bulk = join_url(es->base_url, "/", index,
                           "/_bulk?filter_path=" FB_BULKRESP_FILTER_PATH);
-    char *refresh = join_url(es->base_url, "/", index, "/_refresh");
 
-    if (bulk == NULL || refresh == NULL) {
-        free(bulk);
-        free(refresh);
+    if (bulk == NULL)
         return -1;
-    }
     free(es->bulk_url);
-    free(es->refresh_url);
     es->bulk_url = bulk;
-    es->refresh_url = refresh;
     snprintf(es->index, sizeof(es->index), "%s", index);
     return 0;
 }
@@ -322,21 +314,55 @@ fb_es_bulk(struct fb_es *es, const char *body, size_t len,
 }
 
 int
+fb_es_request(struct fb_es *es, const char *method, const char *path,
+              const char *body, struct fb_http_result *res)
+{
+    char *url = join_url(es->base_url, path, "", "");
+    int rc;
+
+    if (url == NULL) {
+        memset(res, 0, sizeof(*res));
+        res->transport = true;
+        snprintf(res->error, sizeof(res->error), "out of memory");
+        return -1;
+    }
+    curl_easy_setopt(es->curl, CURLOPT_URL, url);
+    curl_easy_setopt(es->curl, CURLOPT_HTTPHEADER, es->json_headers);
+    if (body != NULL) {
+        curl_easy_setopt(es->curl, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(es->curl, CURLOPT_POSTFIELDSIZE_LARGE,
+                         (curl_off_t)strlen(body));
+    } else {
+        curl_easy_setopt(es->curl, CURLOPT_HTTPGET, 1L);
+    }
+    /* The method last: HTTPGET and POSTFIELDS set one of their own. */
+    curl_easy_setopt(
+        es->curl, CURLOPT_CUSTOMREQUEST,
+        strcmp(method, body != NULL ? "POST" : "GET") == 0 ? NULL : method);
+    curl_easy_setopt(es->curl, CURLOPT_NOBODY,
+                     (long)(strcmp(method, "HEAD") == 0));
+    rc = perform(es, res);
+    /* The handle is reused: the next request must not inherit these. */
+    curl_easy_setopt(es->curl, CURLOPT_CUSTOMREQUEST, NULL);
+    curl_easy_setopt(es->curl, CURLOPT_NOBODY, 0L);
+    free(url);
+    return rc;
+}
+
+int
 fb_es_refresh(struct fb_es *es)
 {
     struct fb_http_result res;
+    char path[FB_ES_INDEX_MAX + 16];
 
-    curl_easy_setopt(es->curl, CURLOPT_URL, es->refresh_url);
-    curl_easy_setopt(es->curl, CURLOPT_HTTPHEADER, es->json_headers);
-    curl_easy_setopt(es->curl, CURLOPT_POST, 1L);
-    curl_easy_setopt(es->curl, CURLOPT_POSTFIELDS, "");
-    curl_easy_setopt(es->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
-    if (perform(es, &res) < 0) {
-        fb_warn("refresh %s failed: %s", es->refresh_url, res.error);
+    snprintf(path, sizeof(path), "/%s/_refresh", es->index);
+    if (fb_es_request(es, "POST", path, "", &res) < 0) {
+        fb_warn("refresh %s%s failed: %s", es->base_url, path, res.error);
         return -1;
     }
     if (res.status != 200) {
-        fb_warn("refresh %s answered HTTP %ld", es->refresh_url, res.status);
+        fb_warn("refresh %s%s answered HTTP %ld", es->base_url, path,
+                res.status);
         return -1;
     }
     return 0;
@@ -355,10 +381,7 @@ fb_es_check(struct fb_es *es, const char *flavor_if_refused, char *desc,
     int ret = FB_EXIT_UNAVAILABLE;
 
     snprintf(url, sizeof(url), "%s/", es->base_url);
-    curl_easy_setopt(es->curl, CURLOPT_URL, url);
-    curl_easy_setopt(es->curl, CURLOPT_HTTPHEADER, es->json_headers);
-    curl_easy_setopt(es->curl, CURLOPT_HTTPGET, 1L);
-    if (perform(es, &res) < 0) {
+    if (fb_es_request(es, "GET", "/", NULL, &res) < 0) {
         fb_error("cannot reach the cluster at %s: %s", url, res.error);
         goto out;
     }

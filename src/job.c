@@ -10,10 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <unistd.h>
 
+#include "forkbulk/clock.h"
 #include "forkbulk/hours.h"
+#include "forkbulk/job_hours.h"
 #include "forkbulk/ledger.h"
 #include "forkbulk/lock.h"
 #include "forkbulk/log.h"
@@ -48,18 +49,10 @@ struct fb_job {
     struct fb_pg_plan plan;
     bool planned; /* plan holds an open snapshot */
     bool warned_ids;
+    int64_t stale; /* --verify: documents of rows deleted since loaded */
 };
 
 static int reconnect_ledger(struct fb_job *job, char *err, size_t errlen);
-
-static int64_t
-now_us(void)
-{
-    struct timeval tv;
-
-    gettimeofday(&tv, NULL);
-    return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec;
-}
 
 static int
 add_hour(struct fb_job *job, int64_t start, char *err, size_t errlen)
@@ -77,94 +70,28 @@ add_hour(struct fb_job *job, int64_t start, char *err, size_t errlen)
     return 0;
 }
 
-/*
- * --catch-up: the hours the ledger says are pending (ledger.h: failed
- * ones however old, and every hour not done since the newest done one or
- * the lookback start), oldest first, at most FB_HOURS_MAX_DEFAULT.
- */
-static int
-plan_catch_up(struct fb_job *job, char *err, size_t errlen)
-{
-    int64_t lookback, from, to, *pending;
-    size_t n, n_pending = 0, remaining = 0;
-
-    if (fb_hours_parse_duration(job->opts->lookback, &lookback, err, errlen) <
-        0)
-        return -1;
-    if (fb_hours_lookback(now_us(), lookback, job->opts->timezone,
-                          FB_HOURS_MAX_DEFAULT, &from, &to, &n, err,
-                          errlen) < 0)
-        return -1;
-    pending = calloc(FB_HOURS_MAX_DEFAULT, sizeof(*pending));
-    job->hours = calloc(FB_HOURS_MAX_DEFAULT, sizeof(*job->hours));
-    if (pending == NULL || job->hours == NULL) {
-        free(pending);
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    if (fb_ledger_pending(job->ledger, job->name, from, to - FB_HOUR_US,
-                          FB_HOURS_MAX_DEFAULT, pending, FB_HOURS_MAX_DEFAULT,
-                          &n_pending, &remaining, err, errlen) != 0) {
-        free(pending);
-        return -1;
-    }
-    for (size_t i = 0; i < n_pending; i++) {
-        if (add_hour(job, pending[i], err, errlen) < 0) {
-            free(pending);
-            return -1;
-        }
-    }
-    free(pending);
-    fb_info("catch-up: %zu hour(s) need loading (%zu of the lookback's %zu "
-            "hours and any older failed ones); %zu more after these",
-            n_pending, n, n, remaining);
-    return 0;
-}
-
-/* Works out which hours this run loads. */
+/* Works out which hours this run loads (job_hours.h). */
 static int
 plan_hours(struct fb_job *job, char *err, size_t errlen)
 {
-    const struct fb_options *o = job->opts;
-    const char *tz = o->timezone;
-    int64_t from, to, one;
+    struct fb_job_hours_in in = {job->opts, job->name, job->ledger, &job->spec,
+                                 fb_unix_us()};
+    int64_t *starts = NULL;
     size_t n = 0;
-    int modes =
-        (o->hour != NULL) + (o->from != NULL || o->to != NULL) + o->catch_up;
+    int rc = fb_job_hours(&in, &starts, &n, &job->stale, err, errlen);
 
-    if (modes != 1) {
-        snprintf(err, errlen,
-                 modes == 0 ? "say which hours to load: --hour last, --hour "
-                              "2026-11-27T03, --from T --to T, or --catch-up"
-                            : "--hour, --from/--to and --catch-up exclude "
-                              "each other");
-        return -1;
-    }
-    if (o->hour != NULL) {
-        if (fb_hours_parse_hour(o->hour, tz, now_us(), &one, err, errlen) < 0)
-            return -1;
-        from = one;
-        n = 1;
-    } else if (o->from != NULL || o->to != NULL) {
-        if (o->from == NULL || o->to == NULL) {
-            snprintf(err, errlen, "--from and --to go together");
-            return -1;
-        }
-        if (fb_hours_parse_range(o->from, o->to, tz, FB_HOURS_MAX_DEFAULT,
-                                 &from, &to, &n, err, errlen) < 0)
-            return -1;
-    } else {
-        return plan_catch_up(job, err, errlen);
-    }
+    if (rc != FB_EXIT_OK)
+        return rc;
     job->hours = calloc(n ? n : 1, sizeof(*job->hours));
     if (job->hours == NULL) {
         snprintf(err, errlen, "out of memory");
-        return -1;
+        rc = FB_EXIT_OSERR;
     }
-    for (size_t i = 0; i < n; i++)
-        if (add_hour(job, from + (int64_t)i * FB_HOUR_US, err, errlen) < 0)
-            return -1;
-    return 0;
+    for (size_t i = 0; rc == FB_EXIT_OK && i < n; i++)
+        if (add_hour(job, starts[i], err, errlen) < 0)
+            rc = FB_EXIT_USAGE;
+    free(starts);
+    return rc;
 }
 
 /* The lock file: --lock-file, or one per job in the state directory. */
@@ -242,10 +169,10 @@ fb_job_open(const struct fb_options *opts, void **out)
         fb_job_close(job);
         return rc;
     }
-    if (plan_hours(job, err, sizeof(err)) < 0) {
+    if ((rc = plan_hours(job, err, sizeof(err))) != 0) {
         fb_error("%s", err);
         fb_job_close(job);
-        return FB_EXIT_USAGE;
+        return rc;
     }
     *out = job;
     return 0;
@@ -293,13 +220,14 @@ fb_job_next_unit(void *ctx, struct fb_unit *unit)
     if (job->plan.n_ranges == 0)
         fb_info("hour %s: no rows in %s for this window; nothing to load",
                 h->label, fb_pg_source_name(job->opts));
-    if (fb_ledger_begin(job->ledger, job->name, h->start_us, h->index,
-                        job->plan.snapshot, &job->run_id, err,
-                        sizeof(err)) != 0) {
+    if ((rc = fb_ledger_begin(job->ledger, job->name, h->start_us, h->index,
+                              job->plan.snapshot, &job->run_id, err,
+                              sizeof(err))) != 0) {
         fb_error("ledger: %s", err);
-        return -FB_EXIT_UNAVAILABLE;
+        return -rc;
     }
     snprintf(unit->name, sizeof(unit->name), "hour %s", h->label);
+    unit->time_us = h->start_us;
     snprintf(unit->index, sizeof(unit->index), "%s", h->index);
     unit->n_ranges = job->plan.n_ranges;
     return 1;
@@ -332,17 +260,30 @@ fb_job_range_done(void *ctx, uint64_t i, const struct fb_msg *done)
         fb_warn("ledger: %s", err);
 }
 
-/* Done only if every range was loaded to its end. */
+/* Done only when the hour is complete: every range loaded to its end,
+ * its rejects within the budget. */
 static enum fb_run_status
 run_status(const struct fb_summary *sum)
 {
     if (sum->exit_code == FB_EXIT_SIGINT || sum->exit_code == FB_EXIT_SIGTERM)
         return FB_RUN_INTERRUPTED;
-    if (sum->ranges_failed > 0)
-        return FB_RUN_FAILED;
-    if (sum->exit_code == FB_EXIT_OK || sum->exit_code == FB_EXIT_DATAERR)
-        return FB_RUN_DONE;
-    return FB_RUN_FAILED;
+    return sum->exit_code == FB_EXIT_OK ? FB_RUN_DONE : FB_RUN_FAILED;
+}
+
+/* What the operator of an hour that did not complete needs to know. */
+static void
+say_incomplete(const struct hour_run *h)
+{
+    const struct fb_summary *sum = &h->sum;
+
+    if (sum->exit_code == FB_EXIT_OK || sum->exit_code == FB_EXIT_SIGINT ||
+        sum->exit_code == FB_EXIT_SIGTERM)
+        return;
+    fb_error("hour %s is incomplete (%s; %" PRIu64 " of %" PRIu64
+             " records rejected): the next --catch-up loads it again; if it "
+             "can never load, record that with --skip-hour %s --reason TEXT",
+             h->label, fb_exit_meaning(sum->exit_code), sum->counts.rejected,
+             sum->counts.read, h->label);
 }
 
 void
@@ -360,6 +301,7 @@ fb_job_unit_done(void *ctx, const struct fb_unit *unit,
     }
     job->current->sum = *sum;
     job->current->loaded = true;
+    say_incomplete(job->current);
     counts.loaded = (int64_t)sum->counts.loaded;
     counts.rejected = (int64_t)sum->counts.rejected;
     counts.read = (int64_t)sum->counts.read;
@@ -382,6 +324,14 @@ fb_job_unit_done(void *ctx, const struct fb_unit *unit,
              job->current->label, fb_ledger_status_name(run_status(sum)), err);
 }
 
+/* An hour's outcome in a word: what the ledger records for it. */
+static const char *
+outcome(const struct hour_run *h)
+{
+    return h->loaded ? fb_ledger_status_name(run_status(&h->sum))
+                     : "not loaded";
+}
+
 void
 fb_job_report(const void *arg, FILE *out)
 {
@@ -395,12 +345,17 @@ fb_job_report(const void *arg, FILE *out)
             continue;
         }
         fprintf(out,
-                "  hour %s -> %s: %" PRIu64 " read, %" PRIu64
+                "  hour %s -> %s: %s, %" PRIu64 " read, %" PRIu64
                 " loaded, %" PRIu64 " rejected, %.2f s, exit %d (%s)\n",
-                h->label, h->index, h->sum.counts.read, h->sum.counts.loaded,
-                h->sum.counts.rejected, h->sum.seconds, h->sum.exit_code,
-                fb_exit_meaning(h->sum.exit_code));
+                h->label, h->index, outcome(h), h->sum.counts.read,
+                h->sum.counts.loaded, h->sum.counts.rejected, h->sum.seconds,
+                h->sum.exit_code, fb_exit_meaning(h->sum.exit_code));
     }
+    if (job->stale > 0)
+        fprintf(out,
+                "  --verify: %" PRId64 " document(s) of rows deleted since "
+                "their hour was loaded stay in the indices\n",
+                job->stale);
 }
 
 int
@@ -414,9 +369,9 @@ fb_job_report_json(const void *arg, void *json_object)
     for (size_t i = 0; i < job->n_hours; i++) {
         const struct hour_run *h = &job->hours[i];
         json_t *o = json_pack(
-            "{s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:f, s:i}", "hour",
-            h->label, "index", h->index, "loaded_to_end", h->loaded, "read",
-            (json_int_t)h->sum.counts.read, "loaded",
+            "{s:s, s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:f, s:i}", "hour",
+            h->label, "index", h->index, "outcome", outcome(h), "loaded_to_end",
+            h->loaded, "read", (json_int_t)h->sum.counts.read, "loaded",
             (json_int_t)h->sum.counts.loaded, "rejected",
             (json_int_t)h->sum.counts.rejected, "ranges",
             (json_int_t)h->sum.ranges, "ranges_failed",
@@ -428,7 +383,10 @@ fb_job_report_json(const void *arg, void *json_object)
             return -1;
         }
     }
-    return json_object_set_new(json_object, "hours", arr);
+    if (json_object_set_new(json_object, "hours", arr) < 0)
+        return -1;
+    return json_object_set_new(json_object, "stale_documents",
+                               json_integer((json_int_t)job->stale));
 }
 
 void

@@ -47,6 +47,7 @@
  * then LATEST_ORDER. */
 #define LATEST_SQL                                                             \
     "SELECT DISTINCT ON (r.hour_start) r.hour_start, r.status, r.loaded,"      \
+    " r.read,"                                                                 \
     " r.id, r.index_name FROM %s r WHERE r.job OPERATOR(pg_catalog.=) $1"
 #define LATEST_ORDER " ORDER BY r.hour_start, r.id DESC"
 
@@ -1094,7 +1095,7 @@ fb_ledger_done_hours(struct fb_ledger *l, const char *job, int64_t from_us,
     snprintf(sql, sizeof(sql),
              "SELECT " HOUR_US_SQL(
                  "l.hour_start") ", l.loaded, l.id,"
-                                 " l.index_name FROM (" LATEST_SQL
+                                 " l.index_name, l.read FROM (" LATEST_SQL
                                  " AND r.hour_start OPERATOR(pg_catalog.>=)"
                                  " $2::pg_catalog.timestamptz AND r.hour_start"
                                  " OPERATOR(pg_catalog.<) "
@@ -1115,6 +1116,7 @@ fb_ledger_done_hours(struct fb_ledger *l, const char *job, int64_t from_us,
         if (fb_pg_int8(PQgetvalue(res, i, 0), &d->hour_us) != 0 ||
             fb_pg_int8(PQgetvalue(res, i, 1), &d->loaded) != 0 ||
             fb_pg_int8(PQgetvalue(res, i, 2), &d->run_id) != 0 ||
+            fb_pg_int8(PQgetvalue(res, i, 4), &d->read) != 0 ||
             (size_t)snprintf(d->index, sizeof(d->index), "%s",
                              PQgetvalue(res, i, 3)) >= sizeof(d->index)) {
             snprintf(err, errlen, "%s: bad row %d", what, i);

@@ -9,6 +9,7 @@
  */
 #include "forkbulk/sink.h"
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include "forkbulk/bulkresp.h"
 #include "forkbulk/clock.h"
 #include "forkbulk/es.h"
+#include "forkbulk/eslimits.h"
 #include "forkbulk/log.h"
 #include "forkbulk/status.h"
 
@@ -53,7 +55,8 @@ fb_sink_new(const struct fb_options *opts, const struct fb_sink_hooks *hooks,
     s->opts = opts;
     s->hooks = *hooks;
     s->counts = counts;
-    fb_backoff_init(&s->backoff, hooks->stop, hooks->progress, hooks->arg);
+    fb_backoff_init(&s->backoff, hooks->stop, hooks->progress, hooks->arg,
+                    opts->stall_ms);
     s->bulk =
         fb_bulk_new(opts->batch_bytes, opts->batch_docs,
                     opts->op == FB_OP_CREATE ? FB_BULK_CREATE : FB_BULK_INDEX);
@@ -451,4 +454,45 @@ fb_sink_refresh(const struct fb_options *opts, const char *index)
     if (es != NULL && fb_es_set_index(es, index) == 0)
         fb_es_refresh(es);
     fb_es_free(es);
+}
+
+/* {"count":N,...} of a _count answer; -1 if it is not one. */
+static int
+parse_count(const char *body, size_t len, uint64_t *count)
+{
+    json_t *root = json_loadb(body, len, 0, NULL);
+    json_t *n = json_object_get(root, "count");
+    int rc = json_is_integer(n) && json_integer_value(n) >= 0 ? 0 : -1;
+
+    if (rc == 0)
+        *count = (uint64_t)json_integer_value(n);
+    json_decref(root);
+    return rc;
+}
+
+int
+fb_sink_count(const struct fb_options *opts, const char *index, uint64_t *count)
+{
+    struct fb_es *es = fb_es_new(opts);
+    struct fb_http_result res;
+    char path[FB_ES_INDEX_MAX + 16];
+    int rc = FB_EXIT_UNAVAILABLE;
+
+    if (es == NULL)
+        return FB_EXIT_OSERR;
+    snprintf(path, sizeof(path), "/%s/_count", index);
+    if (fb_es_request(es, "GET", path, NULL, &res) < 0) {
+        fb_error("GET %s%s: %s", opts->es_url, path, res.error);
+    } else if (res.status == 404) {
+        *count = 0;
+        rc = FB_EXIT_OK;
+    } else if (res.status != 200 ||
+               parse_count(res.body, res.body_len, count) < 0) {
+        fb_error("GET %s%s answered HTTP %ld, not a count", opts->es_url, path,
+                 res.status);
+    } else {
+        rc = FB_EXIT_OK;
+    }
+    fb_es_free(es);
+    return rc;
 }

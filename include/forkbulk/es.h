@@ -65,8 +65,17 @@ int fb_es_set_index(struct fb_es *es, const char *index);
 /* The current index ("" before fb_es_set_index). */
 const char *fb_es_index(const struct fb_es *es);
 
-/* POST /{index}/_refresh; 0 or -1 (logged). */
+/* POST /{index}/_refresh; 0 or -1 (logged as a warning). */
 int fb_es_refresh(struct fb_es *es);
+
+/*
+ * Any other request of the cluster's API with a JSON body (NULL: none;
+ * "" an empty POST): method "GET", "POST", "PUT", "DELETE" or "HEAD";
+ * path from the base URL, starting with '/'.  0 when a response (any
+ * status) arrived, -1 on a transport failure; res is filled either way.
+ */
+int fb_es_request(struct fb_es *es, const char *method, const char *path,
+                  const char *body, struct fb_http_result *res);
 
 /* The URL bulk requests go to, for messages. */
 const char *fb_es_bulk_url(const struct fb_es *es);

@@ -94,6 +94,7 @@ struct fb_ledger_counts {
 /* A done hour (fb_ledger_done_hours): its latest run. */
 struct fb_ledger_done {
     int64_t hour_us;
+    int64_t read; /* rows its load read in its snapshot */
     int64_t loaded;
     int64_t run_id;
     char index[FB_MSG_INDEX_MAX];

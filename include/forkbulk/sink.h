@@ -33,6 +33,7 @@
 
 #include <signal.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "forkbulk/doc.h"
 #include "forkbulk/options.h"
@@ -98,5 +99,10 @@ int fb_sink_check(const struct fb_options *opts, char *desc, size_t desclen);
 /* Parent: POST /{index}/_refresh, so the load is searchable now.  A
  * failure is logged as a warning: the cluster refreshes on its own. */
 void fb_sink_refresh(const struct fb_options *opts, const char *index);
+
+/* Parent: the documents index holds (GET /{index}/_count; an index that
+ * does not exist holds 0).  0, or an exit code after logging. */
+int fb_sink_count(const struct fb_options *opts, const char *index,
+                  uint64_t *count);
 
 #endif
