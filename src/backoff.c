@@ -10,7 +10,7 @@
 
 void
 fb_backoff_init(struct fb_backoff *b, const volatile sig_atomic_t *stop,
-                void (*tick)(void *arg), void *tick_arg)
+                void (*tick)(void *arg), void *tick_arg, long alive_ms)
 {
     b->rng = (uint64_t)getpid() * 0x9E3779B97F4A7C15ull ^ (uint64_t)time(NULL);
     if (b->rng == 0)
@@ -18,6 +18,10 @@ fb_backoff_init(struct fb_backoff *b, const volatile sig_atomic_t *stop,
     b->stop = stop;
     b->tick = tick;
     b->tick_arg = tick_arg;
+    b->tick_ms =
+        alive_ms > 0 && alive_ms / 4 < 1000 ? (uint64_t)alive_ms / 4 : 1000;
+    if (b->tick_ms == 0)
+        b->tick_ms = 1;
 }
 
 static uint64_t
@@ -77,7 +81,7 @@ fb_backoff_sleep(struct fb_backoff *b, int attempt, long retry_after_s,
     if (left > max_ms)
         left = max_ms;
     while (left > 0) {
-        uint64_t slice = left < FB_BACKOFF_TICK_MS ? left : FB_BACKOFF_TICK_MS;
+        uint64_t slice = left < b->tick_ms ? left : b->tick_ms;
 
         if (sleep_ms(b, slice) < 0)
             return -1;

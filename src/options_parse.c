@@ -20,9 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <unistd.h>
 
+#include "forkbulk/clock.h"
 #include "forkbulk/config.h"
 #include "forkbulk/hours.h"
 #include "forkbulk/options_table.h"
@@ -292,6 +292,7 @@ apply_value(struct fb_options *opts, const struct fb_opt *o, const char *value,
 
     switch (o->kind) {
     case FB_OPT_STRING:
+    case FB_OPT_CONNINFO:
         if (*value == '\0') {
             snprintf(err, errlen, "must not be empty");
             return -1;
@@ -381,7 +382,7 @@ on_config(void *arg, const char *section, const char *key, const char *value,
         if (o->section == NULL || strcmp(o->section, section) != 0 ||
             strcmp(o->key, key) != 0)
             continue;
-        if (o->kind == FB_OPT_SECRET)
+        if (fb_opt_secret_value(o, value))
             ctx->has_secret = true;
         if (apply_value(ctx->opts, o, value, why, sizeof(why)) < 0) {
             snprintf(err, errlen, "[%s] %s %s", section, key, why);
@@ -547,6 +548,12 @@ apply_flags(struct fb_options *opts, const struct getopt_spec *g, int argc,
         }
         if (apply_value(opts, o, o->arg ? optarg : NULL, why, sizeof(why)) < 0)
             return usage_error("--%s %s", o->flag, why);
+        /* On the command line it shows in ps and in /proc of every worker. */
+        if (o->kind == FB_OPT_CONNINFO && fb_opt_secret_value(o, optarg))
+            return usage_error("--%s must not hold a password: use "
+                               "pg_password_file in the config file, "
+                               "PGPASSWORD or ~/.pgpass",
+                               o->flag);
     }
     if (optind < argc)
         return usage_error("unexpected argument '%s'", argv[optind]);
@@ -617,14 +624,11 @@ default_workers(void)
 static int
 expand_index(struct fb_options *opts)
 {
-    struct timeval now;
     char name[FB_ES_INDEX_MAX + 1];
     char why[512];
 
-    gettimeofday(&now, NULL);
-    if (fb_hours_index_name(opts->index_pattern,
-                            (int64_t)now.tv_sec * 1000000 + now.tv_usec, NULL,
-                            name, sizeof(name), why, sizeof(why)) < 0)
+    if (fb_hours_index_name(opts->index_pattern, fb_unix_us(), NULL, name,
+                            sizeof(name), why, sizeof(why)) < 0)
         return usage_error("--index: %s", why);
     return set_string(&opts->index, name, why, sizeof(why)) < 0 ? FB_EXIT_OSERR
                                                                 : FB_EXIT_OK;
@@ -697,7 +701,7 @@ fb_options_free(struct fb_options *opts)
 
         /* A secret and its *_file row share one field: freed once. */
         if (o->kind == FB_OPT_STRING || o->kind == FB_OPT_SECRET ||
-            o->kind == FB_OPT_SECRET_FILE) {
+            o->kind == FB_OPT_SECRET_FILE || o->kind == FB_OPT_CONNINFO) {
             char **f = field_of(opts, o->field);
 
             free(*f);

@@ -182,6 +182,15 @@ print_value(FILE *out, const struct fb_options *opts, const struct fb_opt *o)
         else
             print_unset(out, o);
         break;
+    case FB_OPT_CONNINFO:
+        if (*(char *const *)f != NULL &&
+            fb_opt_secret_value(o, *(char *const *)f))
+            fprintf(out, "# %s = ******** (holds a password)\n", o->key);
+        else if (*(char *const *)f != NULL)
+            print_string(out, o->key, *(char *const *)f);
+        else
+            print_unset(out, o);
+        break;
     case FB_OPT_SECRET:
         fprintf(out, "# %s =%s\n", o->key,
                 *(char *const *)f != NULL ? " ********" : "");

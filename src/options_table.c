@@ -15,6 +15,7 @@
 
 #include "forkbulk/ledger.h"
 #include "forkbulk/options.h"
+#include "forkbulk/pg_conn.h"
 
 #define STR_(x) #x
 #define STR(x) STR_(x)
@@ -29,6 +30,7 @@
 
 #define STRING(f) .kind = FB_OPT_STRING, .field = FIELD(f, char *)
 #define SECRET(f) .kind = FB_OPT_SECRET, .field = FIELD(f, char *)
+#define CONNINFO(f) .kind = FB_OPT_CONNINFO, .field = FIELD(f, char *)
 #define SECRET_FILE(f) .kind = FB_OPT_SECRET_FILE, .field = FIELD(f, char *)
 #define BOOL(f) .kind = FB_OPT_BOOL, .field = FIELD(f, bool)
 #define NOBOOL(f) .kind = FB_OPT_NOBOOL, .field = FIELD(f, bool)
@@ -108,7 +110,7 @@ static const struct fb_opt rows[] = {
     {.flag = "pg",
      .section = "source",
      .key = "pg",
-     STRING(pg),
+     CONNINFO(pg),
      .arg = "CONNINFO",
      .help = "PostgreSQL source (libpq conninfo; PG* variables and ~/.pgpass "
              "work)",
@@ -324,7 +326,7 @@ static const struct fb_opt rows[] = {
      .key = "lock_file",
      STRING(lock_file),
      .arg = "PATH",
-     .computed = "/tmp/forkbulk-<job>.lock",
+     .computed = "<state_dir>/<job>.lock",
      .help = "lock file",
      .doc = "The lock file that keeps two runs of the job apart."},
 
@@ -631,4 +633,17 @@ fb_opt_rows(size_t *n)
 {
     *n = N_ROWS;
     return rows;
+}
+
+bool
+fb_opt_secret_value(const struct fb_opt *o, const char *value)
+{
+    char err[256];
+    bool has = false;
+
+    if (o->kind == FB_OPT_SECRET)
+        return true;
+    return o->kind == FB_OPT_CONNINFO && value != NULL &&
+           fb_pg_conninfo_has_password(value, &has, err, sizeof(err)) == 0 &&
+           has;
 }

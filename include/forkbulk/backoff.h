@@ -19,19 +19,21 @@
 #define FB_BACKOFF_BASE_MS 100
 #define FB_BACKOFF_CAP_MS 30000
 
-/* Longest sleep between two ticks. */
-#define FB_BACKOFF_TICK_MS 1000
-
 struct fb_backoff {
     uint64_t rng;                      /* xorshift64 state, never 0 */
     const volatile sig_atomic_t *stop; /* non-zero: stop waiting */
     void (*tick)(void *arg);           /* called between slices; or NULL */
     void *tick_arg;
+    uint64_t tick_ms; /* longest sleep between two ticks */
 };
 
-/* Seeds from the pid and the time; stop and tick may be NULL. */
+/*
+ * Seeds from the pid and the time; stop and tick may be NULL.  The tick
+ * comes at least every quarter of alive_ms (what the supervisor allows a
+ * silent worker: --stall-timeout), and at least every second.
+ */
 void fb_backoff_init(struct fb_backoff *b, const volatile sig_atomic_t *stop,
-                     void (*tick)(void *arg), void *tick_arg);
+                     void (*tick)(void *arg), void *tick_arg, long alive_ms);
 
 /*
  * Milliseconds to wait before attempt number `attempt` (1-based): uniform
@@ -44,7 +46,7 @@ uint64_t fb_backoff_delay_ms(struct fb_backoff *b, int attempt,
 /*
  * Sleeps fb_backoff_delay_ms(), but at most max_ms (a Retry-After of a day
  * from a broken proxy must not outlast --retry-time), in slices of at
- * most FB_BACKOFF_TICK_MS with a tick after each.  -1 if a stop signal
+ * most tick_ms with a tick after each.  -1 if a stop signal
  * ended the wait.
  */
 int fb_backoff_sleep(struct fb_backoff *b, int attempt, long retry_after_s,

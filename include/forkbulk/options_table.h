@@ -18,12 +18,16 @@
 #ifndef FORKBULK_OPTIONS_TABLE_H
 #define FORKBULK_OPTIONS_TABLE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Kinds of setting, with the C type of the field each one fills. */
 enum fb_opt_kind {
     FB_OPT_STRING,      /* char *: any non-empty text */
     FB_OPT_SECRET,      /* char *: never a flag, never printed */
+    FB_OPT_CONNINFO,    /* char *: a libpq conninfo; one that holds a
+                         * password is refused as a flag, makes its config
+                         * file a secret one, and is never printed */
     FB_OPT_SECRET_FILE, /* char * of the secret: the value is a path, the
                          * secret is the file's first line */
     FB_OPT_BOOL,        /* bool: true/false, yes/no, on/off, 1/0; the bare
@@ -75,5 +79,9 @@ struct fb_opt {
 
 /* The rows, in --help order; *n is set to their number. */
 const struct fb_opt *fb_opt_rows(size_t *n);
+
+/* Whether a value of row o must be kept secret: a secret row's, or a
+ * conninfo that holds a password (libpq's own parser says). */
+bool fb_opt_secret_value(const struct fb_opt *o, const char *value);
 
 #endif
