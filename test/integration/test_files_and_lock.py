@@ -307,18 +307,30 @@ class CronAsUserTest(FlowsHourTest):
         return write(os.path.join(self.dir, "forkbulk.conf"), text.encode(),
                      0o644)
 
+    def installed(self, path):
+        """A copy of a program where the unprivileged user can run it, as
+        an install would put it: the checkout and the build tree may be
+        in a folder only root can enter (a CI clone under mkdtemp)."""
+        bin_dir = os.path.join(self.dir, "bin")
+        os.makedirs(bin_dir, 0o755, exist_ok=True)
+        copy = os.path.join(bin_dir, os.path.basename(path))
+        shutil.copy(path, copy)
+        os.chmod(copy, 0o755)
+        return copy
+
     def test_shipped_config_and_wrapper_under_cron(self):
         uid, gid = nobody()
         state = os.path.join(self.dir, "state")
         os.mkdir(state, 0o700)
         os.chown(state, uid, gid)
         os.chmod(self.dir, 0o755)
+        wrapper, forkbulk = self.installed(WRAPPER), self.installed(FORKBULK)
         with Server() as es:
             conf = self.shipped_config(es.url)
             proc = subprocess.run(
                 ["setpriv", "--reuid=%d" % uid, "--regid=%d" % gid,
-                 "--clear-groups", "--", "sh", WRAPPER, conf],
-                env=cron_env({"FORKBULK_BIN": FORKBULK,
+                 "--clear-groups", "--", "sh", wrapper, conf],
+                env=cron_env({"FORKBULK_BIN": forkbulk,
                               "FORKBULK_STATE_DIR": state}),
                 cwd="/", stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                 timeout=600)
