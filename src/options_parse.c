@@ -518,6 +518,15 @@ run_action(struct fb_options *opts, const struct fb_opt *o)
     case FB_ACT_QUIET:
         opts->verbosity = 0;
         break;
+    case FB_ACT_DRY_RUN:
+        opts->dry_run = true;
+        break;
+    case FB_ACT_CHECK:
+        opts->check = true;
+        break;
+    case FB_ACT_SYSLOG:
+        opts->log_to = FB_LOG_TO_SYSLOG;
+        break;
     case FB_ACT_HELP:
         return FB_OPTIONS_HELP;
     case FB_ACT_VERSION:

@@ -68,6 +68,12 @@ static const char *const flavor_names[] = {
     NULL,
 };
 
+static const char *const log_to_names[] = {
+    [FB_LOG_TO_STDERR] = "stderr",
+    [FB_LOG_TO_SYSLOG] = "syslog",
+    NULL,
+};
+
 static const struct fb_opt rows[] = {
     {.flag = "config",
      .short_name = 'c',
@@ -602,7 +608,57 @@ static const struct fb_opt rows[] = {
      .example = "/var/log/forkbulk/forkbulk.log",
      .help = "log here instead of stderr (reopened on SIGHUP)",
      .doc = "Log here instead of stderr; reopened on SIGHUP."},
+    {.flag = "log",
+     .section = "output",
+     .key = "log",
+     ENUM(log_to, log_to_names),
+     .def = "stderr",
+     .arg = "WHERE",
+     .help = "stderr or syslog (facility daemon)",
+     .doc = "stderr (under systemd with the journal's priority prefixes "
+            "and no time stamp of its own), or syslog, facility daemon."},
+    {.flag = "syslog",
+     ACTION(FB_ACT_SYSLOG),
+     .help = "log through syslog (the same as --log syslog)"},
+    {.flag = "metrics-file",
+     .section = "output",
+     .key = "metrics_file",
+     STRING(metrics_file),
+     .arg = "PATH",
+     .example = "/var/lib/prometheus/node-exporter/forkbulk.prom",
+     .help = "write metrics for node_exporter's textfile collector",
+     .doc = "Every run, whatever its outcome, writes its metrics here for "
+            "node_exporter's textfile collector (Prometheus text format, "
+            "replaced whole)."},
+    {.flag = "progress",
+     .section = "output",
+     .key = "progress",
+     INT(progress_s),
+     .def = "0",
+     .min = 0,
+     .max = 86400,
+     .arg = "SECONDS",
+     .help = "log progress every SECONDS (0: only the status line on a "
+             "terminal)",
+     .doc = "Logs the progress (hour, ranges, documents, rate, rejects, "
+            "ETA) as an INFO line this often, for journalctl -f during a "
+            "long backfill; 0: only the status line on a terminal."},
+    {.flag = "no-progress",
+     .section = "output",
+     .key = "progress_line",
+     NOBOOL(progress_line),
+     .def = "true",
+     .help = "no status line on a terminal",
+     .doc = "On a terminal a status line shows the progress, redrawn at "
+            "most twice a second and cleared at the end."},
 
+    {.flag = "dry-run",
+     ACTION(FB_ACT_DRY_RUN),
+     .help = "plan and print what would be loaded; load nothing, change "
+             "nothing"},
+    {.flag = "check",
+     ACTION(FB_ACT_CHECK),
+     .help = "check connectivity and permissions only, a line each"},
     {.flag = "print-config",
      ACTION(FB_ACT_PRINT_CONFIG),
      .help = "print the settings as a config file (secrets masked) and exit"},

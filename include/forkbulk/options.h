@@ -45,6 +45,12 @@ enum fb_es_flavor {
     FB_FLAVOR_OPENSEARCH,
 };
 
+/* Where log lines go besides --log-file. */
+enum fb_log_to {
+    FB_LOG_TO_STDERR, /* with sd-daemon priorities under systemd */
+    FB_LOG_TO_SYSLOG,
+};
+
 enum fb_op {
     FB_OP_INDEX,
     FB_OP_CREATE,
@@ -120,8 +126,14 @@ struct fb_options {
     /* Output. */
     char *reject_file; /* NULL: rejects are logged, not kept */
     char *summary_json;
-    char *log_file; /* NULL: stderr */
-    int verbosity;  /* 0 warn, 1 info (default), 2 debug */
+    char *log_file;     /* NULL: stderr */
+    int log_to;         /* enum fb_log_to */
+    char *metrics_file; /* node_exporter textfile, written every run */
+    int progress_s;     /* log progress this often (s); 0: not */
+    bool progress_line; /* a status line on a terminal */
+    bool dry_run;       /* plan and print, load nothing */
+    bool check;         /* connectivity and permissions only */
+    int verbosity;      /* 0 warn, 1 info (default), 2 debug */
 
     char *config_path; /* the last config file read, if any */
     bool print_config; /* --print-config was given */

@@ -52,6 +52,9 @@ enum fb_opt_action {
     FB_ACT_QUIET,        /* warnings and errors only */
     FB_ACT_HELP,
     FB_ACT_VERSION,
+    FB_ACT_DRY_RUN, /* plan and print, load nothing */
+    FB_ACT_CHECK,   /* connectivity and permissions only */
+    FB_ACT_SYSLOG,  /* log = syslog */
 };
 
 struct fb_opt {
