@@ -34,8 +34,7 @@ fb_job_why_name(enum fb_job_why why)
         [FB_JOB_WHY_HOUR] = "--hour",
         [FB_JOB_WHY_RANGE] = "--from/--to",
         [FB_JOB_WHY_CATCH_UP] = "catch-up: not done in the ledger",
-        [FB_JOB_WHY_VERIFY] = "verify: the source or the index no longer "
-                              "agrees with the ledger",
+        [FB_JOB_WHY_VERIFY] = "verify: the source or the index disagrees",
     };
 
     return (unsigned)why < sizeof(names) / sizeof(names[0]) ? names[why]
