@@ -232,6 +232,18 @@ class MetricsTest(ReadingsJobTest):
         self.assertGreaterEqual(m["forkbulk_last_run_timestamp_seconds"],
                                 before)
 
+    def test_configuration_error_writes_the_metrics(self):
+        """A table that does not exist, found once the run has started:
+        78, and the file says so."""
+        with Server() as es:
+            rc, err, _, m, before, _ = self.run_job(es, "--hour", "last",
+                                                    "--table", "nosuch")
+        self.assertEqual(rc, 78, err)
+        self.assertEqual(m["forkbulk_last_run_exit_code"], 78)
+        self.assertEqual(m["forkbulk_documents_loaded"], 0)
+        self.assertGreaterEqual(m["forkbulk_last_run_timestamp_seconds"],
+                                before)
+
     def test_file_load_is_labelled_with_its_input(self):
         """A file load: the label is the input as given, the documents
         are the summary's, and it has no hours."""
