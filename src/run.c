@@ -124,6 +124,11 @@ fb_run(const struct fb_options *opts, int *stop_signal)
     int rc;
 
     *stop_signal = 0;
+    if (opts->dry_run || opts->check) {
+        /* Until they are built, never load when asked not to. */
+        fb_error("--dry-run and --check are not available in this build");
+        return FB_EXIT_USAGE;
+    }
     rc = r.src->plan_open(opts, &plan);
     if (rc == FB_EXIT_OK) {
         rc = fb_supervisor_run(opts, r.src, plan, &hooks, &summary);
