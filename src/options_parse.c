@@ -614,6 +614,9 @@ check_settings(const struct fb_options *opts)
                            "--pg with --table or --query)");
     if (opts->index_pattern == NULL)
         return usage_error("--index is required");
+    if (!opts->csv_header != (opts->csv_columns != NULL))
+        return usage_error("--csv-no-header and --csv-columns go together: "
+                           "without a header row, the columns need names");
     return 0;
 }
 
@@ -627,7 +630,6 @@ default_workers(void)
     return n > FB_DEFAULT_WORKERS_CAP ? FB_DEFAULT_WORKERS_CAP : (int)n;
 }
 
-/* A file load's index: the pattern expanded once, at the time of the run. */
 /* The file load's index: the pattern applied to the current time (UTC),
  * checked by the same rules as the hourly job's names. */
 static int

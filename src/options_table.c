@@ -74,6 +74,15 @@ static const char *const log_to_names[] = {
     NULL,
 };
 
+/* As written in a config file or on the command line: a tab as \t. */
+static const char *const delimiter_names[] = {
+    [FB_CSV_COMMA] = ",",
+    [FB_CSV_SEMICOLON] = ";",
+    [FB_CSV_PIPE] = "|",
+    [FB_CSV_TAB] = "\\t",
+    NULL,
+};
+
 static const struct fb_opt rows[] = {
     {.flag = "config",
      .short_name = 'c',
@@ -111,6 +120,32 @@ static const struct fb_opt rows[] = {
      .help = "empty CSV fields become null instead of omitted",
      .doc = "CSV: empty fields become null instead of being left out of the "
             "document."},
+    {.flag = "csv-delimiter",
+     .section = "input",
+     .key = "csv_delimiter",
+     ENUM(csv_delimiter, delimiter_names),
+     .def = ",",
+     .arg = "C",
+     .help = "CSV field separator: , ; | or \\t (tab)",
+     .doc = "What separates CSV fields: a comma, a semicolon (as spreadsheets "
+            "write in many locales), a pipe, or a tab, written \\t."},
+    {.flag = "csv-no-header",
+     .section = "input",
+     .key = "csv_header",
+     NOBOOL(csv_header),
+     .def = "true",
+     .help = "the CSV file has no header row (with --csv-columns)",
+     .doc = "Whether the first CSV record names the fields; without one, "
+            "csv_columns names them."},
+    {.flag = "csv-columns",
+     .section = "input",
+     .key = "csv_columns",
+     STRING(csv_columns),
+     .arg = "A,B,C",
+     .example = "ts,src_ip,dst_ip,bytes",
+     .help = "the field names of a CSV file without a header row",
+     .doc = "The field names, comma-separated, of a CSV file that has no "
+            "header row (with csv_header = false)."},
 
     /* [source] */
     {.flag = "pg",

@@ -325,6 +325,7 @@ add_counts(struct fb_counts *to, const struct fb_counts *c)
     to->retried += c->retried;
     to->bytes_sent += c->bytes_sent;
     to->requests += c->requests;
+    to->blank += c->blank;
 }
 
 /* A worker's exit status that respawning cannot fix. */
@@ -415,9 +416,10 @@ on_done(struct supervisor *sv, int i, const struct fb_msg *msg)
     if (sv->src->range_done != NULL)
         sv->src->range_done(sv->plan, (uint64_t)s->range, msg);
     s->range = -1;
-    /* Rejects within the budget do not fail a range (check_rejects()
-     * judges the budget). */
-    if (msg->status == FB_EXIT_OK || msg->status == FB_EXIT_DATAERR) {
+    /* Rejects do not fail a range (check_rejects() judges the unit's
+     * budget from the counts); a range that could not read its data at
+     * all (a bad CSV header: 65) fails its unit below. */
+    if (msg->status == FB_EXIT_OK) {
         range->state = RANGE_DONE;
         sv->usum.ranges_done++;
         return;
