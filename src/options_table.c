@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "forkbulk/ledger.h"
 #include "forkbulk/options.h"
@@ -73,6 +74,10 @@ static const char *const log_to_names[] = {
     [FB_LOG_TO_SYSLOG] = "syslog",
     NULL,
 };
+
+/* --print-man SECTION, --print-completion SHELL */
+static const char *const man_sections[] = {"1", "5", NULL};
+static const char *const completion_shells[] = {"bash", NULL};
 
 static const struct fb_opt rows[] = {
     {.flag = "config",
@@ -662,6 +667,24 @@ static const struct fb_opt rows[] = {
     {.flag = "print-config",
      ACTION(FB_ACT_PRINT_CONFIG),
      .help = "print the settings as a config file (secrets masked) and exit"},
+    {.flag = "print-man",
+     ACTION(FB_ACT_PRINT_MAN),
+     .names = man_sections,
+     .arg = "SECTION",
+     .help = "print the man page forkbulk(1) or forkbulk.conf(5) and exit",
+     .doc = "Prints the man page of section 1 (forkbulk(1), this one) or 5 "
+            "(forkbulk.conf(5)) as roff, written from the table of options "
+            "that --help comes from; the build installs them so."},
+    {.flag = "print-completion",
+     ACTION(FB_ACT_PRINT_COMPLETION),
+     .names = completion_shells,
+     .arg = "SHELL",
+     .help = "print the completion script of SHELL (bash) and exit",
+     .doc = "Prints the bash completion script of forkbulk, written from "
+            "the table of options: every flag, the values of those that take "
+            "one of a few, file names for paths.  Sourced from "
+            "~/.local/share/bash-completion/completions/forkbulk, or where "
+            "the package puts it."},
     {.flag = "verbose",
      .short_name = 'v',
      ACTION(FB_ACT_VERBOSE),
@@ -682,6 +705,14 @@ static const struct fb_opt rows[] = {
 
 #define N_ROWS (sizeof(rows) / sizeof(rows[0]))
 
+/* Without "forkbulk ": the --help usage lines and forkbulk(1)'s SYNOPSIS. */
+static const char *const usages[] = {
+    "--input FILE --index NAME [options]",
+    "--pg CONNINFO --table T --time-column C --hour last [options]",
+    "--config FILE [--hour H | --from T --to T | --catch-up]",
+    NULL,
+};
+
 _Static_assert(N_ROWS <= FB_OPT_MAX, "raise FB_OPT_MAX");
 
 const struct fb_opt *
@@ -689,6 +720,24 @@ fb_opt_rows(size_t *n)
 {
     *n = N_ROWS;
     return rows;
+}
+
+const char *const *
+fb_opt_usages(void)
+{
+    return usages;
+}
+
+bool
+fb_opt_section_starts(size_t i)
+{
+    if (i >= N_ROWS || rows[i].section == NULL)
+        return false;
+    for (size_t j = 0; j < i; j++)
+        if (rows[j].section != NULL &&
+            strcmp(rows[j].section, rows[i].section) == 0)
+            return false;
+    return true;
 }
 
 bool
