@@ -140,6 +140,9 @@ fb_log_open(const char *path)
 
 /* Appends to line at *len, cutting what does not fit: the last byte of
  * the buffer stays free for the newline. */
+static void vappend(char *line, size_t *len, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
 static void
 vappend(char *line, size_t *len, const char *fmt, va_list ap)
 {
