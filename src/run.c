@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "forkbulk/log.h"
+#include "forkbulk/progress.h"
 #include "forkbulk/rejects.h"
 #include "forkbulk/sink.h"
 #include "forkbulk/source.h"
@@ -118,7 +119,11 @@ int
 fb_run(const struct fb_options *opts, int *stop_signal)
 {
     struct run r = {opts, fb_source_for(opts), false, ""};
-    struct fb_supervisor_hooks hooks = {worker_body, unit_begin, unit_end, &r};
+    struct fb_supervisor_hooks hooks = {.worker_main = worker_body,
+                                        .unit_begin = unit_begin,
+                                        .unit_end = unit_end,
+                                        .arg = &r};
+    struct fb_progress progress;
     struct fb_summary summary;
     void *plan = NULL;
     int rc;
@@ -131,7 +136,9 @@ fb_run(const struct fb_options *opts, int *stop_signal)
     }
     rc = r.src->plan_open(opts, &plan);
     if (rc == FB_EXIT_OK) {
+        fb_progress_start(&progress, opts, &hooks);
         rc = fb_supervisor_run(opts, r.src, plan, &hooks, &summary);
+        fb_progress_end(&progress); /* the line goes before the summary */
         rc = report(&r, plan, &summary, rc);
         *stop_signal = summary.stop_signal;
     }

@@ -194,8 +194,8 @@ fake_unit_begin(void *arg, const struct fb_unit *unit, struct fb_summary *total)
     return unit_begin_rc;
 }
 
-static const struct fb_supervisor_hooks hooks = {fake_worker, fake_unit_begin,
-                                                 NULL, NULL};
+static const struct fb_supervisor_hooks hooks = {.worker_main = fake_worker,
+                                                 .unit_begin = fake_unit_begin};
 
 static struct fb_options opts;
 
