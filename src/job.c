@@ -286,7 +286,7 @@ fb_job_range_done(void *ctx, uint64_t i, const struct fb_msg *done)
     struct fb_job *job = ctx;
     char err[512];
 
-    if (done->status != FB_EXIT_OK && done->status != FB_EXIT_DATAERR)
+    if (done->status != FB_EXIT_OK)
         return; /* not completed: the ledger keeps completed ranges only */
     if (fb_ledger_range_done(
             job->ledger, job->run_id, (int)i, (int64_t)done->lo,

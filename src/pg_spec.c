@@ -43,7 +43,7 @@ fb_pg_spec_session(const struct fb_pg_spec *spec, const char *application_name,
     if (spec->table != NULL &&
         (rc = fb_pg_resolve_table(*out, spec->table, qtable, why,
                                   sizeof why)) != 0)
-        snprintf(err, errlen, "PostgreSQL: %s", why);
+        snprintf(err, errlen, "PostgreSQL: %.*s", (int)(sizeof why - 16), why);
     else if ((rc = fb_pg_pin(*out, settings, "cannot connect to PostgreSQL",
                              err, errlen)) == 0)
         return 0;

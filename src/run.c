@@ -14,6 +14,7 @@
 #include "forkbulk/dry_run.h"
 #include "forkbulk/log.h"
 #include "forkbulk/metrics.h"
+#include "forkbulk/progress.h"
 #include "forkbulk/rejects.h"
 #include "forkbulk/sink.h"
 #include "forkbulk/source.h"
@@ -156,7 +157,11 @@ load(const struct fb_options *opts, const struct fb_source *src,
      int *stop_signal)
 {
     struct run r = {opts, src, false, ""};
-    struct fb_supervisor_hooks hooks = {worker_body, unit_begin, unit_end, &r};
+    struct fb_supervisor_hooks hooks = {.worker_main = worker_body,
+                                        .unit_begin = unit_begin,
+                                        .unit_end = unit_end,
+                                        .arg = &r};
+    struct fb_progress progress;
     struct fb_summary summary;
     double started = fb_monotonic_seconds();
     void *plan = NULL;
@@ -165,7 +170,9 @@ load(const struct fb_options *opts, const struct fb_source *src,
     memset(&summary, 0, sizeof(summary));
     rc = src->plan_open(opts, &plan);
     if (rc == FB_EXIT_OK) {
+        fb_progress_start(&progress, opts, &hooks);
         rc = fb_supervisor_run(opts, src, plan, &hooks, &summary);
+        fb_progress_end(&progress); /* the line goes before the summary */
         rc = report(&r, plan, &summary, rc);
         *stop_signal = summary.stop_signal;
     }

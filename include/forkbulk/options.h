@@ -38,6 +38,14 @@
 #define FB_STALL_MARGIN_MS 60000
 #define FB_PG_DEFAULT_INDEX "flows-%Y.%m.%d.%H"
 
+/* The bytes a CSV file may separate its fields with. */
+enum fb_csv_delimiter {
+    FB_CSV_COMMA,
+    FB_CSV_SEMICOLON,
+    FB_CSV_PIPE,
+    FB_CSV_TAB,
+};
+
 /* What GET / would have said, when it is refused (403). */
 enum fb_es_flavor {
     FB_FLAVOR_ES7,
@@ -58,9 +66,12 @@ enum fb_op {
 
 struct fb_options {
     /* Input: a file ... */
-    char *input;   /* path, or "-" for standard input */
-    int format;    /* enum fb_format */
-    bool csv_null; /* empty CSV fields as null instead of omitted */
+    char *input;       /* path, or "-" for standard input */
+    int format;        /* enum fb_format */
+    bool csv_null;     /* empty CSV fields as null instead of omitted */
+    int csv_delimiter; /* enum fb_csv_delimiter */
+    bool csv_header;   /* the first record names the fields */
+    char *csv_columns; /* "a,b,c": the names when there is no header */
 
     /* ... or PostgreSQL. */
     char *pg;          /* libpq conninfo (no password in it) */
