@@ -58,7 +58,7 @@ assert_contains(const char *text, const char *part)
         fail_msg("'%s' not found in:\n%.3000s", part, text);
 }
 
-/* s as roff writes a literal: '-' as \-. */
+/* s as roff writes a literal: '-' as \-, '\' as \e. */
 static const char *
 code(const char *s)
 {
@@ -68,9 +68,9 @@ code(const char *s)
     size_t k = 0;
 
     for (; *s != '\0' && k + 3 < sizeof(bufs[0]); s++) {
-        if (*s == '-')
+        if (*s == '-' || *s == '\\')
             out[k++] = '\\';
-        out[k++] = *s;
+        out[k++] = *s == '\\' ? 'e' : *s;
     }
     out[k] = '\0';
     return out;
@@ -234,7 +234,7 @@ test_man1_names_every_flag(void **state)
             assert_contains(entry, want);
         }
         for (size_t v = 0; o->names != NULL && o->names[v] != NULL; v++) {
-            snprintf(want, sizeof(want), "\\fB%s\\fR", o->names[v]);
+            snprintf(want, sizeof(want), "\\fB%s\\fR", code(o->names[v]));
             assert_contains(entry, want);
         }
         free(entry);
