@@ -88,7 +88,8 @@ class InstallTest(unittest.TestCase):
         self.assertEqual(entry, filled("etc", "cron.d", "forkbulk.in"))
         self.assertIn("\nFORKBULK_BIN=%s\n" % program, entry)
         self.assertTrue(entry.endswith(
-            "\n5 * * * *  forkbulk  %s %s\n" % (wrapper, config)), entry)
+            "\n5 * * * *  forkbulk  [ -x %s ] && if [ ! -d /run/systemd/system"
+            " ]; then %s %s; fi\n" % (wrapper, wrapper, config)), entry)
 
     def test_prefix(self):
         prefix = os.path.join(self.dir, "opt-forkbulk")
