@@ -647,7 +647,8 @@ static const struct fb_opt rows[] = {
      .computed = "stderr",
      .example = "/var/log/forkbulk/forkbulk.log",
      .help = "log here instead of stderr (reopened on SIGHUP)",
-     .doc = "Log here instead of stderr; reopened on SIGHUP."},
+     .doc = "Log here instead of stderr; reopened on SIGHUP.  With log = "
+            "syslog, lines go to both."},
     {.flag = "log",
      .section = "output",
      .key = "log",
