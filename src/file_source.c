@@ -14,13 +14,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "forkbulk/check.h"
 #include "forkbulk/file_csv.h"
 #include "forkbulk/clock.h"
 #include "forkbulk/docid.h"
+#include "forkbulk/dry_run.h"
 #include "forkbulk/file_plan.h"
 #include "forkbulk/jsonout.h"
 #include "forkbulk/jsonscan.h"
@@ -128,6 +131,63 @@ static void
 file_plan_close(void *plan)
 {
     free(plan);
+}
+
+static const char *
+kind_name(enum fb_input_kind kind)
+{
+    return kind == FB_INPUT_GZIP     ? "gzip"
+           : kind == FB_INPUT_STREAM ? "stream"
+                                     : "file";
+}
+
+/* --dry-run: the input's kind and size, and each range's bytes. */
+static void
+file_describe(const void *plan, const struct fb_unit *unit, FILE *out)
+{
+    const struct file_plan *fp = plan;
+    enum fb_input_kind kind = FB_INPUT_STREAM;
+    uint64_t size = 0, lo, hi;
+    char lo_text[32], hi_text[32];
+
+    (void)unit;
+    /* The plan keeps no kind: ask again (the size is the plan's). */
+    if (fb_input_kind(fp->opts->input, &kind, &size) < 0)
+        kind = fp->plan.whole ? FB_INPUT_STREAM : FB_INPUT_FILE;
+    if (fp->plan.whole)
+        fprintf(out, "  input: %s, read whole by one worker from the start\n",
+                kind_name(kind));
+    else
+        fprintf(out,
+                "  input: %s, %" PRIu64 " bytes, ranges of %" PRIu64 " bytes\n",
+                kind_name(kind), fp->plan.size, fp->plan.range_bytes);
+    for (uint64_t i = 0; i < fp->plan.n_ranges; i++) {
+        fb_plan_range(&fp->plan, i, &lo, &hi);
+        snprintf(lo_text, sizeof(lo_text), "%" PRIu64, lo);
+        snprintf(hi_text, sizeof(hi_text), "%" PRIu64, hi);
+        fb_dry_run_range(out, i, "bytes", lo_text,
+                         hi == UINT64_MAX ? NULL : hi_text);
+    }
+}
+
+/* --check: the input can be opened; its kind and size. */
+static int
+file_check(const struct fb_options *opts, FILE *out)
+{
+    enum fb_input_kind kind;
+    uint64_t size;
+    char what[PATH_MAX + 16], detail[256];
+
+    snprintf(what, sizeof(what), "input %s", opts->input);
+    if (fb_input_kind(opts->input, &kind, &size) < 0) {
+        snprintf(detail, sizeof(detail), "cannot read it: %s", strerror(errno));
+        return fb_check_say(out, what, FB_EXIT_NOINPUT, detail);
+    }
+    if (kind == FB_INPUT_FILE)
+        snprintf(detail, sizeof(detail), "file, %" PRIu64 " bytes", size);
+    else
+        snprintf(detail, sizeof(detail), "%s", kind_name(kind));
+    return fb_check_say(out, what, FB_EXIT_OK, detail);
 }
 
 /* ---- worker ------------------------------------------------------- */
@@ -460,6 +520,8 @@ const struct fb_source fb_file_source = {
     .next_unit = file_next_unit,
     .range = file_range,
     .plan_close = file_plan_close,
+    .describe = file_describe,
+    .check = file_check,
     .reader_open = file_reader_open,
     .reader_begin = file_reader_begin,
     .reader_next = file_reader_next,
