@@ -696,7 +696,7 @@ static const struct fb_opt rows[] = {
     {.flag = "dry-run",
      ACTION(FB_ACT_DRY_RUN),
      .help = "plan and print what would be loaded; load nothing, change "
-             "nothing"},
+             "nothing (the job's lock is taken, so it never overlaps a run)"},
     {.flag = "check",
      ACTION(FB_ACT_CHECK),
      .help = "check connectivity and permissions only, a line each"},
