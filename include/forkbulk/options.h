@@ -64,6 +64,12 @@ enum fb_op {
     FB_OP_CREATE,
 };
 
+/* How a loaded unit reaches readers (lifecycle.h). */
+enum fb_publish {
+    FB_PUBLISH_DIRECT, /* loaded into the index readers query */
+    FB_PUBLISH_ALIAS,  /* loaded into a new generation, then the alias */
+};
+
 struct fb_options {
     /* Input: a file ... */
     char *input;       /* path, or "-" for standard input */
@@ -114,6 +120,14 @@ struct fb_options {
     char *id_field;    /* files: NULL means id from the source position */
     bool compress;     /* gzip request bodies */
     bool refresh;      /* POST _refresh when a unit is done */
+
+    /* The index around a load (lifecycle.h). */
+    char *load_settings;      /* "KEY=VALUE,...": set while a unit loads */
+    bool apply_load_settings; /* false: --no-load-settings */
+    char *index_template;     /* a composable index template file */
+    char *index_template_name;
+    int publish;  /* enum fb_publish */
+    bool replace; /* load given hours and files again (they always are) */
 
     /* Limits. */
     int workers;

@@ -84,7 +84,7 @@ struct fb_opt {
 };
 
 /* A bound on the number of rows, for arrays built from them. */
-#define FB_OPT_MAX 80
+#define FB_OPT_MAX 96
 
 /* The rows, in --help order; *n is set to their number. */
 const struct fb_opt *fb_opt_rows(size_t *n);
