@@ -129,20 +129,33 @@ refused(const char *method, const char *path, const struct fb_http_result *res)
                                                    : FB_EXIT_UNAVAILABLE;
 }
 
-int
-fb_index_admin_exists(struct fb_index_admin *a, const char *index, bool *exists)
+/* METHOD /{index}, where an index that is not there is an answer too:
+ * *status is 200 or 404. */
+static int
+on_index(struct fb_index_admin *a, const char *method, const char *index,
+         long *status)
 {
     struct fb_http_result res;
     char path[PATH_MAX_LEN];
     int rc;
 
     snprintf(path, sizeof(path), "/%s", index);
-    if ((rc = call(a, "HEAD", path, NULL, &res)) != FB_EXIT_OK)
+    if ((rc = call(a, method, path, NULL, &res)) != FB_EXIT_OK)
         return rc;
     if (res.status != 200 && res.status != 404)
-        return refused("HEAD", path, &res);
-    *exists = res.status == 200;
+        return refused(method, path, &res);
+    *status = res.status;
     return FB_EXIT_OK;
+}
+
+int
+fb_index_admin_exists(struct fb_index_admin *a, const char *index, bool *exists)
+{
+    long status = 0;
+    int rc = on_index(a, "HEAD", index, &status);
+
+    *exists = status == 200;
+    return rc;
 }
 
 /* Whether a 400 says the index is there already (made meanwhile). */
@@ -446,14 +459,7 @@ fb_index_admin_move_alias(struct fb_index_admin *a, const char *alias,
 int
 fb_index_admin_delete(struct fb_index_admin *a, const char *index)
 {
-    struct fb_http_result res;
-    char path[PATH_MAX_LEN];
-    int rc;
+    long status = 0;
 
-    snprintf(path, sizeof(path), "/%s", index);
-    if ((rc = call(a, "DELETE", path, NULL, &res)) != FB_EXIT_OK)
-        return rc;
-    if (res.status != 200 && res.status != 404)
-        return refused("DELETE", path, &res);
-    return FB_EXIT_OK;
+    return on_index(a, "DELETE", index, &status);
 }

@@ -15,45 +15,16 @@ import subprocess
 import time
 import unittest
 
-from harness import FORKBULK, SOURCE_DIR, Server, flows_ddl, write_flows
-from readings import ReadingsJobTest, hour_index, hour_label, hour_start
+from harness import (FORKBULK, SOURCE_DIR, Server, flows_ddl, run_forkbulk,
+                     write_flows)
+from index_tests import FRESH, IndexJobTest, on, request_log
+from readings import hour_index, hour_label, hour_start
 
 LOAD = {"refresh_interval": "-1", "number_of_replicas": "0"}
-# What a new index has of them: refresh_interval not set, one replica.
-FRESH = {"refresh_interval": None, "number_of_replicas": "1"}
 TEMPLATE = os.path.join(SOURCE_DIR, "etc", "flows-template.json")
 
 
-def request_log(es):
-    status, log = es.request("GET", "/_test/requests")
-    assert status == 200, (status, log)
-    return log
-
-
-def settings_of(es, index):
-    """The index's settings as the cluster keeps them, flat."""
-    status, body = es.request("GET", "/%s/_settings?flat_settings=true"
-                              % index)
-    assert status == 200, (status, body)
-    return next(iter(body.values()))["settings"]
-
-
-def on(index, entries):
-    """(position, entry) of the requests made to index."""
-    return [(i, e) for i, e in enumerate(entries)
-            if e["path"] == "/" + index or
-            e["path"].startswith("/" + index + "/")]
-
-
-class LifecycleTest(ReadingsJobTest):
-
-    def setUp(self):
-        super().setUp()
-        self.pg.psql("DROP TABLE IF EXISTS forkbulk_ledger_restore")
-
-    def restore_rows(self):
-        return self.pg.psql("SELECT job, index_name, settings::text FROM "
-                            "forkbulk_ledger_restore ORDER BY index_name")
+class LifecycleTest(IndexJobTest):
 
     def assertAround(self, entries, index, before, created):
         """The requests to index: created (PUT) if it was not there, its
@@ -77,25 +48,6 @@ class LifecycleTest(ReadingsJobTest):
             ("PUT", "/_settings"))])
         self.assertEqual(kinds[-1], ("POST", "/_refresh"))
 
-    def start(self, es, *extra):
-        """A run of the job in the background."""
-        return subprocess.Popen(
-            [FORKBULK, "--pg", self.pg.conninfo, "--table", "readings",
-             "--time-column", "ts", "--es", es.url, "--job", "readings",
-             "--index", "read-%Y.%m.%d.%H", "--state-dir", self.state,
-             "--workers", "2"] + list(extra),
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE)
-
-    def wait_bulks(self, es, index, n):
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if len([e for e in request_log(es)
-                    if e["path"] == "/%s/_bulk" % index]) >= n:
-                return
-            time.sleep(0.02)
-        self.fail("no %d _bulk requests to %s" % (n, index))
-
     def test_settings_around_each_hour(self):
         """Two hours: one index made by forkbulk (nothing set: null back),
         one that was there with settings of its own (those back)."""
@@ -115,13 +67,8 @@ class LifecycleTest(ReadingsJobTest):
             # Each hour is over before the next begins.
             self.assertLess(on(hour_index(1), log)[-1][0],
                             on(hour_index(0), log)[0][0])
-            got = settings_of(es, hour_index(1))
-            self.assertEqual((got.get("index.refresh_interval"),
-                              got.get("index.number_of_replicas")),
-                             ("30s", "2"))
-            got = settings_of(es, hour_index(0))
-            self.assertNotIn("index.refresh_interval", got)
-            self.assertEqual(got["index.number_of_replicas"], "1")
+            self.assertSettings(es, hour_index(1), "30s", "2")
+            self.assertSettings(es, hour_index(0), None, "1")
             for k in (0, 1):
                 self.assertEqual(es.index_stats(hour_index(k))["docs"], 60)
         self.assertEqual(self.restore_rows(), [])
@@ -159,22 +106,15 @@ class LifecycleTest(ReadingsJobTest):
         self.fill(0, rows=400)
         index = hour_index(0)
         with Server("--delay-ms", "20") as es:
-            proc = self.start(es, "--hour", hour_label(0), "--batch-docs",
-                              "5")
-            self.wait_bulks(es, index, 3)
-            proc.send_signal(signal.SIGTERM)
-            _, err = proc.communicate(timeout=120)
-            self.assertEqual(proc.returncode, -signal.SIGTERM, err.decode())
-            log = request_log(es)
-            mine = on(index, log)
+            rc, err = self.stop_midway(es, index, signal.SIGTERM)
+            self.assertEqual(rc, -signal.SIGTERM, err)
+            mine = on(index, request_log(es))
             last_bulk = max(i for i, e in mine
                             if e["path"].endswith("/_bulk"))
             back = [e for i, e in mine if i > last_bulk and
                     e["method"] == "PUT"]
             self.assertEqual([e["body"] for e in back], [{"index": FRESH}])
-            got = settings_of(es, index)
-            self.assertNotIn("index.refresh_interval", got)
-            self.assertEqual(got["index.number_of_replicas"], "1")
+            self.assertSettings(es, index, None, "1")
         self.assertEqual(self.restore_rows(), [])
         self.assertEqual(self.pg.psql(
             "SELECT status FROM forkbulk_ledger"), [["interrupted"]])
@@ -183,14 +123,8 @@ class LifecycleTest(ReadingsJobTest):
         self.fill(0, rows=400)
         index = hour_index(0)
         with Server("--delay-ms", "20") as es:
-            proc = self.start(es, "--hour", hour_label(0), "--batch-docs",
-                              "5")
-            self.wait_bulks(es, index, 3)
-            proc.kill()
-            proc.communicate(timeout=60)
-            got = settings_of(es, index)
-            self.assertEqual((got["index.refresh_interval"],
-                              got["index.number_of_replicas"]), ("-1", "0"))
+            self.stop_midway(es, index, signal.SIGKILL)
+            self.assertSettings(es, index, "-1", "0")
             rows = self.restore_rows()
             self.assertEqual([r[:2] for r in rows], [["readings", index]])
             self.assertEqual(json.loads(rows[0][2]), FRESH)
@@ -208,9 +142,7 @@ class LifecycleTest(ReadingsJobTest):
                              ("PUT", "/%s/_settings" % index,
                               {"index": FRESH}))
             self.assertAround(new[1:], index, FRESH, created=False)
-            got = settings_of(es, index)
-            self.assertNotIn("index.refresh_interval", got)
-            self.assertEqual(got["index.number_of_replicas"], "1")
+            self.assertSettings(es, index, None, "1")
             self.assertEqual(es.index_stats(index)["docs"], 400)
         self.assertEqual(self.restore_rows(), [])
 
@@ -234,25 +166,15 @@ class LifecycleTest(ReadingsJobTest):
                 rec = json.load(f)
             self.assertEqual((rec["index"], rec["settings"], rec["pid"]),
                              ("fileidx", FRESH, proc.pid))
-            self.assertEqual(settings_of(es, "fileidx")[
-                "index.refresh_interval"], "-1")
+            self.assertSettings(es, "fileidx", "-1", "0")
             es.request("PUT", "/_test/faults", {"delay_ms": 0})
-            rc, err = self.run_file(es, args)
+            rc, err = run_forkbulk(["--es", es.url] + args)
             self.assertEqual(rc, 0, err)
             self.assertIn("restoring the settings of index fileidx left by "
                           "a run that died", err)
             self.assertFalse(os.path.exists(record))
-            got = settings_of(es, "fileidx")
-            self.assertNotIn("index.refresh_interval", got)
-            self.assertEqual(got["index.number_of_replicas"], "1")
+            self.assertSettings(es, "fileidx", None, "1")
             self.assertEqual(es.index_stats("fileidx")["docs"], 3000)
-
-    def run_file(self, es, args):
-        proc = subprocess.run([FORKBULK, "--es", es.url] + args,
-                              stdin=subprocess.DEVNULL,
-                              stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, timeout=300)
-        return proc.returncode, proc.stderr.decode(errors="replace")
 
     def test_template_before_the_first_hour_index(self):
         """etc/flows-template.json, installed before the first hour index
@@ -304,7 +226,7 @@ class LifecycleTest(ReadingsJobTest):
         self.assertEqual(self.ledger_rows(), (None, None))
 
 
-class RestoreTableGrantTest(ReadingsJobTest):
+class RestoreTableGrantTest(IndexJobTest):
     """A ledger made by a DBA before the restore table existed: the
     loader's role may not create it, so the run loads without load
     settings and says why; once the table is there and granted, they
@@ -312,7 +234,6 @@ class RestoreTableGrantTest(ReadingsJobTest):
 
     def setUp(self):
         super().setUp()
-        self.pg.psql("DROP TABLE IF EXISTS forkbulk_ledger_restore")
         self.pg.psql("DO $$ BEGIN CREATE ROLE loader LOGIN; EXCEPTION WHEN "
                      "duplicate_object THEN NULL; END $$")
         self.pg.psql("GRANT SELECT ON readings TO loader")

@@ -12,64 +12,25 @@ request log (GET /_test/requests) and, for a load readers can watch, its
 --delay-ms."""
 import os
 import signal
-import subprocess
-import threading
+import tempfile
 import time
 import unittest
 
-from harness import (FORKBULK, LoaderTest, Server, docsum, run_forkbulk,
-                     write_flows)
-from readings import ReadingsJobTest, hour_index, hour_label, hour_start
+from harness import LoaderTest, Server, docsum, run_forkbulk, write_flows
+from index_tests import IndexJobTest, alias_targets, count, request_log
+from readings import hour_index, hour_label, hour_start
 
 
-def request_log(es):
-    status, log = es.request("GET", "/_test/requests")
-    assert status == 200, (status, log)
-    return log
-
-
-def alias_targets(es, name):
-    """The indices the alias name points at ([] when there is none)."""
-    status, body = es.request("GET", "/_alias/" + name)
-    return sorted(body) if status == 200 else []
-
-
-def count(es, name):
-    status, body = es.request("GET", "/%s/_count" % name)
-    assert status == 200, (status, body)
-    return body["count"]
-
-
-class PublishTest(ReadingsJobTest, LoaderTest):
+class PublishTest(IndexJobTest, LoaderTest):
 
     def setUp(self):
         super().setUp()
-        self.pg.psql("DROP TABLE IF EXISTS forkbulk_ledger_restore")
         self.name = hour_index(0)
 
     def load(self, es, *extra):
         rc, _, err, _ = self.forkbulk(es.url, "--hour", hour_label(0),
                                       "--publish", "alias", *extra)
         return rc, err
-
-    def start(self, es, *extra):
-        return subprocess.Popen(
-            [FORKBULK, "--pg", self.pg.conninfo, "--table", "readings",
-             "--time-column", "ts", "--es", es.url, "--job", "readings",
-             "--index", "read-%Y.%m.%d.%H", "--state-dir", self.state,
-             "--workers", "2", "--hour", hour_label(0), "--publish", "alias",
-             "--batch-docs", "5"] + list(extra),
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE)
-
-    def wait_bulks(self, es, index, n):
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if len([e for e in request_log(es)
-                    if e["path"] == "/%s/_bulk" % index]) >= n:
-                return
-            time.sleep(0.02)
-        self.fail("no %d _bulk requests to %s" % (n, index))
 
     def reference(self, es):
         """What a fresh load of the source as it is now holds (stats of an
@@ -101,7 +62,7 @@ class PublishTest(ReadingsJobTest, LoaderTest):
                 % hour_start(0))
             es.request("PUT", "/_test/faults", {"delay_ms": 25})
             since = len(request_log(es))
-            proc = self.start(es, "--replace")
+            proc = self.start(es, "--publish", "alias", "--replace")
             seen = []
             while proc.poll() is None:
                 seen.append(count(es, self.name))
@@ -145,10 +106,7 @@ class PublishTest(ReadingsJobTest, LoaderTest):
             rc, err = self.load(es)
             self.assertEqual(rc, 0, err)
             es.request("PUT", "/_test/faults", {"delay_ms": 25})
-            proc = self.start(es)
-            self.wait_bulks(es, g2, 3)
-            proc.kill()
-            proc.communicate(timeout=60)
+            self.stop_midway(es, g2, signal.SIGKILL, "--publish", "alias")
             es.request("PUT", "/_test/faults", {"delay_ms": 0})
             self.assertEqual(alias_targets(es, self.name), [g1])
             self.assertEqual(count(es, self.name), 200)
@@ -191,7 +149,6 @@ class FilePublishTest(LoaderTest):
     """Files publish by alias too: each load a generation of --index."""
 
     def test_file_generations(self):
-        import tempfile
         with tempfile.TemporaryDirectory(prefix="fb-pubfile-") as d:
             flows = write_flows(os.path.join(d, "flows.ndjson"), 1000)
             expect = docsum(flows, "id")
