@@ -195,12 +195,19 @@ load(const struct fb_options *opts, const struct fb_source *src,
     return rc;
 }
 
-/* --dry-run: the plan opened as for a load, printed, closed. */
+/* --dry-run: the settings a load checks before any work (lifecycle.h),
+ * then the plan opened as for a load, printed, closed. */
 static int
 dry_run(const struct fb_options *opts, const struct fb_source *src)
 {
+    struct fb_lifecycle *lifecycle = NULL;
     void *plan = NULL;
-    int rc = src->plan_open(opts, &plan);
+    int rc = fb_lifecycle_new(opts, &lifecycle);
+
+    fb_lifecycle_free(lifecycle);
+    if (rc != FB_EXIT_OK)
+        return rc;
+    rc = src->plan_open(opts, &plan);
 
     if (rc == FB_EXIT_OK)
         rc = fb_dry_run(opts, src, plan, stdout);

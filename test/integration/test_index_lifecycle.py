@@ -217,11 +217,14 @@ class LifecycleTest(IndexJobTest):
         with open(broken, "w") as f:
             f.write('{"index_patterns": ["read-*"],\n "template": {]}\n')
         with Server() as es:
-            rc, _, err, _ = self.forkbulk(es.url, "--hour", hour_label(0),
-                                          "--index-template", broken)
-            self.assertEqual(rc, 78, err)
-            self.assertIn("--index-template %s: " % broken, err)
-            self.assertIn("line 2", err)
+            for extra in ((), ("--dry-run",)):
+                rc, _, err, _ = self.forkbulk(es.url, "--hour",
+                                              hour_label(0),
+                                              "--index-template", broken,
+                                              *extra)
+                self.assertEqual(rc, 78, err)
+                self.assertIn("--index-template %s: " % broken, err)
+                self.assertIn("line 2", err)
             self.assertEqual(request_log(es), [])
         self.assertEqual(self.ledger_rows(), (None, None))
 
