@@ -22,12 +22,11 @@
  *
  * The table name (default forkbulk_ledger, at most 54 bytes so that
  * <table>_ranges and <table>_restore fit PostgreSQL's 63) and an optional
- * schema are quoted
- * with PQescapeIdentifier.  Without a schema, the schema is found once at
- * open with the role's own search_path: where a table of that name is,
- * else current_schema() (where CREATE TABLE would put it); from then on
- * the session's search_path is pinned (pg_conn.h) and every statement
- * names the tables by schema.  Every value is a PQexecParams parameter.
+ * schema are quoted with PQescapeIdentifier.  Without a schema, the
+ * schema is found once at open with the role's own search_path: where a
+ * table of that name is, else current_schema() (where CREATE TABLE would
+ * put it); from then on the session's search_path is pinned (pg_conn.h)
+ * and every statement names the tables by schema.  Every value is a PQexecParams parameter.
  * Times cross the API as int64 microseconds since the epoch, and cross
  * to the server as exact timestamptz text (fb_pg_format_us) and back
  * through extract(epoch), which is numeric: no float, no time zone.
