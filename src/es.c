@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <zlib.h>
 
 #include "forkbulk/backoff.h"
@@ -47,8 +48,44 @@ struct fb_es {
     size_t resp_len;
     size_t resp_cap;
     bool resp_overflow;
+    /* The transfer's TLS handshake, from curl's trace: the cluster asked
+     * for a client certificate, and the handshake completed. */
+    bool cert_asked;
+    bool tls_connected;
     char errbuf[CURL_ERROR_SIZE];
 };
+
+/* Whether text[0, len) holds word. */
+static bool
+has(const char *text, size_t len, const char *word)
+{
+    char line[128];
+
+    snprintf(line, sizeof(line), "%.*s", (int)(len < 127 ? len : 127), text);
+    return strstr(line, word) != NULL;
+}
+
+/*
+ * curl's trace of an https transfer, for one thing: whether its TLS
+ * handshake asked for a client certificate, which is what tells a refusal
+ * whose alert was lost from a network failure (es_failure.h).  The lines
+ * are those of curl's OpenSSL backend ("TLSv1.3 (IN), TLS handshake,
+ * Request CERT (13):"); the rest of the trace is ignored.
+ */
+static int
+on_trace(CURL *curl, curl_infotype type, char *text, size_t len, void *arg)
+{
+    struct fb_es *es = arg;
+
+    (void)curl;
+    if (type != CURLINFO_TEXT)
+        return 0;
+    if (has(text, len, "TLS handshake, Request CERT"))
+        es->cert_asked = true;
+    else if (has(text, len, "SSL connection using"))
+        es->tls_connected = true;
+    return 0;
+}
 
 static size_t
 on_body(char *data, size_t size, size_t nmemb, void *arg)
@@ -211,6 +248,11 @@ add_node(struct fb_es *es, const struct fb_options *opts, const char *url)
     if ((n->curl = curl_easy_init()) == NULL)
         return -1;
     set_handle(es, n->curl, opts);
+    if (strncasecmp(n->base_url, "https://", 8) == 0) {
+        curl_easy_setopt(n->curl, CURLOPT_DEBUGFUNCTION, on_trace);
+        curl_easy_setopt(n->curl, CURLOPT_DEBUGDATA, es);
+        curl_easy_setopt(n->curl, CURLOPT_VERBOSE, 1L);
+    }
     return 0;
 }
 
@@ -384,8 +426,13 @@ transport_failure(struct fb_es *es, CURLcode rc, struct fb_http_result *res)
                  "response larger than %u bytes", FB_ES_MAX_RESPONSE);
         return;
     }
+    /* curl keeps the first message of a transfer: after a reset that is
+     * often "getpeername() failed", from looking up the peer of a
+     * connection already gone, and not what failed. */
+    if (es->errbuf[0] == '\0' || strncmp(es->errbuf, "getpeername", 11) == 0)
+        snprintf(es->errbuf, sizeof(es->errbuf), "%s", curl_easy_strerror(rc));
     res->fatal = fb_es_failure_explain(
-        (int)rc, es->errbuf[0] ? es->errbuf : curl_easy_strerror(rc), es->opts,
+        (int)rc, es->errbuf, es->cert_asked && es->tls_connected, es->opts,
         res->error, sizeof(res->error), &res->node_down);
 }
 
@@ -399,6 +446,8 @@ perform(struct fb_es *es, int node, struct fb_http_result *res)
 
     es->resp_len = 0;
     es->resp_overflow = false;
+    es->cert_asked = false;
+    es->tls_connected = false;
     es->errbuf[0] = '\0';
     if (es->resp != NULL)
         es->resp[0] = '\0';

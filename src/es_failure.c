@@ -75,25 +75,33 @@ unusable_certificate(const char *msg, const struct fb_options *opts, char *why,
     return FB_EXIT_CONFIG;
 }
 
+/* The cluster does not take the client certificate, or wants one: 78.
+ * how says how it told us, when not by an alert of msg. */
+static int
+certificate_refused(const char *msg, const char *how,
+                    const struct fb_options *opts, char *why, size_t whylen)
+{
+    if (opts->cert_file == NULL)
+        snprintf(why, whylen,
+                 "TLS: the cluster requires a client certificate (give "
+                 "--cert and --key)%s: %s",
+                 how, msg);
+    else
+        snprintf(why, whylen,
+                 "TLS: the cluster refused the client certificate %s "
+                 "(--cert)%s: %s",
+                 opts->cert_file, how, msg);
+    return FB_EXIT_CONFIG;
+}
+
 /* The handshake failed, or the connection right after it: a TLS alert
  * of the cluster about the client certificate is 78. */
 static int
 handshake_failed(const char *msg, const struct fb_options *opts, char *why,
                  size_t whylen)
 {
-    if (refused_certificate(msg)) {
-        if (opts->cert_file == NULL)
-            snprintf(why, whylen,
-                     "TLS: the cluster requires a client certificate "
-                     "(give --cert and --key): %s",
-                     msg);
-        else
-            snprintf(why, whylen,
-                     "TLS: the cluster refused the client certificate %s "
-                     "(--cert): %s",
-                     opts->cert_file, msg);
-        return FB_EXIT_CONFIG;
-    }
+    if (refused_certificate(msg))
+        return certificate_refused(msg, "", opts, why, whylen);
     if (strstr(msg, "alert protocol version") != NULL)
         snprintf(why, whylen,
                  "TLS: the node does not speak TLS 1.2 or later: %s", msg);
@@ -108,7 +116,7 @@ handshake_failed(const char *msg, const struct fb_options *opts, char *why,
 }
 
 int
-fb_es_failure_explain(int curl_code, const char *curl_msg,
+fb_es_failure_explain(int curl_code, const char *curl_msg, bool cert_asked,
                       const struct fb_options *opts, char *why, size_t whylen,
                       bool *node_down)
 {
@@ -134,11 +142,16 @@ fb_es_failure_explain(int curl_code, const char *curl_msg,
     case CURLE_RECV_ERROR:
     case CURLE_SEND_ERROR:
         /* TLS 1.3: the alert comes when the answer is read. */
-        if (strstr(curl_msg, " alert ") != NULL) {
+        if (strstr(curl_msg, " alert ") != NULL)
             fatal = handshake_failed(curl_msg, opts, why, whylen);
-            break;
-        }
-        snprintf(why, whylen, "%s", curl_msg);
+        else if (cert_asked)
+            fatal = certificate_refused(
+                curl_msg,
+                "; it asked for one and closed the connection at the end of "
+                "the handshake",
+                opts, why, whylen);
+        else
+            snprintf(why, whylen, "%s", curl_msg);
         break;
     case CURLE_WRITE_ERROR: /* ours: the answer was too large, or ENOMEM */
         *node_down = false;

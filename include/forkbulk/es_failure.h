@@ -21,10 +21,21 @@
  *   SSL_CONNECT_ERROR, RECV_ERROR,   the cluster requires a      78
  *   SEND_ERROR with a TLS alert      client certificate, or
  *                                    refuses the one given
+ *   SEND_ERROR, RECV_ERROR after a   the same (TLS 1.3: the      78
+ *   handshake in which the cluster   alert was lost, see below)
+ *   asked for a client certificate
  *   PEER_FAILED_VERIFICATION (60)    not trusted by --ca-file,   69, node down
  *                                    or host name mismatch
  *   other TLS handshake failures     (protocol version, not TLS) 69, node down
  *   any other failure                refused, timed out, ...     69, node down
+ *
+ * With TLS 1.3 the alert is not always seen: the cluster sends it and
+ * closes the connection while the client is already sending its request,
+ * and the reset that answers the request throws the unread alert away
+ * (curl: "Send failure: Connection reset by peer").  A connection reset
+ * right after a handshake in which the cluster asked for a client
+ * certificate is that refusal; es.c learns from curl's trace of the
+ * handshake whether it asked ("Request CERT").
  *
  * A certificate that is not trusted, or not for the host name, ends 69
  * after the retry policy rather than 78 at once: with several nodes it is
@@ -41,13 +52,14 @@
 
 /*
  * A transfer failed with curl code curl_code (a CURLcode) and message
- * curl_msg: writes "<why>: <curl_msg>" to why, sets *node_down (the node
- * is to be left alone for a while) and returns FB_EXIT_CONFIG when
- * retrying cannot help, else 0.  opts names the files in the message
- * (--ca-file, --cert, --key) and tells whether a client certificate was
- * given.
+ * curl_msg; cert_asked: it made a new TLS connection, whose handshake
+ * completed with the cluster asking for a client certificate.  Writes
+ * "<why>: <curl_msg>" to why, sets *node_down (the node is to be left
+ * alone for a while) and returns FB_EXIT_CONFIG when retrying cannot
+ * help, else 0.  opts names the files in the message (--ca-file, --cert,
+ * --key) and tells whether a client certificate was given.
  */
-int fb_es_failure_explain(int curl_code, const char *curl_msg,
+int fb_es_failure_explain(int curl_code, const char *curl_msg, bool cert_asked,
                           const struct fb_options *opts, char *why,
                           size_t whylen, bool *node_down);
 
