@@ -676,7 +676,7 @@ fb_ledger_open(const struct fb_pg_target *pg, const char *qualified,
 {
     struct fb_ledger *l = NULL;
     char *schema = NULL;
-    const char *table = NULL;
+    char *table = NULL;
     int rc;
 
     *out = NULL;
@@ -705,6 +705,7 @@ fb_ledger_open(const struct fb_pg_target *pg, const char *qualified,
     }
 out:
     free(schema);
+    free(table);
     fb_ledger_close(l);
     return rc;
 }
