@@ -432,7 +432,7 @@ count_rows(PGconn *conn, const struct fb_pg_spec *spec, const char *qtable,
     char *sql = NULL;
     char *cmd = NULL;
     size_t n;
-    int rc = fb_pg_spec_window_sql(conn, spec, qtable, &sql, err, errlen);
+    int rc = fb_pg_spec_window_sql(conn, spec, qtable, NULL, &sql, err, errlen);
 
     if (rc != 0)
         return rc;

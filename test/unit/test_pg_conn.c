@@ -182,7 +182,7 @@ test_split_table(void **state)
     assert_bad_name(".t", "table name [.t]: an empty name");
     assert_bad_name("\"\"", "table name [\"\"]: an empty name");
     assert_bad_name("\"abc", "table name [\"abc]: a quoted name has no "
-                              "closing quote");
+                             "closing quote");
     assert_bad_name("\"a\"b", "table name [\"a\"b]: text after a closing "
                               "quote");
     assert_bad_name("db.s.t",
