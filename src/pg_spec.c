@@ -376,28 +376,35 @@ add_column(PGconn *conn, const char *name, const char *cast, char **list,
     return 0;
 }
 
-/* The columns the role may not read, as "[a], [b]", into err; 0 if
- * none. */
+/* Logs the columns of a table_columns() result the role may not read,
+ * with the GRANT that would let it; how many. */
 static int
-denied_columns(const PGresult *res, const char *qtable, char *err,
-               size_t errlen)
+denied_columns(const PGresult *res, const char *qtable)
 {
-    size_t n = 0;
+    char names[ERR_MAX] = "";
+    char grant[ERR_MAX] = "";
+    size_t n = 0, g = 0;
     int denied = 0;
     int i;
 
     for (i = 0; i < PQntuples(res); i++) {
         if (PQgetvalue(res, i, 2)[0] == 't')
             continue;
-        if (denied++ == 0)
-            n = (size_t)snprintf(err, errlen,
-                                 "PostgreSQL: table %s: the role has no SELECT "
-                                 "privilege on column",
-                                 qtable);
-        if (n < errlen)
-            n += (size_t)snprintf(err + n, errlen - n, "%s [%s]",
-                                  denied > 1 ? "," : "", PQgetvalue(res, i, 0));
+        if (n < sizeof names)
+            n +=
+                (size_t)snprintf(names + n, sizeof names - n, "%s[%s]",
+                                 denied > 0 ? ", " : "", PQgetvalue(res, i, 0));
+        if (g < sizeof grant)
+            g +=
+                (size_t)snprintf(grant + g, sizeof grant - g, "%s%s",
+                                 denied > 0 ? ", " : "", PQgetvalue(res, i, 3));
+        denied++;
     }
+    if (denied > 0)
+        fb_error("PostgreSQL: role %s lacks SELECT on column%s %s of table %s "
+                 "(GRANT SELECT (%s) ON %s TO %s)",
+                 PQgetvalue(res, 0, 4), denied > 1 ? "s" : "", names, qtable,
+                 grant, qtable, PQgetvalue(res, 0, 4));
     return denied;
 }
 
@@ -408,7 +415,9 @@ table_columns(PGconn *conn, struct fb_pg_resolved *src)
 {
     static const char sql[] =
         "SELECT a.attname, a.atttypid,"
-        " pg_catalog.has_column_privilege(a.attrelid, a.attnum, 'SELECT')"
+        " pg_catalog.has_column_privilege(a.attrelid, a.attnum, 'SELECT'),"
+        " pg_catalog.quote_ident(a.attname),"
+        " pg_catalog.quote_ident(CURRENT_USER)"
         " FROM pg_catalog.pg_attribute a"
         " WHERE a.attrelid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
         " AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped"
@@ -426,8 +435,7 @@ table_columns(PGconn *conn, struct fb_pg_resolved *src)
 
     if (rc != 0)
         return rc;
-    if (denied_columns(res, src->qtable, err, sizeof err) > 0) {
-        fb_error("%s", err);
+    if (denied_columns(res, src->qtable) > 0) {
         rc = FB_EXIT_CONFIG;
         goto out;
     }
