@@ -84,21 +84,23 @@ CATEGORIES = {
     "strings": (
         "t text, v varchar(5), c char(3), l label, e mood, u uuid, ip inet,"
         " net cidr, mac macaddr, bt bit(4), vb varbit, x xml, tsv tsvector,"
-        " j json, jb jsonb, ba bytea",
+        " j json, jb jsonb, ba bytea, lsn pg_lsn",
         ["(1, E'q\"b\\\\s\\n\\t\u00e9\u20ac\U0001F600', 'vc', 'ab', 'lbl',"
          " 'happy', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '2001:db8::1',"
          " '10.0.0.0/8', '08:00:2b:01:02:03', B'1010', B'101',"
          " '<a b=\"1\">t</a>', 'a fat cat', E'{\\n \"k\" : [1, 2]}',"
-         " '{\"b\": {\"c\": null}, \"a\": 1}', '\\xdeadbeef00')",
+         " '{\"b\": {\"c\": null}, \"a\": 1}', '\\xdeadbeef00',"
+         " '16/B374D848')",
          "(2, '', '', '', '', 'sad', NULL, '192.0.2.1/32', NULL, NULL, B'0000',"
-         " B'', '', '', 'null', '[]', '\\x')"],
+         " B'', '', '', 'null', '[]', '\\x', NULL)"],
         {1: '"t":"q\\"b\\\\s\\n\\t\u00e9\u20ac\U0001F600","v":"vc","c":"ab ",'
             '"l":"lbl","e":"happy",'
             '"u":"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11","ip":"2001:db8::1",'
             '"net":"10.0.0.0/8","mac":"08:00:2b:01:02:03","bt":"1010",'
             '"vb":"101","x":"<a b=\\"1\\">t</a>",'
             '"tsv":"\'a\' \'cat\' \'fat\'","j":{"k":[1,2]},'
-            '"jb":{"a":1,"b":{"c":null}},"ba":"3q2+7wA="',
+            '"jb":{"a":1,"b":{"c":null}},"ba":"3q2+7wA=",'
+            '"lsn":"16/B374D848"',
          2: '"t":"","v":"","c":"   ","l":"","e":"sad","ip":"192.0.2.1",'
             '"bt":"0000","vb":"","x":"","tsv":"","j":null,"jb":[],"ba":""'}),
     "geometry": (
