@@ -1,18 +1,23 @@
 # shellcheck shell=bash
 # The functions the scripts share (setup.sh, test.sh, demo.sh, fuzz.sh,
-# bench.sh, bench-es-server.sh): source this file; sourcing it only
-# defines functions and variables, it installs, builds or starts nothing
-# and leaves the caller's shell options alone.
+# bench.sh, bench-es-server.sh, package.sh): source this file; sourcing
+# it only defines functions and variables, it installs, builds or starts
+# nothing and leaves the caller's shell options alone.
 #
 # fb_root: the top of the source tree.
 fb_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 # libclang-rt-14-dev: clang's sanitizer and libFuzzer runtimes (only a
 # Recommends of clang on Debian 12, so --no-install-recommends skips it).
+# dpkg-dev, debhelper, lintian: scripts/package.sh and the package's
+# tests; systemd: the package's postinst makes its user with
+# systemd-sysusers (no fakeroot: the package builds without root).
 fb_packages=(build-essential cmake pkg-config clang clang-format valgrind
              libclang-rt-14-dev
              libcurl4-openssl-dev libjansson-dev libpq-dev libcmocka-dev
-             libmicrohttpd-dev zlib1g-dev postgresql python3 curl)
+             libmicrohttpd-dev zlib1g-dev postgresql python3 curl
+             dpkg-dev debhelper lintian systemd
+             man-db groff-base python3-prometheus-client)
 
 # fb_install_deps [PACKAGE...]: installs whichever of fb_packages and the
 # given extra packages are missing (apt-get; nothing when all are there).

@@ -4,12 +4,15 @@
 # Installs what is missing (apt-get; nothing when all is present), checks
 # formatting, then builds and runs the whole ctest suite twice: with gcc,
 # and with clang under AddressSanitizer + UndefinedBehaviorSanitizer; the
-# unit and server tests also run under valgrind (any leak fails); the
-# fuzzers run from a fixed seed; and the benchmark runs once on 20,000
-# flows, checking only that every contestant loads the hour exactly.
+# Debian package is built and tested (lintian, its files, and installed on
+# this machine with dpkg -i, its cron job run, then purged: ctest label
+# package, which the suites leave out); the unit and server tests also run
+# under valgrind (any leak fails); the fuzzers run from a fixed seed; and
+# the benchmark runs once on 20,000 flows, checking only that every
+# contestant loads the hour exactly.
 #
 #   scripts/test.sh            everything (what CI runs)
-#   scripts/test.sh --quick    gcc build and tests only
+#   scripts/test.sh --quick    gcc build and tests only (no package)
 set -euo pipefail
 
 source "$(dirname "$0")/lib.sh"
@@ -25,13 +28,19 @@ git ls-files '*.c' '*.h' | xargs -r clang-format --dry-run -Werror
 run_suite() {
     local dir=$1; shift
     fb_build "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@"
-    (cd "$dir" && ctest --output-on-failure -j "$(nproc)")
+    (cd "$dir" && ctest --output-on-failure -j "$(nproc)" -LE package)
 }
 
 echo "== gcc build and tests"
 run_suite "$fb_root/build/gcc" -DCMAKE_C_COMPILER=gcc
 
 if [ $quick -eq 0 ]; then
+    # The package installs on this machine (CI's, as root), and is purged.
+    echo "== Debian package: build, then test (ctest -L package)"
+    bash "$fb_root/scripts/package.sh"
+    (cd "$fb_root/build/gcc" && FORKBULK_PACKAGE_TEST=1 \
+        ctest -L package --output-on-failure)
+
     echo "== valgrind: unit and server tests"
     (cd "$fb_root/build/gcc" && ctest -T memcheck -L 'unit|server' \
         --output-on-failure -j "$(nproc)")

@@ -370,7 +370,7 @@ fb_es_refresh(struct fb_es *es)
 
 int
 fb_es_check(struct fb_es *es, const char *flavor_if_refused, char *desc,
-            size_t desclen)
+            size_t desclen, char *why, size_t whylen)
 {
     struct fb_http_result res;
     json_t *root = NULL;
@@ -380,13 +380,16 @@ fb_es_check(struct fb_es *es, const char *flavor_if_refused, char *desc,
     char url[1024];
     int ret = FB_EXIT_UNAVAILABLE;
 
+    why[0] = '\0';
     snprintf(url, sizeof(url), "%s/", es->base_url);
     if (fb_es_request(es, "GET", "/", NULL, &res) < 0) {
-        fb_error("cannot reach the cluster at %s: %s", url, res.error);
+        snprintf(why, whylen, "cannot reach the cluster at %s: %s", url,
+                 res.error);
         goto out;
     }
     if (res.status == 401) {
-        fb_error("the cluster at %s refused the credentials (HTTP 401); set "
+        snprintf(why, whylen,
+                 "the cluster at %s refused the credentials (HTTP 401); set "
                  "[elasticsearch] user/password or api_key in the config, "
                  "or FORKBULK_ES_USER/FORKBULK_ES_PASSWORD or "
                  "FORKBULK_ES_API_KEY",
@@ -399,22 +402,25 @@ fb_es_check(struct fb_es *es, const char *flavor_if_refused, char *desc,
          * may only write to the target indices does not have. */
         snprintf(desc, desclen, "%s (GET / refused; --es-flavor)",
                  flavor_if_refused);
-        fb_warn("the cluster at %s refused GET / (HTTP 403: the credentials "
-                "lack the monitor privilege); going on, taking it to be %s "
-                "(--es-flavor)",
-                url, flavor_if_refused);
+        snprintf(why, whylen,
+                 "the cluster at %s refused GET / (HTTP 403: the credentials "
+                 "lack the monitor privilege); going on, taking it to be %s "
+                 "(--es-flavor)",
+                 url, flavor_if_refused);
         ret = 0;
         goto out;
     }
     if (res.status != 200) {
-        fb_error("GET %s answered HTTP %ld, not 200", url, res.status);
+        snprintf(why, whylen, "GET %s answered HTTP %ld, not 200", url,
+                 res.status);
         goto out;
     }
     root = json_loadb(res.body, res.body_len, 0, NULL);
     version = json_object_get(root, "version");
     number = json_string_value(json_object_get(version, "number"));
     if (number == NULL) {
-        fb_error("%s is not Elasticsearch or OpenSearch: GET / has no "
+        snprintf(why, whylen,
+                 "%s is not Elasticsearch or OpenSearch: GET / has no "
                  "version.number",
                  url);
         goto out;

@@ -20,6 +20,7 @@ struct fb_csv {
     size_t max_fields;
     size_t max_rec;
     int empty_as_null;
+    char delim; /* the field separator */
 
     struct fb_csv_field *fields; /* max_fields entries */
     size_t nfields;
@@ -65,6 +66,7 @@ fb_csv_new(const struct fb_csv_opts *opts)
     c->max_fields = nf;
     c->max_rec = mr;
     c->empty_as_null = opts->empty_as_null;
+    c->delim = opts->delimiter != '\0' ? opts->delimiter : ',';
     c->fields = calloc(nf, sizeof(*c->fields));
     c->scratch = malloc(mr);
     c->name_off = calloc(nf, sizeof(size_t));
@@ -121,7 +123,7 @@ fb_csv_quoted(struct fb_csv *c, const char *rec, size_t len, size_t i,
         break;
     }
     /* rec[i] is the closing quote. */
-    if (i + 1 < len && rec[i + 1] != ',') {
+    if (i + 1 < len && rec[i + 1] != c->delim) {
         fb_csv_fail(c, "unexpected character after closing quote in field %zu",
                     c->nfields + 1);
         return -1;
@@ -181,8 +183,8 @@ fb_csv_parse(struct fb_csv *c, const char *rec, size_t len)
                 return -1;
             }
         } else {
-            const char *comma = memchr(rec + i, ',', len - i);
-            size_t end = comma != NULL ? (size_t)(comma - rec) : len;
+            const char *sep = memchr(rec + i, c->delim, len - i);
+            size_t end = sep != NULL ? (size_t)(sep - rec) : len;
 
             if (memchr(rec + i, '"', end - i) != NULL) {
                 fb_csv_fail(c, "bare quote in unquoted field %zu",
@@ -197,9 +199,9 @@ fb_csv_parse(struct fb_csv *c, const char *rec, size_t len)
         c->fields[c->nfields++] = f;
         if (next >= len)
             break;
-        i = next + 1; /* past the ',' */
+        i = next + 1; /* past the separator */
         if (i == len) {
-            /* A trailing ',' ends with an empty field. */
+            /* A trailing separator ends with an empty field. */
             if (c->nfields == c->max_fields) {
                 fb_csv_fail(c, "more than %zu fields", c->max_fields);
                 c->nfields = 0;
@@ -286,6 +288,19 @@ fb_csv_set_header(struct fb_csv *c, const char *rec, size_t len)
     c->hdr = buf;
     c->nnames = c->nfields;
     return 0;
+}
+
+int
+fb_csv_set_columns(struct fb_csv *c, const char *list)
+{
+    char delim = c->delim;
+    int rc;
+
+    /* The list is comma-separated whatever the file's separator is. */
+    c->delim = ',';
+    rc = fb_csv_set_header(c, list, strlen(list));
+    c->delim = delim;
+    return rc;
 }
 
 size_t

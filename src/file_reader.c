@@ -67,6 +67,7 @@ struct fb_reader {
     /* The line being read. */
     int in_line;
     int skipping;
+    uint64_t blank; /* whitespace-only lines skipped in the range */
     int lead_in;
     uint64_t line_start;
     int q;             /* '"' parity since line_start (CSV) */
@@ -366,6 +367,7 @@ fb_reader_begin(struct fb_reader *r, uint64_t lo, uint64_t hi,
     r->scan = 0;
     r->in_line = 0;
     r->skipping = 0;
+    r->blank = 0;
     r->lead_in = 0;
     r->q = 0;
     r->inner_nl = 0;
@@ -591,6 +593,20 @@ fb_reader_finish(struct fb_reader *r)
     return FB_READ_END;
 }
 
+/*
+ * A UTF-8 byte-order mark, as Excel's "CSV UTF-8" and some editors write,
+ * is not part of the first record: it would become part of the first
+ * field's name, or make the first NDJSON line invalid.
+ */
+static void
+skip_bom(const char **data, size_t *len)
+{
+    if (*len >= 3 && memcmp(*data, "\xEF\xBB\xBF", 3) == 0) {
+        *data += 3;
+        *len -= 3;
+    }
+}
+
 /* Fills *rec for a line that ended (its '\n' excluded): data or too long. */
 static enum fb_read_result
 fb_reader_emit(struct fb_reader *r, struct fb_record *rec, const char *data,
@@ -616,8 +632,12 @@ fb_reader_emit(struct fb_reader *r, struct fb_record *rec, const char *data,
     r->last_rel = r->rel_lines;
     r->rel_lines += r->inner_nl;
     r->in_line = 0;
-    if (!rec->too_long && fb_is_blank(rec->data, rec->len))
+    if (rec->offset == 0 && !rec->too_long)
+        skip_bom(&rec->data, &rec->len);
+    if (!rec->too_long && fb_is_blank(rec->data, rec->len)) {
+        r->blank++;
         return FB_READ_END; /* not a record; the caller reads on */
+    }
     return FB_READ_RECORD;
 }
 
@@ -772,12 +792,22 @@ fb_reader_read_header(struct fb_reader *r, char *out, size_t cap, size_t *len)
     }
     if (i > 0 && out[i - 1] == '\r')
         i--;
+    if (i >= 3 && memcmp(out, "\xEF\xBB\xBF", 3) == 0) {
+        memmove(out, out + 3, i - 3);
+        i -= 3;
+    }
     if (fb_is_blank(out, i)) {
         fb_reader_fail(r, "the first line (the CSV header) is empty");
         return -1;
     }
     *len = i;
     return 0;
+}
+
+uint64_t
+fb_reader_blank_lines(const struct fb_reader *r)
+{
+    return r->blank;
 }
 
 const struct fb_file_id *

@@ -14,13 +14,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "forkbulk/check.h"
 #include "forkbulk/file_csv.h"
 #include "forkbulk/clock.h"
 #include "forkbulk/docid.h"
+#include "forkbulk/dry_run.h"
 #include "forkbulk/file_plan.h"
 #include "forkbulk/jsonout.h"
 #include "forkbulk/jsonscan.h"
@@ -55,12 +58,43 @@ file_max_workers(const struct fb_options *opts)
     return strcmp(opts->input, "-") == 0 ? 1 : opts->workers;
 }
 
+/* The byte of each --csv-delimiter. */
+static const char csv_delimiters[] = {
+    [FB_CSV_COMMA] = ',',
+    [FB_CSV_SEMICOLON] = ';',
+    [FB_CSV_PIPE] = '|',
+    [FB_CSV_TAB] = '\t',
+};
+
+/* --csv-columns are checked before any work, as a header would be. */
+static int
+check_columns(const struct fb_options *opts)
+{
+    struct fb_csv_opts co = {0, 0, 0, ','};
+    struct fb_csv *csv;
+    int rc = FB_EXIT_OK;
+
+    if (opts->format != FB_FORMAT_CSV || opts->csv_columns == NULL)
+        return FB_EXIT_OK;
+    if ((csv = fb_csv_new(&co)) == NULL)
+        return FB_EXIT_OSERR;
+    if (fb_csv_set_columns(csv, opts->csv_columns) < 0) {
+        fb_error("--csv-columns: %s", fb_csv_error(csv));
+        rc = FB_EXIT_USAGE;
+    }
+    fb_csv_free(csv);
+    return rc;
+}
+
 static int
 file_plan_open(const struct fb_options *opts, void **plan)
 {
-    struct file_plan *fp = calloc(1, sizeof(*fp));
+    struct file_plan *fp;
+    int rc = check_columns(opts);
 
-    if (fp == NULL)
+    if (rc != FB_EXIT_OK)
+        return rc;
+    if ((fp = calloc(1, sizeof(*fp))) == NULL)
         return FB_EXIT_OSERR;
     fp->opts = opts;
     *plan = fp;
@@ -99,6 +133,63 @@ file_plan_close(void *plan)
     free(plan);
 }
 
+static const char *
+kind_name(enum fb_input_kind kind)
+{
+    return kind == FB_INPUT_GZIP     ? "gzip"
+           : kind == FB_INPUT_STREAM ? "stream"
+                                     : "file";
+}
+
+/* --dry-run: the input's kind and size, and each range's bytes. */
+static void
+file_describe(const void *plan, const struct fb_unit *unit, FILE *out)
+{
+    const struct file_plan *fp = plan;
+    enum fb_input_kind kind = FB_INPUT_STREAM;
+    uint64_t size = 0, lo, hi;
+    char lo_text[32], hi_text[32];
+
+    (void)unit;
+    /* The plan keeps no kind: ask again (the size is the plan's). */
+    if (fb_input_kind(fp->opts->input, &kind, &size) < 0)
+        kind = fp->plan.whole ? FB_INPUT_STREAM : FB_INPUT_FILE;
+    if (fp->plan.whole)
+        fprintf(out, "  input: %s, read whole by one worker from the start\n",
+                kind_name(kind));
+    else
+        fprintf(out,
+                "  input: %s, %" PRIu64 " bytes, ranges of %" PRIu64 " bytes\n",
+                kind_name(kind), fp->plan.size, fp->plan.range_bytes);
+    for (uint64_t i = 0; i < fp->plan.n_ranges; i++) {
+        fb_plan_range(&fp->plan, i, &lo, &hi);
+        snprintf(lo_text, sizeof(lo_text), "%" PRIu64, lo);
+        snprintf(hi_text, sizeof(hi_text), "%" PRIu64, hi);
+        fb_dry_run_range(out, i, "bytes", lo_text,
+                         hi == UINT64_MAX ? NULL : hi_text);
+    }
+}
+
+/* --check: the input can be opened; its kind and size. */
+static int
+file_check(const struct fb_options *opts, FILE *out)
+{
+    enum fb_input_kind kind;
+    uint64_t size;
+    char what[PATH_MAX + 16], detail[256];
+
+    snprintf(what, sizeof(what), "input %s", opts->input);
+    if (fb_input_kind(opts->input, &kind, &size) < 0) {
+        snprintf(detail, sizeof(detail), "cannot read it: %s", strerror(errno));
+        return fb_check_say(out, what, FB_EXIT_NOINPUT, detail);
+    }
+    if (kind == FB_INPUT_FILE)
+        snprintf(detail, sizeof(detail), "file, %" PRIu64 " bytes", size);
+    else
+        snprintf(detail, sizeof(detail), "%s", kind_name(kind));
+    return fb_check_say(out, what, FB_EXIT_OK, detail);
+}
+
 /* ---- worker ------------------------------------------------------- */
 
 struct file_reader {
@@ -110,7 +201,8 @@ struct file_reader {
     struct fb_csv *csv;
     char *scratch; /* CSV record rendered as JSON; the header */
     size_t scratch_cap;
-    uint64_t lo, hi; /* the current range */
+    uint64_t lo, hi;     /* the current range */
+    uint64_t blank_seen; /* of the range's blank lines, told already */
     char id[FB_DOCID_BUFSIZE];
     char err[192];
 };
@@ -181,6 +273,18 @@ read_csv_header(struct file_reader *fr)
     return set_csv_header(fr, fr->scratch, len);
 }
 
+/* A CSV file's field names: --csv-columns, or its header row (a
+ * stream's comes as its first record instead). */
+static int
+field_names(struct file_reader *fr)
+{
+    if (!fr->opts->csv_header)
+        return fb_csv_set_columns(fr->csv, fr->opts->csv_columns) < 0
+                   ? FB_EXIT_USAGE /* the parent checked them already */
+                   : FB_EXIT_OK;
+    return fr->kind == FB_INPUT_FILE ? read_csv_header(fr) : FB_EXIT_OK;
+}
+
 static int
 alloc_reader(struct file_reader *fr, const struct fb_options *opts)
 {
@@ -198,6 +302,7 @@ alloc_reader(struct file_reader *fr, const struct fb_options *opts)
     memset(&co, 0, sizeof(co));
     co.max_record_bytes = opts->max_record_bytes;
     co.empty_as_null = opts->csv_null;
+    co.delimiter = csv_delimiters[opts->csv_delimiter];
     fr->csv = fb_csv_new(&co);
     /* Names and quoting make a rendered row longer than the record. */
     fr->scratch_cap = opts->max_record_bytes * 2 + 65536;
@@ -221,9 +326,8 @@ file_reader_open(const struct fb_options *opts, void **reader)
                  opts->input);
     if (rc == FB_EXIT_OK)
         rc = open_input(fr);
-    if (rc == FB_EXIT_OK && opts->format == FB_FORMAT_CSV &&
-        fr->kind == FB_INPUT_FILE)
-        rc = read_csv_header(fr);
+    if (rc == FB_EXIT_OK && opts->format == FB_FORMAT_CSV)
+        rc = field_names(fr);
     if (rc != FB_EXIT_OK) {
         file_reader_close(fr);
         return rc;
@@ -239,6 +343,7 @@ file_reader_begin(void *reader, const struct fb_msg *range)
 
     fr->lo = range->lo;
     fr->hi = range->hi;
+    fr->blank_seen = 0;
     if (fb_reader_begin(fr->reader, fr->lo, fr->hi, &fr->ckpt) < 0) {
         fb_error("%s: cannot read range [%" PRIu64 ", %" PRIu64 "): %s",
                  fr->opts->input, fr->lo, fr->hi, fb_reader_error(fr->reader));
@@ -316,6 +421,25 @@ to_document(struct file_reader *fr, const struct fb_record *rec,
     derive_id(fr, doc);
 }
 
+/* Blank lines the reader skipped since it was last asked. */
+static uint64_t
+blank_since(struct file_reader *fr)
+{
+    uint64_t n = fb_reader_blank_lines(fr->reader) - fr->blank_seen;
+
+    fr->blank_seen += n;
+    return n;
+}
+
+/* A CSV file's header record (a stream's comes as its first record),
+ * unless the file has none and --csv-columns names the fields. */
+static bool
+is_header(const struct file_reader *fr, const struct fb_record *rec)
+{
+    return rec->is_header && fr->opts->format == FB_FORMAT_CSV &&
+           fr->opts->csv_header;
+}
+
 static int
 file_reader_next(void *reader, struct fb_doc *doc)
 {
@@ -326,20 +450,23 @@ file_reader_next(void *reader, struct fb_doc *doc)
         enum fb_read_result r = fb_reader_next(fr->reader, &rec);
         int rc;
 
-        if (r == FB_READ_END)
+        if (r == FB_READ_END) {
+            doc->blank = blank_since(fr);
             return 0;
+        }
         if (r == FB_READ_ERROR) {
             fb_error("%s: read error in range [%" PRIu64 ", %" PRIu64 "): %s",
                      fr->opts->input, fr->lo, fr->hi,
                      fb_reader_error(fr->reader));
             return -FB_EXIT_IOERR;
         }
-        if (!(rec.is_header && fr->opts->format == FB_FORMAT_CSV))
+        if (!is_header(fr, &rec))
             break;
         if ((rc = set_csv_header(fr, rec.data, rec.len)) != FB_EXIT_OK)
             return -rc;
     }
     memset(doc, 0, sizeof(*doc));
+    doc->blank = blank_since(fr);
     doc->offset = rec.offset;
     doc->line = rec.rel_line;
     doc->raw = rec.data;
@@ -393,6 +520,8 @@ const struct fb_source fb_file_source = {
     .next_unit = file_next_unit,
     .range = file_range,
     .plan_close = file_plan_close,
+    .describe = file_describe,
+    .check = file_check,
     .reader_open = file_reader_open,
     .reader_begin = file_reader_begin,
     .reader_next = file_reader_next,

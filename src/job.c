@@ -13,11 +13,13 @@
 #include <unistd.h>
 
 #include "forkbulk/clock.h"
+#include "forkbulk/dry_run.h"
 #include "forkbulk/hours.h"
 #include "forkbulk/job_hours.h"
 #include "forkbulk/ledger.h"
 #include "forkbulk/lock.h"
 #include "forkbulk/log.h"
+#include "forkbulk/metrics.h"
 #include "forkbulk/pg_plan.h"
 #include "forkbulk/pg_spec.h"
 #include "forkbulk/status.h"
@@ -29,6 +31,7 @@
 
 struct hour_run {
     int64_t start_us;
+    enum fb_job_why why;
     char label[32];
     char index[FB_MSG_INDEX_MAX];
     struct fb_summary sum;
@@ -54,13 +57,23 @@ struct fb_job {
 
 static int reconnect_ledger(struct fb_job *job, char *err, size_t errlen);
 
+/* The job's name: the lock's and the ledger's key, the metrics' label. */
+static const char *
+job_name(const struct fb_options *opts)
+{
+    return opts->job != NULL ? opts->job : fb_pg_source_name(opts);
+}
+
 static int
-add_hour(struct fb_job *job, int64_t start, char *err, size_t errlen)
+add_hour(struct fb_job *job, const struct fb_job_hour *hour, char *err,
+         size_t errlen)
 {
     struct hour_run *h = &job->hours[job->n_hours];
+    int64_t start = hour->start_us;
 
     memset(h, 0, sizeof(*h));
     h->start_us = start;
+    h->why = hour->why;
     fb_hours_format(start, job->opts->timezone, h->label, sizeof(h->label));
     if (fb_hours_index_name(job->opts->index_pattern, start,
                             job->opts->timezone, h->index, sizeof(h->index),
@@ -76,7 +89,7 @@ plan_hours(struct fb_job *job, char *err, size_t errlen)
 {
     struct fb_job_hours_in in = {job->opts, job->name, job->ledger, &job->spec,
                                  fb_unix_us()};
-    int64_t *starts = NULL;
+    struct fb_job_hour *starts = NULL;
     size_t n = 0;
     int rc = fb_job_hours(&in, &starts, &n, &job->stale, err, errlen);
 
@@ -88,7 +101,7 @@ plan_hours(struct fb_job *job, char *err, size_t errlen)
         rc = FB_EXIT_OSERR;
     }
     for (size_t i = 0; rc == FB_EXIT_OK && i < n; i++)
-        if (add_hour(job, starts[i], err, errlen) < 0)
+        if (add_hour(job, &starts[i], err, errlen) < 0)
             rc = FB_EXIT_USAGE;
     free(starts);
     return rc;
@@ -111,6 +124,22 @@ take_lock(struct fb_job *job, char *err, size_t errlen)
     return fb_lock_acquire(job->name, path, &pg, &job->lock, err, errlen);
 }
 
+/* A dry run's ledger: read-only, missing tables stood in for (ledger.h),
+ * and dead runs left for the next real run to reap. */
+static int
+open_ledger_read_only(struct fb_job *job, char *err, size_t errlen)
+{
+    struct fb_pg_target pg = {job->spec.conninfo, job->spec.password};
+    char note[512];
+    int rc =
+        fb_ledger_open_read_only(&pg, job->opts->ledger_table, true,
+                                 &job->ledger, note, sizeof(note), err, errlen);
+
+    if (rc == 0)
+        fb_info("--dry-run: ledger %s; nothing is written to it", note);
+    return rc;
+}
+
 /* Opens the ledger ([schema.]table) and marks dead runs interrupted. */
 static int
 open_ledger(struct fb_job *job, char *err, size_t errlen)
@@ -118,6 +147,8 @@ open_ledger(struct fb_job *job, char *err, size_t errlen)
     size_t reaped = 0;
     int rc;
 
+    if (job->opts->dry_run)
+        return open_ledger_read_only(job, err, errlen);
     if ((rc = reconnect_ledger(job, err, errlen)) != 0)
         return rc;
     /* We hold the lock: runs still marked running have died. */
@@ -161,8 +192,7 @@ fb_job_open(const struct fb_options *opts, void **out)
         fb_job_close(job);
         return FB_EXIT_USAGE;
     }
-    snprintf(job->name, sizeof(job->name), "%s",
-             opts->job != NULL ? opts->job : fb_pg_source_name(opts));
+    snprintf(job->name, sizeof(job->name), "%s", job_name(opts));
     if ((rc = take_lock(job, err, sizeof(err))) != 0 ||
         (rc = open_ledger(job, err, sizeof(err))) != 0) {
         fb_error("%s", err);
@@ -187,6 +217,10 @@ fb_job_next_unit(void *ctx, struct fb_unit *unit)
     char err[512];
     int rc;
 
+    if (job->planned) { /* a dry run's last hour, described */
+        fb_pg_plan_end(&job->plan);
+        job->planned = false;
+    }
     if (job->next >= job->n_hours)
         return 0;
     h = &job->hours[job->next++];
@@ -220,7 +254,8 @@ fb_job_next_unit(void *ctx, struct fb_unit *unit)
     if (job->plan.n_ranges == 0)
         fb_info("hour %s: no rows in %s for this window; nothing to load",
                 h->label, fb_pg_source_name(job->opts));
-    if ((rc = fb_ledger_begin(job->ledger, job->name, h->start_us, h->index,
+    if (!job->opts->dry_run &&
+        (rc = fb_ledger_begin(job->ledger, job->name, h->start_us, h->index,
                               job->plan.snapshot, &job->run_id, err,
                               sizeof(err))) != 0) {
         fb_error("ledger: %s", err);
@@ -251,7 +286,7 @@ fb_job_range_done(void *ctx, uint64_t i, const struct fb_msg *done)
     struct fb_job *job = ctx;
     char err[512];
 
-    if (done->status != FB_EXIT_OK && done->status != FB_EXIT_DATAERR)
+    if (done->status != FB_EXIT_OK)
         return; /* not completed: the ledger keeps completed ranges only */
     if (fb_ledger_range_done(
             job->ledger, job->run_id, (int)i, (int64_t)done->lo,
@@ -387,6 +422,94 @@ fb_job_report_json(const void *arg, void *json_object)
         return -1;
     return json_object_set_new(json_object, "stale_documents",
                                json_integer((json_int_t)job->stale));
+}
+
+/* One range of the current hour's plan in its split's terms. */
+static void
+describe_range(const struct fb_pg_plan *plan, uint64_t i, FILE *out)
+{
+    char lo_text[FB_PG_TIME_MAX], hi_text[FB_PG_TIME_MAX];
+    const char *what = "key";
+    uint64_t lo, hi;
+
+    fb_pg_plan_range(plan, i, &lo, &hi);
+    if (plan->split == FB_PG_SPLIT_TIME) {
+        what = "time";
+        fb_pg_format_us((int64_t)lo, lo_text, sizeof(lo_text));
+        fb_pg_format_us((int64_t)hi, hi_text, sizeof(hi_text));
+    } else if (plan->split == FB_PG_SPLIT_CTID) {
+        what = "blocks";
+        snprintf(lo_text, sizeof(lo_text), "%" PRIu64, lo);
+        snprintf(hi_text, sizeof(hi_text), "%" PRIu64, hi);
+    } else { /* a key: int64 bounds, two's complement */
+        snprintf(lo_text, sizeof(lo_text), "%" PRId64, (int64_t)lo);
+        snprintf(hi_text, sizeof(hi_text), "%" PRId64, (int64_t)hi);
+    }
+    fb_dry_run_range(out, i, what, lo_text,
+                     plan->split == FB_PG_SPLIT_CTID && hi == FB_PG_CTID_END
+                         ? NULL
+                         : hi_text);
+}
+
+void
+fb_job_describe(const void *arg, const struct fb_unit *unit, FILE *out)
+{
+    static const char *const splits[] = {
+        [FB_PG_SPLIT_AUTO] = "auto",
+        [FB_PG_SPLIT_KEY] = "key",
+        [FB_PG_SPLIT_TIME] = "time",
+        [FB_PG_SPLIT_CTID] = "ctid",
+    };
+    const struct fb_job *job = arg;
+    const struct fb_pg_plan *plan = &job->plan;
+    double per_range =
+        plan->n_ranges > 0 ? plan->row_estimate / (double)plan->n_ranges : 0;
+
+    (void)unit;
+    fprintf(out, "  why: %s\n", fb_job_why_name(job->current->why));
+    if (plan->row_estimate < 0)
+        fprintf(out, "  split: %s, no row estimate; ids: %s\n",
+                splits[plan->split], plan->id_desc);
+    else
+        fprintf(out,
+                "  split: %s, ~%.0f row(s) estimated (~%.1f per range); "
+                "ids: %s\n",
+                splits[plan->split], plan->row_estimate, per_range,
+                plan->id_desc);
+    for (uint64_t i = 0; i < plan->n_ranges; i++)
+        describe_range(plan, i, out);
+}
+
+void
+fb_job_metrics(const struct fb_options *opts, void *arg, struct fb_metrics *m)
+{
+    struct fb_job *job = arg;
+    int64_t done_us = 0, oldest_us = 0;
+    char err[512];
+
+    snprintf(m->job, sizeof(m->job), "%s", job_name(opts));
+    if (job == NULL)
+        return; /* the lock was busy, or PostgreSQL down: nothing known */
+    for (size_t i = 0; i < job->n_hours; i++) {
+        const struct hour_run *h = &job->hours[i];
+
+        if (h->loaded && run_status(&h->sum) == FB_RUN_DONE)
+            m->hours_loaded++;
+        else if (h->loaded)
+            m->hours_failed++;
+    }
+    if (job->ledger == NULL ||
+        fb_ledger_health(job->ledger, job->name, &done_us, &oldest_us, err,
+                         sizeof(err)) != 0) {
+        fb_warn("metrics: %s; the previous values of the oldest incomplete "
+                "hour and the last success stay",
+                job->ledger == NULL ? "no ledger" : err);
+        return;
+    }
+    if ((double)done_us / 1e6 > m->last_success)
+        m->last_success = (double)done_us / 1e6;
+    m->oldest_incomplete = (double)oldest_us / 1e6;
+    m->oldest_known = true;
 }
 
 void

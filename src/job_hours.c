@@ -22,10 +22,24 @@
 /* Hours picked so far (never more than cap), and the documents that
  * --verify found left behind by deleted rows. */
 struct picks {
-    int64_t *h;
+    struct fb_job_hour *h;
     size_t n, cap;
     int64_t stale;
 };
+
+const char *
+fb_job_why_name(enum fb_job_why why)
+{
+    static const char *const names[] = {
+        [FB_JOB_WHY_HOUR] = "--hour",
+        [FB_JOB_WHY_RANGE] = "--from/--to",
+        [FB_JOB_WHY_CATCH_UP] = "catch-up: not done in the ledger",
+        [FB_JOB_WHY_VERIFY] = "verify: the source or the index disagrees",
+    };
+
+    return (unsigned)why < sizeof(names) / sizeof(names[0]) ? names[why]
+                                                            : "unknown";
+}
 
 static int
 picks_init(struct picks *p, size_t cap, char *err, size_t errlen)
@@ -45,23 +59,25 @@ static bool
 picked(const struct picks *p, int64_t start)
 {
     for (size_t i = 0; i < p->n; i++)
-        if (p->h[i] == start)
+        if (p->h[i].start_us == start)
             return true;
     return false;
 }
 
 static void
-pick(struct picks *p, int64_t start)
+pick(struct picks *p, int64_t start, enum fb_job_why why)
 {
-    if (p->n < p->cap && !picked(p, start))
-        p->h[p->n++] = start;
+    if (p->n < p->cap && !picked(p, start)) {
+        p->h[p->n].start_us = start;
+        p->h[p->n++].why = why;
+    }
 }
 
 static int
 by_start(const void *a, const void *b)
 {
-    int64_t x = *(const int64_t *)a;
-    int64_t y = *(const int64_t *)b;
+    int64_t x = ((const struct fb_job_hour *)a)->start_us;
+    int64_t y = ((const struct fb_job_hour *)b)->start_us;
 
     return (x > y) - (x < y);
 }
@@ -142,7 +158,7 @@ verify_hour(const struct fb_job_hours_in *in, const struct fb_ledger_done *d,
                 " read (%" PRId64 " loaded), index %s %" PRIu64
                 " documents: reloading",
                 label, rows, d->read, d->loaded, d->index, docs);
-        pick(p, d->hour_us);
+        pick(p, d->hour_us, FB_JOB_WHY_VERIFY);
     } else if (rows < d->read) {
         fb_warn("hour %s: source now %" PRId64 " rows, ledger %" PRId64
                 " read: documents of %" PRId64 " deleted rows stay in index %s",
@@ -200,7 +216,7 @@ plan_catch_up(const struct fb_job_hours_in *in, struct picks *p, char *err,
     rc = fb_ledger_pending(in->ledger, in->job, from, to - FB_HOUR_US, max,
                            pending, max, &n, &remaining, err, errlen);
     for (size_t i = 0; rc == FB_EXIT_OK && i < n; i++)
-        pick(p, pending[i]);
+        pick(p, pending[i], FB_JOB_WHY_CATCH_UP);
     free(pending);
     if (rc != FB_EXIT_OK)
         return rc;
@@ -234,6 +250,12 @@ skip_hour(const struct fb_job_hours_in *in, char *err, size_t errlen)
         fb_hours_index_name(o->index_pattern, hour, o->timezone, index,
                             sizeof(index), err, errlen) < 0)
         return FB_EXIT_USAGE;
+    if (o->dry_run) {
+        fb_warn("--dry-run: hour %s of job %s would be recorded as skipped: "
+                "%s",
+                o->skip_hour, in->job, o->reason);
+        return FB_EXIT_OK;
+    }
     if ((rc = fb_ledger_skip(in->ledger, in->job, hour, index, o->reason, err,
                              errlen)) != 0)
         return rc;
@@ -267,13 +289,14 @@ plan_given(const struct fb_job_hours_in *in, struct picks *p, char *err,
         return FB_EXIT_USAGE;
     }
     for (size_t i = 0; i < n; i++)
-        pick(p, from + (int64_t)i * FB_HOUR_US);
+        pick(p, from + (int64_t)i * FB_HOUR_US,
+             o->hour != NULL ? FB_JOB_WHY_HOUR : FB_JOB_WHY_RANGE);
     return FB_EXIT_OK;
 }
 
 int
-fb_job_hours(const struct fb_job_hours_in *in, int64_t **hours, size_t *n,
-             int64_t *stale, char *err, size_t errlen)
+fb_job_hours(const struct fb_job_hours_in *in, struct fb_job_hour **hours,
+             size_t *n, int64_t *stale, char *err, size_t errlen)
 {
     const struct fb_options *o = in->opts;
     struct picks p = {NULL, 0, 0, 0};

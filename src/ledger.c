@@ -67,6 +67,19 @@
     " AND r.hour_start OPERATOR(pg_catalog.=) g.h ORDER BY r.id DESC LIMIT 1)" \
     " OPERATOR(pg_catalog.=) " FINISHED_SQL ", false)"
 
+/* The end of job $1's newest done run, and the start of its oldest hour
+ * whose latest run did not finish (fb_ledger_health); each %s is the run
+ * table.  (clang-format cannot lay out a macro call inside a string.) */
+/* clang-format off */
+#define HEALTH_SQL                                                             \
+    "SELECT (SELECT " HOUR_US_SQL("pg_catalog.max(r.run_end)")                 \
+    " FROM %s r WHERE r.job OPERATOR(pg_catalog.=) $1"                         \
+    " AND r.status OPERATOR(pg_catalog.=) 'done'),"                            \
+    " (SELECT " HOUR_US_SQL("pg_catalog.min(l.hour_start)")                    \
+    " FROM (" LATEST_SQL LATEST_ORDER ") AS l"                                 \
+    " WHERE l.status OPERATOR(pg_catalog.=) " UNFINISHED_SQL ")"
+/* clang-format on */
+
 struct fb_ledger {
     PGconn *conn;
     char runs[QNAME_MAX];   /* quoted, schema-qualified run table */
@@ -409,17 +422,16 @@ ranges_ddl(const struct fb_ledger *l, char *sql, size_t cap)
              l->ranges, l->runs);
 }
 
-/* Creates the tables that are missing, if the role may. */
+/* Whether the role may create the tables that are missing: the schema
+ * must exist and the role hold CREATE on it. */
 static int
-create_tables(struct fb_ledger *l, const struct state *st, char *err,
-              size_t errlen)
+creatable(const struct fb_ledger *l, const struct state *st, char *err,
+          size_t errlen)
 {
-    static const char what[] = "cannot create the ledger tables";
-    char sql[SQL_MAX];
-    int rc;
-
     if (!st->schema) {
-        snprintf(err, errlen, "%s: schema \"%s\" does not exist", what,
+        snprintf(err, errlen,
+                 "cannot create the ledger tables: schema \"%s\" does not "
+                 "exist",
                  l->schema);
         return FB_EXIT_CONFIG;
     }
@@ -434,8 +446,19 @@ create_tables(struct fb_ledger *l, const struct state *st, char *err,
                  l->show_role);
         return FB_EXIT_CONFIG;
     }
-    rc = begin_locked(l, what, err, errlen);
-    if (rc == 0 && !st->runs) {
+    return 0;
+}
+
+/* The DDL of the tables st says are missing, one statement after the
+ * other. */
+static int
+run_ddl(struct fb_ledger *l, const struct state *st, const char *what,
+        char *err, size_t errlen)
+{
+    char sql[SQL_MAX];
+    int rc = 0;
+
+    if (!st->runs) {
         runs_ddl(l, sql, sizeof(sql));
         rc = fb_pg_exec(l->conn, sql, NULL, PGRES_COMMAND_OK, what, NULL, err,
                         errlen);
@@ -445,6 +468,22 @@ create_tables(struct fb_ledger *l, const struct state *st, char *err,
         rc = fb_pg_exec(l->conn, sql, NULL, PGRES_COMMAND_OK, what, NULL, err,
                         errlen);
     }
+    return rc;
+}
+
+/* Creates the tables that are missing, if the role may. */
+static int
+create_tables(struct fb_ledger *l, const struct state *st, char *err,
+              size_t errlen)
+{
+    static const char what[] = "cannot create the ledger tables";
+    int rc = creatable(l, st, err, errlen);
+
+    if (rc != 0)
+        return rc;
+    rc = begin_locked(l, what, err, errlen);
+    if (rc == 0)
+        rc = run_ddl(l, st, what, err, errlen);
     return end_locked(l, rc, what, err, errlen);
 }
 
@@ -532,6 +571,24 @@ alter_sql(const struct fb_ledger *l, const struct shape *sh, char *sql,
     }
 }
 
+/* Whether the role may bring a stale run table up to date: only its
+ * owner may. */
+static int
+alterable(const struct fb_ledger *l, const struct shape *sh, char *err,
+          size_t errlen)
+{
+    char sql[SQL_MAX];
+
+    if (sh->owner)
+        return 0;
+    alter_sql(l, sh, sql, sizeof(sql));
+    snprintf(err, errlen,
+             "ledger: table %s predates status 'skipped' and role \"%s\" "
+             "does not own it; its owner must run: %s",
+             l->show_runs, l->role, sql);
+    return FB_EXIT_CONFIG;
+}
+
 /* A run table from before status 'skipped' gets it and its reason
  * column, once, by its owner. */
 static int
@@ -544,14 +601,8 @@ migrate(struct fb_ledger *l, char *err, size_t errlen)
 
     if (rc != 0 || !shape_stale(&sh))
         return rc;
-    if (!sh.owner) {
-        alter_sql(l, &sh, sql, sizeof(sql));
-        snprintf(err, errlen,
-                 "ledger: table %s predates status 'skipped' and role \"%s\" "
-                 "does not own it; its owner must run: %s",
-                 l->show_runs, l->role, sql);
-        return FB_EXIT_CONFIG;
-    }
+    if ((rc = alterable(l, &sh, err, errlen)) != 0)
+        return rc;
     rc = begin_locked(l, what, err, errlen);
     if (rc == 0)
         rc = read_shape(l, &sh, err, errlen); /* another run may have */
@@ -670,9 +721,81 @@ connect_ledger(struct fb_ledger *l, const struct fb_pg_target *pg,
     return rc;
 }
 
-int
-fb_ledger_open(const struct fb_pg_target *pg, const char *qualified,
-               struct fb_ledger **out, char *err, size_t errlen)
+/* How a ledger is opened: for a run (its tables made ready), or
+ * read-only (fb_ledger_open_read_only). */
+struct how {
+    bool read_only;
+    bool stand_in;
+    char *note;
+    size_t notelen;
+};
+
+/* Empty temporary tables of the session in place of missing ones: the
+ * queries then answer as for a job that never ran, and nothing is left
+ * when the session ends. */
+static int
+stand_in(struct fb_ledger *l, const char *table, char *err, size_t errlen)
+{
+    const struct state none = {true, true, true, false, false};
+    int rc = make_names(l, "pg_temp", table, err, errlen);
+
+    if (rc == 0)
+        rc = run_ddl(l, &none, "cannot make the ledger's stand-in tables", err,
+                     errlen);
+    return rc;
+}
+
+/* What a run would do to the tables st says are missing. */
+static void
+say_missing(const struct fb_ledger *l, const struct state *st, char *note,
+            size_t notelen)
+{
+    bool both = !st->runs && !st->ranges;
+
+    snprintf(note, notelen, "%s%s%s %s not exist: a run creates %s",
+             st->runs ? "" : l->show_runs, both ? " and " : "",
+             st->ranges ? "" : l->show_ranges, both ? "do" : "does",
+             both ? "them" : "it");
+}
+
+/* Read-only: checks the tables as a run would need them, says in
+ * how->note what a run would do to them, and changes nothing that
+ * lasts. */
+static int
+probe_tables(struct fb_ledger *l, const char *table, const struct how *how,
+             char *err, size_t errlen)
+{
+    struct state st;
+    struct shape sh;
+    int rc = read_state(l, &st, err, errlen);
+
+    if (rc == 0 && (!st.runs || !st.ranges)) {
+        if ((rc = creatable(l, &st, err, errlen)) == 0)
+            say_missing(l, &st, how->note, how->notelen);
+        if (rc == 0 && how->stand_in && !st.runs)
+            rc = stand_in(l, table, err, errlen);
+    } else if (rc == 0 && (rc = read_shape(l, &sh, err, errlen)) == 0) {
+        if (shape_stale(&sh) && (rc = alterable(l, &sh, err, errlen)) == 0)
+            snprintf(how->note, how->notelen,
+                     "%s predates status 'skipped': a run updates it",
+                     l->show_runs);
+        if (rc == 0)
+            rc = check_privileges(l, err, errlen);
+        if (rc == 0 && how->note[0] == '\0')
+            snprintf(how->note, how->notelen, "%s is ready", l->show_runs);
+    }
+    if (rc == 0)
+        rc = fb_pg_exec(
+            l->conn, "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY",
+            NULL, PGRES_COMMAND_OK, "cannot make the ledger session read-only",
+            NULL, err, errlen);
+    return rc;
+}
+
+static int
+open_ledger(const struct fb_pg_target *pg, const char *qualified,
+            const struct how *how, struct fb_ledger **out, char *err,
+            size_t errlen)
 {
     struct fb_ledger *l = NULL;
     char *schema = NULL;
@@ -698,7 +821,8 @@ fb_ledger_open(const struct fb_pg_target *pg, const char *qualified,
     if (rc == 0)
         rc = make_names(l, schema, table, err, errlen);
     if (rc == 0)
-        rc = prepare_tables(l, err, errlen);
+        rc = how->read_only ? probe_tables(l, table, how, err, errlen)
+                            : prepare_tables(l, err, errlen);
     if (rc == 0) {
         *out = l;
         l = NULL;
@@ -708,6 +832,26 @@ out:
     free(table);
     fb_ledger_close(l);
     return rc;
+}
+
+int
+fb_ledger_open(const struct fb_pg_target *pg, const char *qualified,
+               struct fb_ledger **out, char *err, size_t errlen)
+{
+    static const struct how run = {false, false, NULL, 0};
+
+    return open_ledger(pg, qualified, &run, out, err, errlen);
+}
+
+int
+fb_ledger_open_read_only(const struct fb_pg_target *pg, const char *qualified,
+                         bool stand_in, struct fb_ledger **out, char *note,
+                         size_t notelen, char *err, size_t errlen)
+{
+    struct how how = {true, stand_in, note, notelen};
+
+    note[0] = '\0';
+    return open_ledger(pg, qualified, &how, out, err, errlen);
 }
 
 void
@@ -1126,6 +1270,32 @@ fb_ledger_done_hours(struct fb_ledger *l, const char *job, int64_t from_us,
     }
     if (rc == 0)
         *n = (size_t)PQntuples(res);
+    PQclear(res);
+    return rc;
+}
+
+int
+fb_ledger_health(struct fb_ledger *l, const char *job, int64_t *last_done_us,
+                 int64_t *oldest_incomplete_us, char *err, size_t errlen)
+{
+    static const char what[] = "cannot read the job's health";
+    char sql[SQL_MAX];
+    const char *params[1] = {job};
+    PGresult *res = NULL;
+    int64_t *v[2] = {last_done_us, oldest_incomplete_us};
+    int rc;
+
+    snprintf(sql, sizeof(sql), HEALTH_SQL, l->runs, l->runs);
+    rc = exec_params(l, sql, 1, params, PGRES_TUPLES_OK, what, &res, err,
+                     errlen);
+    for (int i = 0; rc == 0 && i < 2; i++) {
+        *v[i] = 0;
+        if (!PQgetisnull(res, 0, i) &&
+            fb_pg_int8(PQgetvalue(res, 0, i), v[i]) != 0) {
+            snprintf(err, errlen, "%s: bad time", what);
+            rc = FB_EXIT_SOFTWARE;
+        }
+    }
     PQclear(res);
     return rc;
 }

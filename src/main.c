@@ -68,8 +68,10 @@ main(int argc, char **argv)
     fb_log_set_level(opts.verbosity <= 0   ? FB_LOG_WARN
                      : opts.verbosity == 1 ? FB_LOG_INFO
                                            : FB_LOG_DEBUG);
+    /* Before the first line: the journal's format or syslog (log.h). */
+    fb_log_init(opts.log_to == FB_LOG_TO_SYSLOG);
     if (opts.log_file != NULL && fb_log_open(opts.log_file) < 0) {
-        /* fb_log_open() said why, on stderr. */
+        /* fb_log_open() said why, on stderr (or to syslog). */
         fb_options_free(&opts);
         return FB_EXIT_CANTCREAT;
     }

@@ -502,8 +502,25 @@ read_config_flags(struct fb_options *opts, const struct getopt_spec *g,
     return 0;
 }
 
+/* --print-man and --print-completion: what to print, by the value of
+ * their argument (one of the row's names). */
 static int
-run_action(struct fb_options *opts, const struct fb_opt *o)
+print_action(const struct fb_opt *o, const char *value)
+{
+    char why[256];
+    int i;
+
+    if (apply_enum(&i, o, value, why, sizeof(why)) < 0)
+        return usage_error("--%s %s", o->flag, why);
+    if (o->action == FB_ACT_PRINT_COMPLETION)
+        return FB_OPTIONS_PRINT_COMPLETION_BASH;
+    return strcmp(value, "5") == 0 ? FB_OPTIONS_PRINT_MAN5
+                                   : FB_OPTIONS_PRINT_MAN1;
+}
+
+/* A flag that is no setting; value is its argument, if it takes one. */
+static int
+run_action(struct fb_options *opts, const struct fb_opt *o, const char *value)
 {
     switch (o->action) {
     case FB_ACT_NONE:
@@ -531,6 +548,9 @@ run_action(struct fb_options *opts, const struct fb_opt *o)
         return FB_OPTIONS_HELP;
     case FB_ACT_VERSION:
         return FB_OPTIONS_VERSION;
+    case FB_ACT_PRINT_MAN:
+    case FB_ACT_PRINT_COMPLETION:
+        return print_action(o, value);
     }
     return 0;
 }
@@ -551,7 +571,7 @@ apply_flags(struct fb_options *opts, const struct getopt_spec *g, int argc,
             return FB_EXIT_USAGE;
         }
         if (o->kind == FB_OPT_ACTION) {
-            if ((rc = run_action(opts, o)) != 0)
+            if ((rc = run_action(opts, o, o->arg ? optarg : NULL)) != 0)
                 return rc;
             continue;
         }
@@ -614,6 +634,9 @@ check_settings(const struct fb_options *opts)
                            "--pg with --table or --query)");
     if (opts->index_pattern == NULL)
         return usage_error("--index is required");
+    if (!opts->csv_header != (opts->csv_columns != NULL))
+        return usage_error("--csv-no-header and --csv-columns go together: "
+                           "without a header row, the columns need names");
     return 0;
 }
 
@@ -627,7 +650,6 @@ default_workers(void)
     return n > FB_DEFAULT_WORKERS_CAP ? FB_DEFAULT_WORKERS_CAP : (int)n;
 }
 
-/* A file load's index: the pattern expanded once, at the time of the run. */
 /* The file load's index: the pattern applied to the current time (UTC),
  * checked by the same rules as the hourly job's names. */
 static int

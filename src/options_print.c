@@ -1,6 +1,7 @@
 /*
  * options_print.c
- *    --help and config files, written from the rows (options_table.c).
+ *    --help and config files, written from the rows (options_table.c);
+ *    and which of the printers a flag asked for.
  */
 #include "forkbulk/options_print.h"
 
@@ -9,6 +10,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "forkbulk/options_completion.h"
+#include "forkbulk/options_man.h"
 #include "forkbulk/options_table.h"
 #include "forkbulk/status.h"
 #include "forkbulk/version.h"
@@ -52,16 +55,16 @@ fb_options_print_help(FILE *out)
 {
     size_t n;
     const struct fb_opt *rows = fb_opt_rows(&n);
+    const char *const *usages = fb_opt_usages();
 
-    fprintf(out,
-            "usage: forkbulk --input FILE --index NAME [options]\n"
-            "       forkbulk --pg CONNINFO --table T --time-column C "
-            "--hour last [options]\n"
-            "       forkbulk --config FILE [--hour H | --from T --to T | "
-            "--catch-up]\n\n"
-            "Loads records into Elasticsearch/OpenSearch through _bulk with a "
-            "capped pool\nof prefork workers; memory is bounded by workers x "
-            "batch size.\n\n");
+    for (size_t i = 0; usages[i] != NULL; i++)
+        fprintf(out, "%s forkbulk %s\n", i == 0 ? "usage:" : "      ",
+                usages[i]);
+    fprintf(
+        out,
+        "\nLoads records into Elasticsearch/OpenSearch through _bulk with a "
+        "capped pool\nof prefork workers; memory is bounded by workers x "
+        "batch size.\n\n");
     for (size_t i = 0; i < n; i++)
         if (rows[i].flag != NULL)
             print_flag_help(out, &rows[i]);
@@ -237,14 +240,8 @@ fb_options_print_config(const struct fb_options *opts, FILE *out)
     const struct fb_opt *rows = fb_opt_rows(&n);
 
     fputs(config_header, out);
-    /* Each section once, where it first appears, with all of its rows. */
     for (size_t i = 0; i < n; i++) {
-        bool seen = rows[i].section == NULL;
-
-        for (size_t j = 0; j < i && !seen; j++)
-            seen = rows[j].section != NULL &&
-                   strcmp(rows[j].section, rows[i].section) == 0;
-        if (seen)
+        if (!fb_opt_section_starts(i))
             continue;
         fprintf(out, "\n[%s]\n", rows[i].section);
         for (size_t k = i; k < n; k++) {
@@ -268,4 +265,10 @@ fb_options_print_action(int action, const struct fb_options *opts, FILE *out)
         fprintf(out, "forkbulk %s\n", FB_VERSION);
     else if (action == FB_OPTIONS_PRINT_CONFIG)
         fb_options_print_config(opts, out);
+    else if (action == FB_OPTIONS_PRINT_MAN1)
+        fb_options_man_print_forkbulk(out);
+    else if (action == FB_OPTIONS_PRINT_MAN5)
+        fb_options_man_print_conf(out);
+    else if (action == FB_OPTIONS_PRINT_COMPLETION_BASH)
+        fb_options_completion_print_bash(out);
 }

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "forkbulk/ledger.h"
 #include "forkbulk/options.h"
@@ -80,6 +81,19 @@ static const char *const log_to_names[] = {
     NULL,
 };
 
+/* As written in a config file or on the command line: a tab as \t. */
+static const char *const delimiter_names[] = {
+    [FB_CSV_COMMA] = ",",
+    [FB_CSV_SEMICOLON] = ";",
+    [FB_CSV_PIPE] = "|",
+    [FB_CSV_TAB] = "\\t",
+    NULL,
+};
+
+/* --print-man SECTION, --print-completion SHELL */
+static const char *const man_sections[] = {"1", "5", NULL};
+static const char *const completion_shells[] = {"bash", NULL};
+
 static const struct fb_opt rows[] = {
     {.flag = "config",
      .short_name = 'c',
@@ -117,6 +131,32 @@ static const struct fb_opt rows[] = {
      .help = "empty CSV fields become null instead of omitted",
      .doc = "CSV: empty fields become null instead of being left out of the "
             "document."},
+    {.flag = "csv-delimiter",
+     .section = "input",
+     .key = "csv_delimiter",
+     ENUM(csv_delimiter, delimiter_names),
+     .def = ",",
+     .arg = "C",
+     .help = "CSV field separator: , ; | or \\t (tab)",
+     .doc = "What separates CSV fields: a comma, a semicolon (as spreadsheets "
+            "write in many locales), a pipe, or a tab, written \\t."},
+    {.flag = "csv-no-header",
+     .section = "input",
+     .key = "csv_header",
+     NOBOOL(csv_header),
+     .def = "true",
+     .help = "the CSV file has no header row (with --csv-columns)",
+     .doc = "Whether the first CSV record names the fields; without one, "
+            "csv_columns names them."},
+    {.flag = "csv-columns",
+     .section = "input",
+     .key = "csv_columns",
+     STRING(csv_columns),
+     .arg = "A,B,C",
+     .example = "ts,src_ip,dst_ip,bytes",
+     .help = "the field names of a CSV file without a header row",
+     .doc = "The field names, comma-separated, of a CSV file that has no "
+            "header row (with csv_header = false)."},
 
     /* [source] */
     {.flag = "pg",
@@ -135,7 +175,7 @@ static const struct fb_opt rows[] = {
      SECRET(pg_password),
      .env = "PGPASSWORD",
      .help = "the PostgreSQL password",
-     .doc = "The PostgreSQL password (a secret: see the top of this file)."},
+     .doc = "The PostgreSQL password (a secret: see the rules for secrets)."},
     {.section = "source",
      .key = "pg_password_file",
      SECRET_FILE(pg_password),
@@ -384,7 +424,7 @@ static const struct fb_opt rows[] = {
      SECRET(es_password),
      .env = "FORKBULK_ES_PASSWORD",
      .help = "password of user",
-     .doc = "The password of user (a secret: see the top of this file)."},
+     .doc = "The password of user (a secret: see the rules for secrets)."},
     {.section = "elasticsearch",
      .key = "password_file",
      SECRET_FILE(es_password),
@@ -397,7 +437,7 @@ static const struct fb_opt rows[] = {
      .env = "FORKBULK_ES_API_KEY",
      .help = "API key, instead of user",
      .doc = "An API key (base64 of id:key) instead of user and password (a "
-            "secret: see the top of this file)."},
+            "secret: see the rules for secrets)."},
     {.section = "elasticsearch",
      .key = "api_key_file",
      SECRET_FILE(es_api_key),
@@ -445,7 +485,7 @@ static const struct fb_opt rows[] = {
      .section = "elasticsearch",
      .key = "id_field",
      STRING(id_field),
-     .arg = "PATH",
+     .arg = "FIELD",
      .computed = "file path and byte offset",
      .example = "id",
      .help = "files: document id from this dotted field",
@@ -623,7 +663,8 @@ static const struct fb_opt rows[] = {
      .computed = "stderr",
      .example = "/var/log/forkbulk/forkbulk.log",
      .help = "log here instead of stderr (reopened on SIGHUP)",
-     .doc = "Log here instead of stderr; reopened on SIGHUP."},
+     .doc = "Log here instead of stderr; reopened on SIGHUP.  With log = "
+            "syslog, lines go to both."},
     {.flag = "log",
      .section = "output",
      .key = "log",
@@ -671,13 +712,31 @@ static const struct fb_opt rows[] = {
     {.flag = "dry-run",
      ACTION(FB_ACT_DRY_RUN),
      .help = "plan and print what would be loaded; load nothing, change "
-             "nothing"},
+             "nothing (the job's lock is taken, so it never overlaps a run)"},
     {.flag = "check",
      ACTION(FB_ACT_CHECK),
      .help = "check connectivity and permissions only, a line each"},
     {.flag = "print-config",
      ACTION(FB_ACT_PRINT_CONFIG),
      .help = "print the settings as a config file (secrets masked) and exit"},
+    {.flag = "print-man",
+     ACTION(FB_ACT_PRINT_MAN),
+     .names = man_sections,
+     .arg = "SECTION",
+     .help = "print the man page forkbulk(1) or forkbulk.conf(5) and exit",
+     .doc = "Prints the man page of section 1 (forkbulk(1), this one) or 5 "
+            "(forkbulk.conf(5)) as roff, written from the table of options "
+            "that --help comes from; the build installs them so."},
+    {.flag = "print-completion",
+     ACTION(FB_ACT_PRINT_COMPLETION),
+     .names = completion_shells,
+     .arg = "SHELL",
+     .help = "print the completion script of SHELL (bash) and exit",
+     .doc = "Prints the bash completion script of forkbulk, written from "
+            "the table of options: every flag, the values of those that take "
+            "one of a few, file names for paths.  Sourced from "
+            "~/.local/share/bash-completion/completions/forkbulk, or where "
+            "the package puts it."},
     {.flag = "verbose",
      .short_name = 'v',
      ACTION(FB_ACT_VERBOSE),
@@ -698,6 +757,14 @@ static const struct fb_opt rows[] = {
 
 #define N_ROWS (sizeof(rows) / sizeof(rows[0]))
 
+/* Without "forkbulk ": the --help usage lines and forkbulk(1)'s SYNOPSIS. */
+static const char *const usages[] = {
+    "--input FILE --index NAME [options]",
+    "--pg CONNINFO --table T --time-column C --hour last [options]",
+    "--config FILE [--hour H | --from T --to T | --catch-up]",
+    NULL,
+};
+
 _Static_assert(N_ROWS <= FB_OPT_MAX, "raise FB_OPT_MAX");
 
 const struct fb_opt *
@@ -705,6 +772,24 @@ fb_opt_rows(size_t *n)
 {
     *n = N_ROWS;
     return rows;
+}
+
+const char *const *
+fb_opt_usages(void)
+{
+    return usages;
+}
+
+bool
+fb_opt_section_starts(size_t i)
+{
+    if (i >= N_ROWS || rows[i].section == NULL)
+        return false;
+    for (size_t j = 0; j < i; j++)
+        if (rows[j].section != NULL &&
+            strcmp(rows[j].section, rows[i].section) == 0)
+            return false;
+    return true;
 }
 
 bool

@@ -14,6 +14,7 @@
 
 #include "forkbulk/job.h"
 #include "forkbulk/log.h"
+#include "forkbulk/pg_check.h"
 #include "forkbulk/pg_read.h"
 #include "forkbulk/pg_spec.h"
 #include "forkbulk/status.h"
@@ -129,6 +130,9 @@ const struct fb_source fb_pg_source = {
     .report = fb_job_report,
     .report_json = fb_job_report_json,
     .plan_close = fb_job_close,
+    .describe = fb_job_describe,
+    .check = fb_pg_check,
+    .metrics = fb_job_metrics,
     .reader_open = pg_reader_open,
     .reader_begin = pg_reader_begin,
     .reader_next = pg_reader_next,

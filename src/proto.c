@@ -80,6 +80,7 @@ fb_msg_encode(const struct fb_msg *msg, unsigned char frame[FB_MSG_SIZE])
     p = put_u64(p, msg->counts.retried);
     p = put_u64(p, msg->counts.bytes_sent);
     p = put_u64(p, msg->counts.requests);
+    p = put_u64(p, msg->counts.blank);
     p = put_u64(p, (uint64_t)msg->win_start);
     p = put_u64(p, (uint64_t)msg->win_end);
     p = put_u64(p, msg->rejects_done);
@@ -115,6 +116,7 @@ fb_msg_decode(const unsigned char frame[FB_MSG_SIZE], struct fb_msg *msg)
     p = get_u64(p, &msg->counts.retried);
     p = get_u64(p, &msg->counts.bytes_sent);
     p = get_u64(p, &msg->counts.requests);
+    p = get_u64(p, &msg->counts.blank);
     p = get_u64(p, &win);
     msg->win_start = (int64_t)win;
     p = get_u64(p, &win);

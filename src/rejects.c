@@ -87,6 +87,18 @@ fb_rejects_path(const char *pattern, int64_t unit_time, const char *tz,
     return 0;
 }
 
+int
+fb_rejects_for_unit(const char *pattern, int64_t unit_time, const char *tz,
+                    char *out, size_t cap, char *err, size_t errlen)
+{
+    out[0] = '\0';
+    if (pattern == NULL)
+        return 0;
+    if (fb_rejects_path(pattern, unit_time, tz, out, cap, err, errlen) < 0)
+        return -1;
+    return fb_rejects_prepare(out, err, errlen);
+}
+
 struct fb_rejects *
 fb_rejects_open(const char *path, const char *source, size_t max_record)
 {

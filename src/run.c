@@ -7,8 +7,14 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
+#include "forkbulk/check.h"
+#include "forkbulk/clock.h"
+#include "forkbulk/dry_run.h"
 #include "forkbulk/log.h"
+#include "forkbulk/metrics.h"
+#include "forkbulk/progress.h"
 #include "forkbulk/rejects.h"
 #include "forkbulk/sink.h"
 #include "forkbulk/source.h"
@@ -39,12 +45,9 @@ prepare_rejects(struct run *r, const struct fb_unit *unit)
 {
     char err[PATH_MAX + 256];
 
-    r->rejects[0] = '\0';
-    if (r->opts->reject_file == NULL)
-        return FB_EXIT_OK;
-    if (fb_rejects_path(r->opts->reject_file, unit->time_us, r->opts->timezone,
-                        r->rejects, sizeof(r->rejects), err, sizeof(err)) < 0 ||
-        fb_rejects_prepare(r->rejects, err, sizeof(err)) < 0) {
+    if (fb_rejects_for_unit(r->opts->reject_file, unit->time_us,
+                            r->opts->timezone, r->rejects, sizeof(r->rejects),
+                            err, sizeof(err)) < 0) {
         fb_error("%s", err);
         return FB_EXIT_CANTCREAT;
     }
@@ -114,28 +117,94 @@ report(const struct run *r, const void *plan, struct fb_summary *summary,
     return rc;
 }
 
-int
-fb_run(const struct fb_options *opts, int *stop_signal)
+/* The run's metrics (metrics.h), whatever happened: what the summary
+ * says, then what the source adds.  A file that cannot be written fails
+ * the run with its code. */
+static int
+write_metrics(const struct run *r, void *plan, const struct fb_summary *s,
+              int rc, double started)
 {
-    struct run r = {opts, fb_source_for(opts), false, ""};
-    struct fb_supervisor_hooks hooks = {worker_body, unit_begin, unit_end, &r};
+    struct fb_metrics m;
+    char err[PATH_MAX + 256];
+    int wrc;
+
+    if (r->opts->metrics_file == NULL)
+        return rc;
+    fb_metrics_init(&m, r->src->name(r->opts));
+    m.run_end = (double)fb_unix_us() / 1e6;
+    m.duration = fb_monotonic_seconds() - started;
+    m.exit_code = rc;
+    m.lock_busy = rc == FB_EXIT_TEMPFAIL;
+    m.docs_loaded = s->counts.loaded;
+    m.docs_rejected = s->counts.rejected;
+    if (rc == FB_EXIT_OK)
+        m.last_success = m.run_end;
+    /* A source with nothing to add has no hours, so none incomplete. */
+    m.oldest_known = r->src->metrics == NULL;
+    if (r->src->metrics != NULL)
+        r->src->metrics(r->opts, plan, &m);
+    wrc = fb_metrics_write(r->opts->metrics_file, &m, err, sizeof(err));
+    if (wrc != FB_EXIT_OK) {
+        fb_error("%s", err);
+        rc = fb_exit_worse(rc, wrc);
+    }
+    return rc;
+}
+
+/* A load: plan, workers, summary, metrics. */
+static int
+load(const struct fb_options *opts, const struct fb_source *src,
+     int *stop_signal)
+{
+    struct run r = {opts, src, false, ""};
+    struct fb_supervisor_hooks hooks = {.worker_main = worker_body,
+                                        .unit_begin = unit_begin,
+                                        .unit_end = unit_end,
+                                        .arg = &r};
+    struct fb_progress progress;
     struct fb_summary summary;
+    double started = fb_monotonic_seconds();
     void *plan = NULL;
     int rc;
 
-    *stop_signal = 0;
-    if (opts->dry_run || opts->check) {
-        /* Until they are built, never load when asked not to. */
-        fb_error("--dry-run and --check are not available in this build");
-        return FB_EXIT_USAGE;
-    }
-    rc = r.src->plan_open(opts, &plan);
+    memset(&summary, 0, sizeof(summary));
+    rc = src->plan_open(opts, &plan);
     if (rc == FB_EXIT_OK) {
-        rc = fb_supervisor_run(opts, r.src, plan, &hooks, &summary);
+        fb_progress_start(&progress, opts, &hooks);
+        rc = fb_supervisor_run(opts, src, plan, &hooks, &summary);
+        fb_progress_end(&progress); /* the line goes before the summary */
         rc = report(&r, plan, &summary, rc);
         *stop_signal = summary.stop_signal;
     }
+    rc = write_metrics(&r, plan, &summary, rc, started);
     if (plan != NULL)
-        r.src->plan_close(plan);
+        src->plan_close(plan);
     return rc;
+}
+
+/* --dry-run: the plan opened as for a load, printed, closed. */
+static int
+dry_run(const struct fb_options *opts, const struct fb_source *src)
+{
+    void *plan = NULL;
+    int rc = src->plan_open(opts, &plan);
+
+    if (rc == FB_EXIT_OK)
+        rc = fb_dry_run(opts, src, plan, stdout);
+    if (plan != NULL)
+        src->plan_close(plan);
+    return rc;
+}
+
+int
+fb_run(const struct fb_options *opts, int *stop_signal)
+{
+    const struct fb_source *src = fb_source_for(opts);
+
+    *stop_signal = 0;
+    if (opts->check)
+        return fb_check(opts, src, stdout);
+    if (opts->dry_run)
+        return dry_run(opts, src);
+    return load(opts, src, stop_signal);
 }

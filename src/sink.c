@@ -426,7 +426,8 @@ warn_transport(const struct fb_options *opts)
 }
 
 int
-fb_sink_check(const struct fb_options *opts, char *desc, size_t desclen)
+fb_sink_probe(const struct fb_options *opts, char *desc, size_t desclen,
+              char *why, size_t whylen)
 {
     static const char *const flavors[] = {
         [FB_FLAVOR_ES7] = "Elasticsearch 7",
@@ -437,11 +438,102 @@ fb_sink_check(const struct fb_options *opts, char *desc, size_t desclen)
     int rc;
 
     if (es == NULL) {
-        fb_error("out of memory creating the HTTP client");
+        snprintf(why, whylen, "out of memory creating the HTTP client");
         return FB_EXIT_OSERR;
     }
+    rc = fb_es_check(es, flavors[opts->es_flavor], desc, desclen, why, whylen);
+    fb_es_free(es);
+    return rc;
+}
+
+int
+fb_sink_check(const struct fb_options *opts, char *desc, size_t desclen)
+{
+    char why[1536];
+    int rc;
+
     warn_transport(opts);
-    rc = fb_es_check(es, flavors[opts->es_flavor], desc, desclen);
+    rc = fb_sink_probe(opts, desc, desclen, why, sizeof(why));
+    if (rc != FB_EXIT_OK)
+        fb_error("%s", why);
+    else if (why[0] != '\0')
+        fb_warn("%s", why);
+    return rc;
+}
+
+/* The cluster has no security API to ask (security off, OpenSearch
+ * without its plugin): the path is unknown (400, 404, 405, 501), or
+ * Elasticsearch says security is not enabled (a 500). */
+static bool
+no_security_api(const struct fb_http_result *res)
+{
+    if (res->status == 400 || res->status == 404 || res->status == 405 ||
+        res->status == 501)
+        return true;
+    return res->status == 500 && res->body != NULL &&
+           (strstr(res->body, "ecurity must be explicitly enabled") != NULL ||
+            strstr(res->body, "ecurity is not enabled") != NULL);
+}
+
+/* The answer of _has_privileges for create_doc on pattern. */
+static int
+read_privileges(const struct fb_http_result *res, const char *pattern,
+                char *why, size_t whylen)
+{
+    json_t *root = json_loadb(res->body, res->body_len, 0, NULL);
+    json_t *all = json_object_get(root, "has_all_requested");
+    const char *user = json_string_value(json_object_get(root, "username"));
+    int rc = FB_EXIT_OK;
+
+    if (!json_is_boolean(all)) {
+        snprintf(why, whylen, "_has_privileges answered no has_all_requested");
+        rc = FB_EXIT_UNAVAILABLE;
+    } else if (!json_is_true(all)) {
+        snprintf(why, whylen,
+                 "user %s lacks the create_doc privilege on indices %s",
+                 user != NULL ? user : "(unknown)", pattern);
+        rc = FB_EXIT_CONFIG;
+    }
+    json_decref(root);
+    return rc;
+}
+
+int
+fb_sink_may_write(const struct fb_options *opts, const char *pattern,
+                  bool *checked, char *why, size_t whylen)
+{
+    static const char path[] = "/_security/user/_has_privileges";
+    struct fb_es *es = fb_es_new(opts);
+    json_t *req = json_pack("{s:[{s:[s], s:[s]}]}", "index", "names", pattern,
+                            "privileges", "create_doc");
+    char *body = req != NULL ? json_dumps(req, JSON_COMPACT) : NULL;
+    struct fb_http_result res;
+    int rc = FB_EXIT_UNAVAILABLE;
+
+    *checked = false;
+    why[0] = '\0';
+    if (es == NULL || body == NULL) {
+        snprintf(why, whylen, "out of memory");
+        rc = FB_EXIT_OSERR;
+    } else if (fb_es_request(es, "POST", path, body, &res) < 0) {
+        snprintf(why, whylen, "POST %s%s: %s", opts->es_url, path, res.error);
+    } else if (no_security_api(&res)) {
+        snprintf(why, whylen, "the cluster has no security API (HTTP %ld)",
+                 res.status);
+        rc = FB_EXIT_OK;
+    } else if (res.status == 401 || res.status == 403) {
+        snprintf(why, whylen,
+                 "POST %s%s answered HTTP %ld: credentials refused",
+                 opts->es_url, path, res.status);
+        rc = FB_EXIT_CONFIG;
+    } else if (res.status != 200) {
+        snprintf(why, whylen, "POST %s%s answered HTTP %ld", opts->es_url, path,
+                 res.status);
+    } else if ((rc = read_privileges(&res, pattern, why, whylen)) == 0) {
+        *checked = true;
+    }
+    free(body);
+    json_decref(req);
     fb_es_free(es);
     return rc;
 }

@@ -24,33 +24,34 @@ fb_summary_print(const struct fb_summary *s, const struct fb_options *opts,
 {
     const struct fb_counts *c = &s->counts;
 
-    fprintf(
-        out,
-        "forkbulk summary: %s -> %s (%s)\n"
-        "  records read   %llu\n"
-        "  loaded         %llu\n"
-        "  rejected       %llu%s%s%s\n"
-        "  conflicts      %llu (409 on create: already present)\n"
-        "  retried        %llu\n"
-        "  requests       %llu, %.1f MB sent\n"
-        "  ranges         %llu planned, %llu loaded, %llu failed, %llu "
-        "worker deaths\n"
-        "  time           %.2f s, %.0f docs/s\n"
-        "  peak RSS       parent %.1f MB, largest worker %.1f MB\n"
-        "  exit           %d (%s)\n",
-        source, opts->index != NULL ? opts->index : opts->index_pattern,
-        s->cluster[0] ? s->cluster : "no cluster", (unsigned long long)c->read,
-        (unsigned long long)c->loaded, (unsigned long long)c->rejected,
-        c->rejected && opts->reject_file ? " (see " : "",
-        c->rejected && opts->reject_file ? opts->reject_file : "",
-        c->rejected && opts->reject_file ? ")" : "",
-        (unsigned long long)c->conflicts, (unsigned long long)c->retried,
-        (unsigned long long)c->requests, (double)c->bytes_sent / 1e6,
-        (unsigned long long)s->ranges, (unsigned long long)s->ranges_done,
-        (unsigned long long)s->ranges_failed,
-        (unsigned long long)s->worker_deaths, s->seconds, docs_per_second(s),
-        (double)s->parent_rss_kb / 1024.0, (double)s->worker_rss_kb / 1024.0,
-        s->exit_code, fb_exit_meaning(s->exit_code));
+    fprintf(out,
+            "forkbulk summary: %s -> %s (%s)\n"
+            "  records read   %llu (and %llu blank lines)\n"
+            "  loaded         %llu\n"
+            "  rejected       %llu%s%s%s\n"
+            "  conflicts      %llu (409 on create: already present)\n"
+            "  retried        %llu\n"
+            "  requests       %llu, %.1f MB sent\n"
+            "  ranges         %llu planned, %llu loaded, %llu failed, %llu "
+            "worker deaths\n"
+            "  time           %.2f s, %.0f docs/s\n"
+            "  peak RSS       parent %.1f MB, largest worker %.1f MB\n"
+            "  exit           %d (%s)\n",
+            source, opts->index != NULL ? opts->index : opts->index_pattern,
+            s->cluster[0] ? s->cluster : "no cluster",
+            (unsigned long long)c->read, (unsigned long long)c->blank,
+            (unsigned long long)c->loaded, (unsigned long long)c->rejected,
+            c->rejected && opts->reject_file ? " (see " : "",
+            c->rejected && opts->reject_file ? opts->reject_file : "",
+            c->rejected && opts->reject_file ? ")" : "",
+            (unsigned long long)c->conflicts, (unsigned long long)c->retried,
+            (unsigned long long)c->requests, (double)c->bytes_sent / 1e6,
+            (unsigned long long)s->ranges, (unsigned long long)s->ranges_done,
+            (unsigned long long)s->ranges_failed,
+            (unsigned long long)s->worker_deaths, s->seconds,
+            docs_per_second(s), (double)s->parent_rss_kb / 1024.0,
+            (double)s->worker_rss_kb / 1024.0, s->exit_code,
+            fb_exit_meaning(s->exit_code));
 }
 
 int
@@ -66,16 +67,16 @@ fb_summary_write_json(const struct fb_summary *s, const struct fb_options *opts,
 
     o = json_pack(
         "{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-        "s:I, s:f, s:f, s:I, s:I, s:i, s:s}",
+        "s:I, s:I, s:f, s:f, s:I, s:I, s:i, s:s}",
         "input", source, "index",
         opts->index != NULL ? opts->index : opts->index_pattern, "cluster",
-        s->cluster, "read", (json_int_t)c->read, "loaded",
-        (json_int_t)c->loaded, "rejected", (json_int_t)c->rejected, "conflicts",
-        (json_int_t)c->conflicts, "retried", (json_int_t)c->retried, "requests",
-        (json_int_t)c->requests, "bytes_sent", (json_int_t)c->bytes_sent,
-        "ranges", (json_int_t)s->ranges, "ranges_done",
-        (json_int_t)s->ranges_done, "ranges_failed",
-        (json_int_t)s->ranges_failed, "worker_deaths",
+        s->cluster, "read", (json_int_t)c->read, "blank", (json_int_t)c->blank,
+        "loaded", (json_int_t)c->loaded, "rejected", (json_int_t)c->rejected,
+        "conflicts", (json_int_t)c->conflicts, "retried",
+        (json_int_t)c->retried, "requests", (json_int_t)c->requests,
+        "bytes_sent", (json_int_t)c->bytes_sent, "ranges",
+        (json_int_t)s->ranges, "ranges_done", (json_int_t)s->ranges_done,
+        "ranges_failed", (json_int_t)s->ranges_failed, "worker_deaths",
         (json_int_t)s->worker_deaths, "seconds", s->seconds, "docs_per_second",
         docs_per_second(s), "parent_rss_kb", (json_int_t)s->parent_rss_kb,
         "worker_rss_kb", (json_int_t)s->worker_rss_kb, "exit_code",

@@ -76,6 +76,10 @@ struct supervisor {
     bool kill_armed;
     int status;                 /* worst exit code so far */
     struct fb_summary *summary; /* the whole run */
+    uint64_t units_done;        /* units ended, loaded or not */
+    double started;             /* the run's start (monotonic s) */
+    double unit_started;        /* the current unit's */
+    double progress_at;         /* when the progress hook is due next */
 };
 
 static int signal_pipe[2] = {-1, -1};
@@ -176,6 +180,7 @@ run_child(struct supervisor *sv, int self, int cmd_fd, int res_fd, pid_t parent)
         _exit(FB_EXIT_SOFTWARE);
 
     restore_signals();
+    fb_log_forked();
     close_inherited(cmd_fd, res_fd, fb_log_fd());
 
     snprintf(role, sizeof(role), "worker %d", self);
@@ -325,6 +330,18 @@ add_counts(struct fb_counts *to, const struct fb_counts *c)
     to->retried += c->retried;
     to->bytes_sent += c->bytes_sent;
     to->requests += c->requests;
+    to->blank += c->blank;
+}
+
+/* The current unit's counts so far: its finished ranges, plus what the
+ * workers reported of the ranges they hold. */
+static void
+unit_counts(const struct supervisor *sv, struct fb_counts *c)
+{
+    *c = sv->usum.counts;
+    for (int i = 0; i < sv->n_slots; i++)
+        if (sv->slots[i].pid > 0 && sv->slots[i].range >= 0)
+            add_counts(c, &sv->slots[i].live);
 }
 
 /* A worker's exit status that respawning cannot fix. */
@@ -415,9 +432,10 @@ on_done(struct supervisor *sv, int i, const struct fb_msg *msg)
     if (sv->src->range_done != NULL)
         sv->src->range_done(sv->plan, (uint64_t)s->range, msg);
     s->range = -1;
-    /* Rejects within the budget do not fail a range (check_rejects()
-     * judges the budget). */
-    if (msg->status == FB_EXIT_OK || msg->status == FB_EXIT_DATAERR) {
+    /* Rejects do not fail a range (check_rejects() judges the unit's
+     * budget from the counts); a range that could not read its data at
+     * all (a bad CSV header: 65) fails its unit below. */
+    if (msg->status == FB_EXIT_OK) {
         range->state = RANGE_DONE;
         sv->usum.ranges_done++;
         return;
@@ -577,9 +595,39 @@ alive_workers(const struct supervisor *sv)
     return n;
 }
 
-/* Milliseconds until the grace deadline (>= 0), or -1 if none is set. */
+/* Whether the progress hook is wanted now: while a unit loads. */
+static bool
+progress_on(const struct supervisor *sv)
+{
+    return sv->hooks->progress != NULL && sv->hooks->progress_ms > 0 &&
+           !sv->draining;
+}
+
+/* The live state to the progress hook, when it is due. */
+static void
+report_progress(struct supervisor *sv)
+{
+    struct fb_supervisor_state st;
+    double now;
+
+    if (!progress_on(sv) || (now = fb_monotonic_seconds()) < sv->progress_at)
+        return;
+    sv->progress_at = now + sv->hooks->progress_ms / 1000.0;
+    memset(&st, 0, sizeof(st));
+    st.unit = sv->unit.name;
+    st.units_done = sv->units_done;
+    st.ranges_done = sv->usum.ranges_done;
+    st.ranges_total = sv->unit.n_ranges;
+    st.done = sv->usum.counts;
+    unit_counts(sv, &st.counts);
+    st.unit_seconds = now - sv->unit_started;
+    st.seconds = now - sv->started;
+    sv->hooks->progress(sv->hooks->progress_arg, &st);
+}
+
+/* Milliseconds until the grace deadline (>= 0), or 1000 if none is set. */
 static int
-poll_timeout(struct supervisor *sv)
+grace_timeout(struct supervisor *sv)
 {
     struct timespec now;
     long ms;
@@ -598,6 +646,22 @@ poll_timeout(struct supervisor *sv)
     return ms > 1000 ? 1000 : (int)ms;
 }
 
+/* How long poll() may wait: until the grace deadline or the next
+ * progress report, whichever comes first. */
+static int
+poll_timeout(struct supervisor *sv)
+{
+    int ms = grace_timeout(sv);
+    double until;
+
+    if (!progress_on(sv))
+        return ms;
+    until = (sv->progress_at - fb_monotonic_seconds()) * 1000.0;
+    if (until <= 0)
+        return 0;
+    return until < ms ? (int)until + 1 : ms;
+}
+
 /*
  * --max-rejects applies to each unit (an hour; for files the whole run):
  * past it the unit stops dispatching (the ranges in flight finish) and
@@ -609,19 +673,16 @@ poll_timeout(struct supervisor *sv)
 static void
 check_rejects(struct supervisor *sv)
 {
-    uint64_t rejected = sv->usum.counts.rejected;
-    uint64_t read = sv->usum.counts.read;
     const struct fb_options *o = sv->opts;
+    struct fb_counts so_far;
+    uint64_t rejected, read;
     bool over;
 
     if (sv->stopping || sv->unit_stopping)
         return;
-    for (int i = 0; i < sv->n_slots; i++) {
-        if (sv->slots[i].pid > 0 && sv->slots[i].range >= 0) {
-            rejected += sv->slots[i].live.rejected;
-            read += sv->slots[i].live.read;
-        }
-    }
+    unit_counts(sv, &so_far);
+    rejected = so_far.rejected;
+    read = so_far.read;
     if (o->max_rejects_pct > 0)
         over = read >= 1000 &&
                (double)rejected > o->max_rejects_pct / 100.0 * (double)read;
@@ -736,6 +797,7 @@ main_loop(struct supervisor *sv)
         kill_stalled(sv);
         check_rejects(sv);
         dispatch(sv);
+        report_progress(sv);
     }
     free(pfd);
     free(owner);
@@ -762,6 +824,7 @@ end_unit(struct supervisor *sv)
     if (sv->src->unit_done != NULL)
         sv->src->unit_done(sv->plan, &sv->unit, &sv->usum);
     add_summary(sv->summary, &sv->usum);
+    sv->units_done++;
 }
 
 static void
@@ -803,8 +866,7 @@ unit_exit_code(const struct supervisor *sv)
 static void
 load_unit(struct supervisor *sv)
 {
-    double started = fb_monotonic_seconds();
-
+    sv->unit_started = fb_monotonic_seconds();
     begin_unit_summary(sv);
     sv->next_range = 0;
     sv->requeued = 0;
@@ -826,7 +888,7 @@ load_unit(struct supervisor *sv)
     /* Every range not loaded to its end failed: given up, interrupted,
      * or never dispatched because the run stopped early. */
     sv->usum.ranges_failed = sv->usum.ranges - sv->usum.ranges_done;
-    sv->usum.seconds = fb_monotonic_seconds() - started;
+    sv->usum.seconds = fb_monotonic_seconds() - sv->unit_started;
     sv->usum.exit_code = unit_exit_code(sv);
     end_unit(sv);
     free(sv->ranges);
@@ -931,9 +993,11 @@ fb_supervisor_run(const struct fb_options *opts, const struct fb_source *src,
                   struct fb_summary *summary)
 {
     struct supervisor sv;
-    double started = fb_monotonic_seconds();
 
     memset(&sv, 0, sizeof(sv));
+    sv.started = fb_monotonic_seconds();
+    if (hooks->progress_ms > 0)
+        sv.progress_at = sv.started + hooks->progress_ms / 1000.0;
     memset(summary, 0, sizeof(*summary));
     sv.opts = opts;
     sv.src = src;
@@ -959,7 +1023,7 @@ fb_supervisor_run(const struct fb_options *opts, const struct fb_source *src,
     restore_signals();
     free(sv.slots);
     summary->parent_rss_kb = self_peak_rss_kb();
-    summary->seconds = fb_monotonic_seconds() - started;
+    summary->seconds = fb_monotonic_seconds() - sv.started;
     summary->exit_code = sv.status;
     summary->stop_signal = sv.stop_signal;
     return sv.status;

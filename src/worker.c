@@ -154,7 +154,9 @@ read_records(struct worker *w, const struct fb_msg *range, bool *lost)
 
         if (fb_worker_stop)
             return fb_exit_for_signal(fb_worker_stop);
+        doc.blank = 0;
         r = w->src->reader_next(w->reader, &doc);
+        w->counts.blank += doc.blank;
         if (r == 0)
             break;
         if (r < 0) {
@@ -191,10 +193,10 @@ load_range_once(struct worker *w, const struct fb_msg *range, bool *lost)
     } else {
         fb_sink_discard(w->sink);
     }
+    /* Rejects do not fail a range: the parent judges the unit's budget
+     * from the counts. */
     if (rc == FB_EXIT_OK && w->src->reader_end != NULL)
         rc = w->src->reader_end(w->reader);
-    if (rc == FB_EXIT_OK && w->counts.rejected > 0)
-        rc = FB_EXIT_DATAERR;
     return rc;
 }
 

@@ -34,6 +34,11 @@ struct fb_doc {
      * as "invalid_json" and why. */
     const char *error_type;
     const char *error;
+
+    /* Whitespace-only lines skipped before this record, or before the
+     * end of the range when the reader says it is over: the summary
+     * counts them. */
+    uint64_t blank;
 };
 
 #endif

@@ -43,14 +43,15 @@ void fb_es_free(struct fb_es *es);
 
 /*
  * GET / and check that a cluster answers and is Elasticsearch or
- * OpenSearch.  Returns 0 and a description ("Elasticsearch 8.13.1") in
- * desc, or an exit code after logging why: 78 when the credentials are
- * refused (401), 69 otherwise.  A 403 (credentials that may write to
- * indices but not monitor the cluster) is a warning: 0, and desc names
- * flavor_if_refused ("es8").
+ * OpenSearch.  Logs nothing.  Returns 0 and a description
+ * ("Elasticsearch 8.13.1") in desc, or an exit code with the reason in
+ * why: 78 when the credentials are refused (401), 69 otherwise.  A 403
+ * (credentials that may write to indices but not monitor the cluster)
+ * is worth a warning, which is why: 0, and desc names flavor_if_refused
+ * ("es8").  Otherwise why is "" after 0.
  */
 int fb_es_check(struct fb_es *es, const char *flavor_if_refused, char *desc,
-                size_t desclen);
+                size_t desclen, char *why, size_t whylen);
 
 /* POST body to /{index}/_bulk.  Returns 0 when a response (any status)
  * arrived, -1 on a transport failure; res is filled either way. */

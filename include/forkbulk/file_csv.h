@@ -7,8 +7,9 @@
  * whose "" escapes must be collapsed; both are allocated by fb_csv_new()
  * and never grow.  Fields without escapes point into the record itself.
  *
- * Syntax: fields are separated by ','; a field may be enclosed in '"', and
- * inside quotes "" stands for one '"' and ',' or newlines are data.  A
+ * Syntax: fields are separated by ',' (or the delimiter given: ';', '|',
+ * a tab); a field may be enclosed in '"', and inside quotes "" stands for
+ * one '"' and the delimiter or newlines are data.  A
  * trailing "\n" and then "\r" of the record are ignored (CRLF or LF).
  * Errors (fb_csv_error(), fields numbered from 1):
  *   bare quote in unquoted field N
@@ -17,8 +18,9 @@
  *   more than M fields
  *   record longer than M bytes
  *
- * Header: the first record gives the field names; an empty name or a
- * duplicate name is an error.
+ * Header: the first record gives the field names, or a list given by the
+ * user when the file has none (fb_csv_set_columns); an empty name or a
+ * duplicate name is an error naming it.
  *
  * JSON typing rule (fb_csv_to_json), for one record under the header, as
  * one object {"name":value,...} in header order:
@@ -45,6 +47,7 @@ struct fb_csv_opts {
     size_t max_fields;       /* 0: FB_CSV_DEFAULT_MAX_FIELDS */
     size_t max_record_bytes; /* 0: FB_CSV_DEFAULT_MAX_RECORD */
     int empty_as_null;       /* unquoted empty field: 1 null, 0 omitted */
+    char delimiter;          /* field separator; 0: ',' */
 };
 
 /* One parsed field: quotes removed and "" collapsed.  Valid until the
@@ -72,6 +75,10 @@ const struct fb_csv_field *fb_csv_field(const struct fb_csv *c, size_t i);
 
 /* Parses the header record and keeps its names (copied): 0, or -1. */
 int fb_csv_set_header(struct fb_csv *c, const char *rec, size_t len);
+
+/* The names of a file without a header row: "a,b,c" (comma-separated
+ * whatever the delimiter is, quotes allowed).  0, or -1. */
+int fb_csv_set_columns(struct fb_csv *c, const char *list);
 
 /* Number of header names (0 before fb_csv_set_header()). */
 size_t fb_csv_header_count(const struct fb_csv *c);

@@ -29,9 +29,11 @@
  *    reader (range 0, a stream) applies the same parity rule, so ranges
  *    agree with a whole-file read even on malformed quoting.
  *
- * Records.  A trailing "\r" is trimmed.  Empty and whitespace-only lines
- * (' ', '\t', '\r', '\v', '\f') are skipped, not records, but they count
- * for line numbers.  A last line without '\n' is a record.  A record
+ * Records.  A trailing "\r" is trimmed.  A UTF-8 byte-order mark at the
+ * start of the input is not part of the first record.  Empty and
+ * whitespace-only lines (' ', '\t', '\r', '\v', '\f') are skipped, not
+ * records, but they count for line numbers and are counted
+ * (fb_reader_blank_lines).  A last line without '\n' is a record.  A record
  * whose raw length (without its '\n') exceeds max_record_bytes is
  * returned as "too long": offset and true raw length, no data; it is
  * never buffered whole (the reader streams to its end).  (A too-long line
@@ -184,6 +186,9 @@ uint64_t fb_reader_line_at(struct fb_reader *r, uint64_t rel_line);
  */
 int fb_reader_read_header(struct fb_reader *r, char *out, size_t cap,
                           size_t *len);
+
+/* Whitespace-only lines the current range skipped so far. */
+uint64_t fb_reader_blank_lines(const struct fb_reader *r);
 
 /* Identity of the open file as captured at open. */
 const struct fb_file_id *fb_reader_file_id(const struct fb_reader *r);

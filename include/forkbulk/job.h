@@ -18,20 +18,22 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "forkbulk/metrics.h"
 #include "forkbulk/options.h"
 #include "forkbulk/proto.h"
 #include "forkbulk/source.h"
 #include "forkbulk/summary.h"
 
 /*
- * Works out the hours, takes the job's lock and opens the ledger.
+ * Works out the hours, takes the job's lock and opens the ledger; for a
+ * dry run read-only (ledger.h: nothing written, dead runs not reaped).
  * Returns 0 with *job set, or an exit code after logging (64 for bad
  * hours, 75 when another run holds the lock, 69/78 for PostgreSQL).
  */
 int fb_job_open(const struct fb_options *opts, void **job);
 
 /* Plans the next hour in a new snapshot and records its start in the
- * ledger. */
+ * ledger (a dry run does not; it ends the last hour's snapshot here). */
 int fb_job_next_unit(void *job, struct fb_unit *unit);
 
 void fb_job_range(void *job, uint64_t i, struct fb_msg *range);
@@ -50,6 +52,16 @@ void fb_job_report(const void *job, FILE *out);
 
 /* The per-hour summaries as the array "hours" of the summary JSON. */
 int fb_job_report_json(const void *job, void *json_object);
+
+/* --dry-run: why the hour just planned is in the run, its split, its
+ * planner's row estimate and each range's bounds. */
+void fb_job_describe(const void *job, const struct fb_unit *unit, FILE *out);
+
+/* The job's metrics (metrics.h): its name as the label, the hours this
+ * run loaded and failed, and from the ledger the last done hour and the
+ * oldest incomplete one (job NULL: only the label). */
+void fb_job_metrics(const struct fb_options *opts, void *job,
+                    struct fb_metrics *m);
 
 /* Releases the lock and the ledger connection, and frees job (NULL does
  * nothing).  Each hour's outcome is in the ledger already. */

@@ -65,6 +65,7 @@
 #ifndef FORKBULK_LEDGER_H
 #define FORKBULK_LEDGER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -110,6 +111,25 @@ const char *fb_ledger_status_name(enum fb_run_status status);
  */
 int fb_ledger_open(const struct fb_pg_target *pg, const char *table,
                    struct fb_ledger **out, char *err, size_t errlen);
+
+/*
+ * fb_ledger_open() for what must change nothing (--check, --dry-run): no
+ * CREATE, no ALTER, and a session whose transactions are all read-only,
+ * so no statement on l can write the ledger (fb_ledger_begin() and the
+ * like fail).  The tables are checked as a run would need them: ready
+ * ones for the privileges above; missing ones for what creating them
+ * takes (the schema, CREATE on it); a run table from before 'skipped'
+ * for ownership.  note says what a run would do to them, e.g.
+ *   public.forkbulk_ledger is ready
+ *   public.forkbulk_ledger and public.forkbulk_ledger_ranges do not
+ *   exist: a run creates them
+ * With stand_in, a missing run table is stood in for by empty temporary
+ * tables of the session (gone when l closes), so that the queries below
+ * answer as for a job that never ran.  Same codes as fb_ledger_open().
+ */
+int fb_ledger_open_read_only(const struct fb_pg_target *pg, const char *table,
+                             bool stand_in, struct fb_ledger **out, char *note,
+                             size_t notelen, char *err, size_t errlen);
 
 /* Closes the connection and frees l; NULL does nothing. */
 void fb_ledger_close(struct fb_ledger *l);
@@ -194,5 +214,15 @@ int fb_ledger_not_done(struct fb_ledger *l, const char *job, int64_t from_us,
 int fb_ledger_done_hours(struct fb_ledger *l, const char *job, int64_t from_us,
                          int64_t to_us, struct fb_ledger_done *out, size_t cap,
                          size_t *n, char *err, size_t errlen);
+
+/*
+ * What alerting needs of job (metrics.h): *last_done_us, the end of its
+ * newest run recorded done, and *oldest_incomplete_us, the start of its
+ * oldest hour whose latest run is failed, interrupted or running (under
+ * the job's lock: dead, as fb_ledger_pending() counts it); 0 for none.
+ */
+int fb_ledger_health(struct fb_ledger *l, const char *job,
+                     int64_t *last_done_us, int64_t *oldest_incomplete_us,
+                     char *err, size_t errlen);
 
 #endif

@@ -38,6 +38,14 @@
 #define FB_STALL_MARGIN_MS 60000
 #define FB_PG_DEFAULT_INDEX "flows-%Y.%m.%d.%H"
 
+/* The bytes a CSV file may separate its fields with. */
+enum fb_csv_delimiter {
+    FB_CSV_COMMA,
+    FB_CSV_SEMICOLON,
+    FB_CSV_PIPE,
+    FB_CSV_TAB,
+};
+
 /* What ±infinity of a date or timestamp column becomes (--pg-infinity). */
 enum fb_pg_infinity {
     FB_PG_INFINITY_REJECT, /* the row is rejected, naming the column */
@@ -64,9 +72,12 @@ enum fb_op {
 
 struct fb_options {
     /* Input: a file ... */
-    char *input;   /* path, or "-" for standard input */
-    int format;    /* enum fb_format */
-    bool csv_null; /* empty CSV fields as null instead of omitted */
+    char *input;       /* path, or "-" for standard input */
+    int format;        /* enum fb_format */
+    bool csv_null;     /* empty CSV fields as null instead of omitted */
+    int csv_delimiter; /* enum fb_csv_delimiter */
+    bool csv_header;   /* the first record names the fields */
+    char *csv_columns; /* "a,b,c": the names when there is no header */
 
     /* ... or PostgreSQL. */
     char *pg;          /* libpq conninfo (no password in it) */

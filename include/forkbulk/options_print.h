@@ -28,8 +28,9 @@ void fb_options_print_help(FILE *out);
  */
 void fb_options_print_config(const struct fb_options *opts, FILE *out);
 
-/* What fb_options_parse() asked for (FB_OPTIONS_HELP, _VERSION or
- * _PRINT_CONFIG), written to out. */
+/* What fb_options_parse() asked for (FB_OPTIONS_HELP, _VERSION,
+ * _PRINT_CONFIG, _PRINT_MAN1, _PRINT_MAN5 or _PRINT_COMPLETION_BASH),
+ * written to out. */
 void fb_options_print_action(int action, const struct fb_options *opts,
                              FILE *out);
 

@@ -5,9 +5,11 @@
  * Everything about a setting is in its row, written once: its flag, its
  * config section and key, its kind (how text becomes a value, and the one
  * C type of its field in struct fb_options), bounds, its default as
- * config-file text, a help line and a longer doc text.  options.c parses
- * with the rows, options_print.c writes --help and config files from them
- * (and a man page may later); no other code names a setting.
+ * config-file text, a help line and a longer doc text.  options_parse.c
+ * parses with the rows; options_print.c writes --help and config files
+ * from them, options_man.c the man pages forkbulk(1) and forkbulk.conf(5),
+ * options_completion.c the bash completion; no other code names a
+ * setting.
  *
  * A default is text, applied at startup by the parser that reads the
  * config file, so "8MiB" in a row means what "8MiB" in a file means.  A
@@ -52,9 +54,11 @@ enum fb_opt_action {
     FB_ACT_QUIET,        /* warnings and errors only */
     FB_ACT_HELP,
     FB_ACT_VERSION,
-    FB_ACT_DRY_RUN, /* plan and print, load nothing */
-    FB_ACT_CHECK,   /* connectivity and permissions only */
-    FB_ACT_SYSLOG,  /* log = syslog */
+    FB_ACT_DRY_RUN,          /* plan and print, load nothing */
+    FB_ACT_CHECK,            /* connectivity and permissions only */
+    FB_ACT_SYSLOG,           /* log = syslog */
+    FB_ACT_PRINT_MAN,        /* print forkbulk(1) or forkbulk.conf(5), exit */
+    FB_ACT_PRINT_COMPLETION, /* print a shell's completion script, exit */
 };
 
 struct fb_opt {
@@ -65,8 +69,10 @@ struct fb_opt {
     enum fb_opt_kind kind;
     size_t field;  /* offsetof(struct fb_options, ...) of the kind's type */
     size_t field2; /* FB_OPT_SHARE: offset of the percentage */
-    long long min, max;       /* numbers: bounds, in bytes or ms */
-    const char *const *names; /* FB_OPT_ENUM: values, NULL-terminated */
+    long long min, max; /* numbers: bounds, in bytes or ms */
+    /* FB_OPT_ENUM, and an action with an argument: the values, in order,
+     * NULL-terminated */
+    const char *const *names;
     enum fb_opt_action action;
     const char *env;      /* variable that supplies the value when unset */
     const char *def;      /* default, as config-file text; NULL: none */
@@ -82,6 +88,14 @@ struct fb_opt {
 
 /* The rows, in --help order; *n is set to their number. */
 const struct fb_opt *fb_opt_rows(size_t *n);
+
+/* Whether row i has a config section that no earlier row has: the
+ * printers list the sections in this order, each with all of its rows. */
+bool fb_opt_section_starts(size_t i);
+
+/* The ways to run forkbulk, each as its arguments after "forkbulk":
+ * the usage of --help and the SYNOPSIS of forkbulk(1); NULL-terminated. */
+const char *const *fb_opt_usages(void);
 
 /* Whether a value of row o must be kept secret: a secret row's, or a
  * conninfo that holds a password (libpq's own parser says). */

@@ -25,7 +25,7 @@
 
 #include "forkbulk/eslimits.h"
 
-#define FB_PROTO_VERSION 3
+#define FB_PROTO_VERSION 4
 
 enum fb_msg_type {
     FB_MSG_RANGE = 1,
@@ -42,6 +42,7 @@ struct fb_counts {
     uint64_t retried;    /* items or requests sent again */
     uint64_t bytes_sent; /* request body bytes put on the wire */
     uint64_t requests;   /* _bulk requests sent */
+    uint64_t blank;      /* whitespace-only lines skipped (files) */
 };
 
 /* Bounds of the text fields of a RANGE (NUL included). */
@@ -74,10 +75,10 @@ struct fb_msg {
 };
 
 /* Encoded frame: version, type, kind, 1 spare, range_id, lo, hi, status,
- * 7 counters, window start and end, rejects_done, unit_time, index,
+ * 8 counters, window start and end, rejects_done, unit_time, index,
  * snapshot. */
 #define FB_MSG_SIZE                                                            \
-    (1 + 1 + 1 + 1 + 4 + 8 + 8 + 4 + 7 * 8 + 8 + 8 + 8 + 8 +                   \
+    (1 + 1 + 1 + 1 + 4 + 8 + 8 + 4 + 8 * 8 + 8 + 8 + 8 + 8 +                   \
      FB_MSG_INDEX_MAX + FB_MSG_SNAPSHOT_MAX)
 
 void fb_msg_encode(const struct fb_msg *msg, unsigned char frame[FB_MSG_SIZE]);

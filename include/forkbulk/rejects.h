@@ -50,6 +50,12 @@ int fb_rejects_prepare(const char *path, char *err, size_t errlen);
 int fb_rejects_path(const char *pattern, int64_t unit_time, const char *tz,
                     char *out, size_t cap, char *err, size_t errlen);
 
+/* Parent, before a unit: its reject file (fb_rejects_path(), "" when
+ * pattern is NULL: rejects are only logged), checked as
+ * fb_rejects_prepare() checks it.  0, or -1 with err filled. */
+int fb_rejects_for_unit(const char *pattern, int64_t unit_time, const char *tz,
+                        char *out, size_t cap, char *err, size_t errlen);
+
 /*
  * Worker: a writer for path (NULL: log only).  Records longer than
  * max_record bytes are cut in the file (and marked "record_truncated").

@@ -2,7 +2,10 @@
  * run.h
  *    One run of forkbulk once its options are known: the source and its
  *    plan, the reject file, the workers, the cluster around each unit
- *    (checked before the first, refreshed after each), and the summary.
+ *    (checked before the first, refreshed after each), the summary and
+ *    the metrics (metrics.h, whatever the outcome); or instead --check
+ *    (check.h) or --dry-run (dry_run.h), which load nothing and write no
+ *    metrics.
  */
 #ifndef FORKBULK_RUN_H
 #define FORKBULK_RUN_H

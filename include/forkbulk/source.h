@@ -15,6 +15,9 @@
  *           range_done     range i ended: loaded, or given up
  *           unit_done      the unit ended, with its own summary
  *           plan_close     release what plan_open took
+ *           describe       --dry-run: what a planned unit would load
+ *           check          --check: can the source be read (no plan)
+ *           metrics        its part of the run's metrics (metrics.h)
  *   worker  reader_open    once per worker, before its first range
  *           reader_begin   start a range from its RANGE frame
  *           reader_next    the range's next record, as an fb_doc (doc.h)
@@ -23,6 +26,12 @@
  *                          when a reject needs it)
  *           reader_end     after the range's last record was sent
  *           reader_close
+ *
+ * A dry run (opts->dry_run) plans as a run does but changes nothing:
+ * plan_open and next_unit write no ledger and leave no trace but the
+ * log; the run then describes each unit instead of loading it, so range,
+ * range_done and unit_done are not called, and a unit still planned is
+ * released by the next next_unit or by plan_close.
  *
  * Functions that can fail return an exit code of status.h (0: fine)
  * after logging why, except where a comment says otherwise.  A reader
@@ -52,6 +61,8 @@ struct fb_unit {
      * file's are expanded with it. */
     int64_t time_us;
 };
+
+struct fb_metrics;
 
 struct fb_source {
     const char *kind; /* "file", "postgresql" */
@@ -83,6 +94,23 @@ struct fb_source {
     int (*report_json)(const void *plan, void *json_object);
     /* plan may be NULL. */
     void (*plan_close)(void *plan);
+    /* --dry-run: how the unit next_unit just planned was chosen, how it
+     * is split, and each range's bounds, as lines indented by two spaces
+     * (the run has printed the unit's name, index and range count above
+     * them).  May be NULL. */
+    void (*describe)(const void *plan, const struct fb_unit *unit, FILE *out);
+    /* --check: one line per thing of the source's it checks, "what: ok
+     * (detail)" or "what: why not", without planning or locking
+     * anything; 0, or the exit code of the first failure.  May be
+     * NULL. */
+    int (*check)(const struct fb_options *opts, FILE *out);
+    /* Fills what only the source knows of the run's metrics: the job
+     * label, the hours, what its ledger says.  plan is NULL when
+     * plan_open failed (another run held the lock...); otherwise it is
+     * called before plan_close.  May be NULL: the label is then name()
+     * and the rest what the run's summary says. */
+    void (*metrics)(const struct fb_options *opts, void *plan,
+                    struct fb_metrics *m);
 
     /* Worker. */
     int (*reader_open)(const struct fb_options *opts, void **reader);

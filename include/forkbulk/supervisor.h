@@ -26,12 +26,33 @@
 #ifndef FORKBULK_SUPERVISOR_H
 #define FORKBULK_SUPERVISOR_H
 
+#include <stdint.h>
+
 #include "forkbulk/options.h"
+#include "forkbulk/proto.h"
 #include "forkbulk/source.h"
 #include "forkbulk/summary.h"
 
 /* A range that kills this many workers is given up. */
 #define FB_MAX_RANGE_DEATHS 3
+
+/*
+ * What the parent knows of a run while a unit loads, for a progress
+ * display (progress.h).  The counts are the unit's: those of its finished
+ * ranges, and with them what the workers reported of the ranges in
+ * flight so far (PROGRESS frames).
+ */
+struct fb_supervisor_state {
+    const char *unit;        /* the unit loading: an hour label, a file */
+    uint64_t units_done;     /* units ended before it, loaded or not */
+    uint64_t units_total;    /* 0: not known (sources plan one by one) */
+    uint64_t ranges_done;    /* the unit's ranges loaded to their end */
+    uint64_t ranges_total;   /* the unit's ranges planned */
+    struct fb_counts done;   /* of its ranges loaded to their end */
+    struct fb_counts counts; /* done, plus the ranges in flight so far */
+    double unit_seconds;     /* since the unit began */
+    double seconds;          /* since the run began */
+};
 
 struct fb_supervisor_hooks {
     /* The body of every worker process, run in the child after fork with
@@ -49,6 +70,14 @@ struct fb_supervisor_hooks {
     void (*unit_end)(void *arg, const struct fb_unit *unit,
                      struct fb_summary *summary);
     void *arg;
+    /* While a unit loads, from the parent's main loop, at most every
+     * progress_ms milliseconds (and about that often: the loop wakes up
+     * for it), the live state, with progress_arg.  May be NULL (write
+     * hooks with designated initializers: fields may follow). */
+    void (*progress)(void *progress_arg,
+                     const struct fb_supervisor_state *state);
+    void *progress_arg;
+    int progress_ms; /* > 0 with progress */
 };
 
 /* Runs the whole load of src (plan is its parent side, opened); returns

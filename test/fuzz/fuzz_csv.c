@@ -251,8 +251,8 @@ check_json(struct fb_csv *c, const char *hdr, size_t hlen, const char *rec,
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct fb_csv_opts o = {0, 0, 0};
-    struct fb_csv_opts bo = {0, 0, 0};
+    struct fb_csv_opts o = {0, 0, 0, 0};
+    struct fb_csv_opts bo = {0, 0, 0, 0};
     struct fb_csv *c = NULL;
     struct fb_csv *big = NULL;
     const char *hdr;

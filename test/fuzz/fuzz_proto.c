@@ -34,6 +34,7 @@ check_same(const struct fb_msg *a, const struct fb_msg *b)
     CHECK(a->counts.retried == b->counts.retried);
     CHECK(a->counts.bytes_sent == b->counts.bytes_sent);
     CHECK(a->counts.requests == b->counts.requests);
+    CHECK(a->counts.blank == b->counts.blank);
     CHECK(a->win_start == b->win_start && a->win_end == b->win_end);
     CHECK(a->kind == b->kind);
     CHECK(a->rejects_done == b->rejects_done);
@@ -74,7 +75,7 @@ fuzz_frame(const unsigned char *frame)
 }
 
 /* The bytes fuzz_fields reads must lie inside its raw frame. */
-_Static_assert(98 + FB_MSG_INDEX_MAX - 1 + FB_MSG_SNAPSHOT_MAX - 1 + 16 <=
+_Static_assert(106 + FB_MSG_INDEX_MAX - 1 + FB_MSG_SNAPSHOT_MAX - 1 + 16 <=
                    FB_MSG_SIZE,
                "fuzz_fields reads past raw");
 
@@ -98,19 +99,19 @@ fuzz_fields(const uint8_t *data, size_t size)
     memcpy(&m.lo, p + 6, 8);
     memcpy(&m.hi, p + 14, 8);
     memcpy(&m.status, p + 22, 4);
-    memcpy(&m.counts, p + 26, sizeof(m.counts)); /* 7 x uint64_t */
-    memcpy(&m.win_start, p + 82, 8);
-    memcpy(&m.win_end, p + 90, 8);
+    memcpy(&m.counts, p + 26, sizeof(m.counts)); /* 8 x uint64_t */
+    memcpy(&m.win_start, p + 90, 8);
+    memcpy(&m.win_end, p + 98, 8);
     /* Strings of any length up to the slot; an over-long one is cut by
      * encode to the slot size minus its NUL. */
-    memcpy(m.index, p + 98, sizeof(m.index) - 1);
-    memcpy(m.snapshot, p + 98 + sizeof(m.index) - 1, sizeof(m.snapshot) - 1);
+    memcpy(m.index, p + 106, sizeof(m.index) - 1);
+    memcpy(m.snapshot, p + 106 + sizeof(m.index) - 1, sizeof(m.snapshot) - 1);
     m.index[sizeof(m.index) - 1] = '\0';
     m.snapshot[sizeof(m.snapshot) - 1] = '\0';
     memcpy(&m.rejects_done,
-           p + 98 + sizeof(m.index) - 1 + sizeof(m.snapshot) - 1, 8);
+           p + 106 + sizeof(m.index) - 1 + sizeof(m.snapshot) - 1, 8);
     memcpy(&m.unit_time,
-           p + 98 + sizeof(m.index) - 1 + sizeof(m.snapshot) - 1 + 8, 8);
+           p + 106 + sizeof(m.index) - 1 + sizeof(m.snapshot) - 1 + 8, 8);
 
     fb_msg_encode(&m, frame);
     CHECK(fb_msg_decode(frame, &d) == 0);

@@ -32,6 +32,7 @@
 
 struct model_rec {
     uint64_t offset;
+    size_t skip; /* a byte-order mark before the first record's data */
     size_t len;
     int too_long;
     int is_header;
@@ -84,15 +85,18 @@ model_build(struct model *m, const char *c, size_t n, int csv, size_t max_rec)
         raw = end - start;
         if (raw > max_rec) {
             m->recs[m->n++] =
-                (struct model_rec){start, raw, 1, csv && start == 0, line};
+                (struct model_rec){start, 0, raw, 1, csv && start == 0, line};
         } else {
             size_t len = raw;
+            size_t skip =
+                start == 0 && len >= 3 && memcmp(c, "\xEF\xBB\xBF", 3) == 0 ? 3
+                                                                            : 0;
 
             if (len > 0 && c[start + len - 1] == '\r')
                 len--;
-            if (!blank(c + start, len))
-                m->recs[m->n++] =
-                    (struct model_rec){start, len, 0, csv && start == 0, line};
+            if (len >= skip && !blank(c + start + skip, len - skip))
+                m->recs[m->n++] = (struct model_rec){
+                    start, skip, len - skip, 0, csv && start == 0, line};
         }
         line += nl_inside + (uint64_t)found;
         pos = end + 1;
@@ -134,9 +138,9 @@ read_range(struct fb_reader *r, const struct model *m, const char *c,
         if (e->too_long)
             CHECK(rec.data == NULL);
         else
-            CHECK(
-                rec.data != NULL &&
-                (e->len == 0 || memcmp(rec.data, c + e->offset, e->len) == 0));
+            CHECK(rec.data != NULL &&
+                  (e->len == 0 ||
+                   memcmp(rec.data, c + e->offset + e->skip, e->len) == 0));
         CHECK(rec.line == 0 || rec.line == e->line);
         if (ask_mask >> (*next % 32) & 1)
             CHECK(fb_reader_line(r, &rec) == e->line);

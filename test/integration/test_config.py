@@ -184,8 +184,12 @@ class CronWrapperTest(unittest.TestCase):
             f.write('#!/bin/sh\nprintf \'%%s\\n\' "$*" >> %s\n'
                     % self.logged)
         os.chmod(os.path.join(bindir, "logger"), 0o755)
+        # The metrics file too goes to the test's folder, never to a
+        # node_exporter directory the machine may have.
         self.env = dict(os.environ, FORKBULK_BIN=FORKBULK,
                         FORKBULK_STATE_DIR=os.path.join(self.dir, "state"),
+                        FORKBULK_METRICS_FILE=os.path.join(self.dir,
+                                                           "forkbulk.prom"),
                         PATH=bindir + os.pathsep + os.environ["PATH"])
 
     def tearDown(self):

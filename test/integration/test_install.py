@@ -50,9 +50,15 @@ class InstallTest(unittest.TestCase):
         config = etc + "/forkbulk/forkbulk.conf"
         units = prefix + "/lib/systemd/system/"
         cron = etc + "/cron.d/forkbulk"
+        docs = {prefix + "/share/man/man1/forkbulk.1",
+                prefix + "/share/man/man5/forkbulk.conf.5",
+                prefix + "/share/bash-completion/completions/forkbulk"}
+        if not os.path.exists(os.path.join(BUILD_DIR, "doc", "forkbulk.1")):
+            docs = set()  # a tree without the target docs
         self.assertEqual(self.install(prefix, destdir),
                          {program, wrapper, config, cron,
-                          units + "forkbulk.service", units + "forkbulk.timer"})
+                          units + "forkbulk.service", units + "forkbulk.timer"}
+                         | docs)
 
         def read(path):
             with open(destdir + path, "rb") as f:
@@ -88,7 +94,8 @@ class InstallTest(unittest.TestCase):
         self.assertEqual(entry, filled("etc", "cron.d", "forkbulk.in"))
         self.assertIn("\nFORKBULK_BIN=%s\n" % program, entry)
         self.assertTrue(entry.endswith(
-            "\n5 * * * *  forkbulk  %s %s\n" % (wrapper, config)), entry)
+            "\n5 * * * *  forkbulk  [ -x %s ] && if [ ! -d /run/systemd/system"
+            " ]; then %s %s; fi\n" % (wrapper, wrapper, config)), entry)
 
     def test_prefix(self):
         prefix = os.path.join(self.dir, "opt-forkbulk")

@@ -23,7 +23,7 @@
 static struct fb_csv *
 new_csv(size_t max_fields, size_t max_rec, int empty_as_null)
 {
-    struct fb_csv_opts o = {max_fields, max_rec, empty_as_null};
+    struct fb_csv_opts o = {max_fields, max_rec, empty_as_null, 0};
     struct fb_csv *c = fb_csv_new(&o);
 
     assert_non_null(c);
@@ -327,6 +327,67 @@ test_record_to_json(void **state)
     fb_csv_free(cn);
 }
 
+/* Every delimiter: the same record, the same object; a comma is data in
+ * a semicolon file; quoted delimiters stay data. */
+static void
+test_delimiters(void **state)
+{
+    static const struct {
+        char delim;
+        const char *hdr, *rec;
+    } cases[] = {
+        {';', "id;name;price", "1;\"a;b\";2,50"},
+        {'|', "id|name|price", "1|\"a;b\"|2,50"},
+        {'\t', "id\tname\tprice", "1\t\"a;b\"\t2,50"},
+        {',', "id,name,price", "1,\"a;b\",\"2,50\""},
+    };
+    const char *want = "{\"id\":1,\"name\":\"a;b\",\"price\":\"2,50\"}";
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct fb_csv_opts o = {0, 0, 0, cases[i].delim};
+        struct fb_csv *c = fb_csv_new(&o);
+        char out[128];
+        size_t pos = 0;
+
+        assert_non_null(c);
+        assert_int_equal(
+            fb_csv_set_header(c, cases[i].hdr, strlen(cases[i].hdr)), 0);
+        assert_int_equal(fb_csv_header_count(c), 3);
+        assert_int_equal(fb_csv_to_json(c, cases[i].rec, strlen(cases[i].rec),
+                                        out, sizeof(out), &pos),
+                         0);
+        assert_int_equal(pos, strlen(want));
+        assert_memory_equal(out, want, pos);
+        fb_csv_free(c);
+    }
+}
+
+/* A file without a header: the names come from a comma list, whatever the
+ * file's delimiter; empty and duplicate names are refused, named. */
+static void
+test_columns_without_header(void **state)
+{
+    struct fb_csv_opts o = {0, 0, 0, ';'};
+    struct fb_csv *c = fb_csv_new(&o);
+    const char *want = "{\"ts\":\"2026-11-27\",\"n\":3}";
+    char out[128];
+    size_t pos = 0;
+
+    (void)state;
+    assert_non_null(c);
+    assert_int_equal(fb_csv_set_columns(c, "ts,n"), 0);
+    assert_int_equal(
+        fb_csv_to_json(c, "2026-11-27;3", 12, out, sizeof(out), &pos), 0);
+    assert_memory_equal(out, want, strlen(want));
+    assert_int_equal(fb_csv_set_columns(c, "a,,b"), -1);
+    assert_string_equal(fb_csv_error(c), "empty header name in field 2");
+    assert_int_equal(fb_csv_set_columns(c, "a,b,a"), -1);
+    assert_string_equal(fb_csv_error(c),
+                        "duplicate header name \"a\" in fields 1 and 3");
+    fb_csv_free(c);
+}
+
 static void
 test_output_overflow(void **state)
 {
@@ -477,6 +538,8 @@ main(void)
         cmocka_unit_test(test_header),
         cmocka_unit_test(test_typing_table),
         cmocka_unit_test(test_record_to_json),
+        cmocka_unit_test(test_delimiters),
+        cmocka_unit_test(test_columns_without_header),
         cmocka_unit_test(test_output_overflow),
         cmocka_unit_test(test_roundtrip_jansson),
     };

@@ -1,8 +1,9 @@
 /*
  * test_options.c
  *    The settings table: argv and INI files in, settings (and messages,
- *    --help, --print-config) out, in this process: fb_options_parse()
- *    restarts getopt, and its stdout and stderr are caught in files.
+ *    --help, --print-config, --print-man) out, in this process:
+ *    fb_options_parse() restarts getopt, and its stdout and stderr are
+ *    caught in files.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -887,6 +888,38 @@ test_help_version_and_verbosity(void **state)
     done(&r);
 }
 
+/* --print-man and --print-completion print at once, whatever else is
+ * given or missing, and take only the values of their rows. */
+static void
+test_print_docs(void **state)
+{
+    struct run r;
+
+    (void)state;
+    RUN(&r, "--print-man", "1");
+    assert_int_equal(r.rc, FB_OPTIONS_PRINT_MAN1);
+    assert_contains(r.out, "\n.TH \"FORKBULK\" \"1\" ");
+    assert_string_equal(r.err, "");
+    done(&r);
+    RUN(&r, "--print-man", "5", "--input", "x");
+    assert_int_equal(r.rc, FB_OPTIONS_PRINT_MAN5);
+    assert_contains(r.out, "\n.TH \"FORKBULK.CONF\" \"5\" ");
+    done(&r);
+    RUN(&r, "--print-completion=bash");
+    assert_int_equal(r.rc, FB_OPTIONS_PRINT_COMPLETION_BASH);
+    assert_contains(r.out, "\ncomplete -F _forkbulk forkbulk\n");
+    done(&r);
+    RUN(&r, "--print-man", "7");
+    assert_int_equal(r.rc, FB_EXIT_USAGE);
+    assert_string_equal(r.out, "");
+    assert_contains(r.err, "--print-man must be 1 or 5, not '7'");
+    done(&r);
+    RUN(&r, "--print-completion", "zsh");
+    assert_int_equal(r.rc, FB_EXIT_USAGE);
+    assert_contains(r.err, "--print-completion must be bash, not 'zsh'");
+    done(&r);
+}
+
 int
 main(void)
 {
@@ -909,6 +942,7 @@ main(void)
         cmocka_unit_test(test_secrets_never_printed),
         cmocka_unit_test(test_password_in_conninfo),
         cmocka_unit_test(test_help_version_and_verbosity),
+        cmocka_unit_test(test_print_docs),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

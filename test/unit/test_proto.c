@@ -35,6 +35,7 @@ sample(enum fb_msg_type type)
     m.counts.retried = 5;
     m.counts.bytes_sent = UINT64_MAX - 1;
     m.counts.requests = 7;
+    m.counts.blank = 8;
     m.win_start = -1;
     m.win_end = INT64_MAX;
     m.kind = 3;
@@ -93,7 +94,7 @@ test_layout_is_little_endian_and_fixed(void **state)
     assert_int_equal(frame[7], 0xfe);
     assert_int_equal(frame[8], 0xef);
     assert_int_equal(frame[15], 0x01);
-    assert_int_equal(FB_MSG_SIZE, 436);
+    assert_int_equal(FB_MSG_SIZE, 444);
     assert_true(FB_MSG_SIZE <= PIPE_BUF);
 }
 
