@@ -21,6 +21,11 @@
  * set_config() kept them opaque, and a key split walked the hour's time
  * index for every range: 73 s for the demo hour against 18 s by time.)
  * Query sources keep their own $1/$2 and stream in single-row mode.
+ *
+ * Either way the range's SQL runs once with LIMIT 0 first: its columns'
+ * names and types (pg_type.h: a type not met yet costs one catalog
+ * query, never one per value) decide how each column renders before
+ * the first row.
  */
 #include "forkbulk/pg_read.h"
 
@@ -413,10 +418,12 @@ begin_singlerow(struct fb_pg_reader *r, const struct range_stmt *st)
     PGresult *res = NULL;
     size_t n = strlen(st->sql) + 16;
     char *cmd = malloc(n);
-    int rc = FB_EXIT_SOFTWARE;
+    int rc;
 
-    if (cmd == NULL)
-        return rc;
+    if (cmd == NULL) {
+        fb_error("out of memory");
+        return FB_EXIT_OSERR;
+    }
     snprintf(cmd, n, "%s LIMIT 0", st->sql);
     rc = fb_pg_spec_window_exec(r->conn, &r->src, cmd, &params, PGRES_TUPLES_OK,
                                 r->desc, &res);

@@ -5,6 +5,14 @@
  * Everything writes into caller-given buffers with explicit capacities;
  * a failed append leaves *pos where it was, so the caller can tell
  * "too large" from "bad value" and still report what it has.
+ *
+ * Nested values arrive as the literals array_out, record_out and
+ * range_out print: elements, attributes and bounds quoted when they must
+ * be, with backslashes (and, in records and ranges, doubled quotes)
+ * inside.  Each is unescaped into the scratch buffer, one at a time, and
+ * rendered by its own type with the rest of the scratch for what it
+ * holds in turn, so nesting costs no allocation.  The scalar kinds, the
+ * hot path of a flow table, render straight from the row's text.
  */
 #include "forkbulk/pg_render.h"
 
