@@ -573,14 +573,14 @@ render(struct render *r, const struct fb_pg_type *t, const char *v, size_t len,
         return render_bool(r, v, len);
     case FB_PG_KIND_TIMESTAMP:
     case FB_PG_KIND_TIMESTAMPTZ:
-        rc = check_datetime(r, v, len);
-        return rc != FB_PG_RENDER_OK
-                   ? rc
-                   : render_timestamp(r, t->kind == FB_PG_KIND_TIMESTAMPTZ, v,
-                                      len);
     case FB_PG_KIND_DATE:
         rc = check_datetime(r, v, len);
-        return rc != FB_PG_RENDER_OK ? rc : put_string(r, v, len);
+        if (rc != FB_PG_RENDER_OK)
+            return rc;
+        return t->kind == FB_PG_KIND_DATE
+                   ? put_string(r, v, len)
+                   : render_timestamp(r, t->kind == FB_PG_KIND_TIMESTAMPTZ, v,
+                                      len);
     case FB_PG_KIND_JSON:
         return render_json(r, v, len);
     case FB_PG_KIND_BYTEA:

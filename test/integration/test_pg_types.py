@@ -501,23 +501,23 @@ class PgShapesTest(PgTest, LoaderTest):
                           err)
             self.assertIsNone(es.index_stats("view-ctid"))
 
-    def test_materialized_view(self):
-        """A materialized view has blocks: every split, auto included."""
+    def every_split(self, table, prefix):
+        """Loads table with each split (auto chooses ctid): all exact."""
         with Server() as es:
             for split, plan in (("auto", "ctid"), ("ctid", "ctid"),
                                 ("key:id", "key"), ("time:10m", "time")):
-                self.load_exact(es, "base_mat", "mat-" + split.split(":")[0],
+                self.load_exact(es, table, prefix + split.split(":")[0],
                                 split, BASE_HOUR, by_id=False, plan=plan)
+
+    def test_materialized_view(self):
+        """A materialized view has blocks: every split, auto included."""
+        self.every_split("base_mat", "mat-")
 
     def test_partitioned(self):
         """A partitioned table, the hour over three partitions: every
         split gives every row once (ctid ranges read the same blocks of
         each partition); ids hash the primary key (id, ts)."""
-        with Server() as es:
-            for split, plan in (("auto", "ctid"), ("ctid", "ctid"),
-                                ("key:id", "key"), ("time:10m", "time")):
-                self.load_exact(es, "parted", "parted-" + split.split(":")[0],
-                                split, BASE_HOUR, by_id=False, plan=plan)
+        self.every_split("parted", "parted-")
 
     def test_quoted_names_and_generated_column(self):
         """A schema with a dot, a table with a quote, mixed-case columns;
