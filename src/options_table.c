@@ -69,6 +69,12 @@ static const char *const flavor_names[] = {
     NULL,
 };
 
+static const char *const pg_infinity_names[] = {
+    [FB_PG_INFINITY_REJECT] = "reject",
+    [FB_PG_INFINITY_NULL] = "null",
+    NULL,
+};
+
 static const char *const log_to_names[] = {
     [FB_LOG_TO_STDERR] = "stderr",
     [FB_LOG_TO_SYSLOG] = "syslog",
@@ -239,6 +245,16 @@ static const struct fb_opt rows[] = {
      .help = "NULL columns become null instead of omitted",
      .doc = "NULL columns become null instead of being left out of the "
             "document."},
+    {.flag = "pg-infinity",
+     .section = "source",
+     .key = "infinity",
+     ENUM(pg_infinity, pg_infinity_names),
+     .def = "reject",
+     .arg = "R",
+     .help = "reject or null: what an infinite date or timestamp becomes",
+     .doc = "What a date, timestamp or timestamptz of infinity or -infinity "
+            "becomes: reject (the row is rejected, naming the column) or null "
+            "(JSON has no infinite date)."},
 
     /* [job] */
     {.flag = "job",
