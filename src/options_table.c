@@ -216,7 +216,9 @@ static const struct fb_opt rows[] = {
      .help = "auto, ctid, key:COLUMN or time:DURATION",
      .doc = "How to cut the hour into ranges: auto (time sub-windows if an "
             "index leads with time_column, else the integer primary key, else "
-            "ctid), ctid, key:COLUMN, or time:DURATION (e.g. time:5m)."},
+            "ctid; a view, which has no ctid, always by time), ctid (heap "
+            "blocks; of every partition of a partitioned table), key:COLUMN, "
+            "or time:DURATION (e.g. time:5m)."},
     {.flag = "id-column",
      .section = "source",
      .key = "id_column",
