@@ -69,6 +69,12 @@ static const char *const flavor_names[] = {
     NULL,
 };
 
+static const char *const pg_infinity_names[] = {
+    [FB_PG_INFINITY_REJECT] = "reject",
+    [FB_PG_INFINITY_NULL] = "null",
+    NULL,
+};
+
 static const char *const log_to_names[] = {
     [FB_LOG_TO_STDERR] = "stderr",
     [FB_LOG_TO_SYSLOG] = "syslog",
@@ -210,7 +216,9 @@ static const struct fb_opt rows[] = {
      .help = "auto, ctid, key:COLUMN or time:DURATION",
      .doc = "How to cut the hour into ranges: auto (time sub-windows if an "
             "index leads with time_column, else the integer primary key, else "
-            "ctid), ctid, key:COLUMN, or time:DURATION (e.g. time:5m)."},
+            "ctid; a view, which has no ctid, always by time), ctid (heap "
+            "blocks; of every partition of a partitioned table), key:COLUMN, "
+            "or time:DURATION (e.g. time:5m)."},
     {.flag = "id-column",
      .section = "source",
      .key = "id_column",
@@ -239,6 +247,16 @@ static const struct fb_opt rows[] = {
      .help = "NULL columns become null instead of omitted",
      .doc = "NULL columns become null instead of being left out of the "
             "document."},
+    {.flag = "pg-infinity",
+     .section = "source",
+     .key = "infinity",
+     ENUM(pg_infinity, pg_infinity_names),
+     .def = "reject",
+     .arg = "R",
+     .help = "reject or null: what an infinite date or timestamp becomes",
+     .doc = "What a date, timestamp or timestamptz of infinity or -infinity "
+            "becomes: reject (the row is rejected, naming the column) or null "
+            "(JSON has no infinite date)."},
 
     /* [job] */
     {.flag = "job",

@@ -50,6 +50,12 @@ enum fb_csv_delimiter {
     FB_CSV_TAB,
 };
 
+/* What ±infinity of a date or timestamp column becomes (--pg-infinity). */
+enum fb_pg_infinity {
+    FB_PG_INFINITY_REJECT, /* the row is rejected, naming the column */
+    FB_PG_INFINITY_NULL,   /* null */
+};
+
 /* What GET / would have said, when it is refused (403). */
 enum fb_es_flavor {
     FB_FLAVOR_ES7,
@@ -87,6 +93,7 @@ struct fb_options {
     char *id_column;
     char *id_columns; /* "a,b": hashed */
     bool pg_null;     /* NULL columns as null instead of omitted */
+    int pg_infinity;  /* enum fb_pg_infinity */
 
     /* The hourly job. */
     char *job;  /* name for the lock and the ledger */
