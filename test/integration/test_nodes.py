@@ -264,6 +264,45 @@ class NodesTest(FlowFileTest):
 
     @unittest.skipUnless(server_has_nodes(),
                          "es-test-server has no --nodes yet (helper N)")
+    def test_workers_start_at_their_own_nodes(self):
+        """Worker k sends its first request to node k: with every answer
+        200 ms late, the first three _bulk requests the cluster sees are
+        the three workers' first, one on each node."""
+        with Cluster(3, "--delay-ms", "200") as es:
+            proc, summary = self.start(es.urls, "first", "--workers", "3",
+                                       "--batch-docs", "2000")
+            rc, err, s = self.finish(proc, summary)
+            self.assertEqual(rc, 0, err)
+            self.assertIndexHolds(es, "first", self.expect)
+            self.assertEqual(sorted(bulk_nodes(es.requests_log())[:3]),
+                             [0, 1, 2])
+
+    @unittest.skipUnless(server_has_nodes(),
+                         "es-test-server has no --nodes yet (helper N)")
+    def test_node_answering_503_in_one_cluster_loses_nothing(self):
+        """Node 1 answers 503 to everything (GET / too): the check goes to
+        node 0, the others take every request at once, and the one
+        cluster holds every record exactly once."""
+        with Cluster(3) as es:
+            status, body = es.request("PUT", "/_test/nodes/1",
+                                      {"state": "503"})
+            self.assertEqual(status, 200, body)
+            proc, summary = self.start(es.urls, "one", "--workers", "3",
+                                       "--batch-docs", "1000", "--retries",
+                                       "0")
+            rc, err, s = self.finish(proc, summary)
+            self.assertEqual(rc, 0, err)
+            self.assertIndexHolds(es, "one", self.expect)
+            self.assertNodesSummary(s, es.urls)
+            self.assertGreater(s["nodes"][1]["failures"], 0)
+            self.assertEqual(s["nodes"][1]["failures"],
+                             s["nodes"][1]["requests"])
+            log = bulk_nodes(es.requests_log())
+            for i in range(3):
+                self.assertEqual(s["nodes"][i]["requests"], log.count(i))
+
+    @unittest.skipUnless(server_has_nodes(),
+                         "es-test-server has no --nodes yet (helper N)")
     def test_every_node_down_longer_than_retry_time_is_69(self):
         with Cluster(3, "--delay-ms", "40") as es:
             proc, summary = self.start(es.urls, "gone", "--workers", "2",
