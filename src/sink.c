@@ -262,6 +262,7 @@ send_to_nodes(struct fb_sink *s, const char *body, size_t len, size_t n,
                 fb_es_node_url(s->es, next));
         s->counts->retried += n;
         node = next;
+        progress(s); /* each node may take the whole request timeout */
     }
 }
 
