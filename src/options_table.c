@@ -410,10 +410,31 @@ static const struct fb_opt rows[] = {
      .section = "elasticsearch",
      .key = "url",
      STRING(es_url),
+     .repeat = true,
      .def = "http://127.0.0.1:9200",
      .arg = "URL",
-     .help = "cluster URL",
-     .doc = "Cluster URL (no credentials in it)."},
+     .help = "cluster URL; once per node for several nodes",
+     .doc = "Cluster URL, http:// or https:// (no credentials in it).  "
+            "Several nodes of one cluster: a list, \"https://a:9200, "
+            "https://b:9200\" (at most " STR(
+                FB_MAX_NODES) "); as flags, "
+                              "--es once per node (the first replaces the "
+                              "config file's "
+                              "list, the next ones add to it).  Each worker "
+                              "sends its "
+                              "requests to the nodes in turn.  A node that "
+                              "refuses the "
+                              "connection, times out or answers 502, 503 or "
+                              "504 is left "
+                              "alone for 1 s, twice as long after each failure "
+                              "in a row up "
+                              "to 60 s, and the same request goes to the next "
+                              "node at once "
+                              "(not counted as a retry); when every node is "
+                              "down, --retries "
+                              "and --retry-time apply.  Other requests (the "
+                              "check, refresh, "
+                              "count) go to the first node that answers."},
     {.section = "elasticsearch",
      .key = "user",
      STRING(es_user),
@@ -454,7 +475,39 @@ static const struct fb_opt rows[] = {
      .computed = "the system's",
      .example = "/etc/forkbulk/ca.pem",
      .help = "trust these CA certificates for https",
-     .doc = "TLS is verified: trust anchors (PEM) for https."},
+     .doc = "TLS is verified: trust anchors (PEM) for https.  TLS 1.2 at "
+            "least; redirects are never followed."},
+    {.flag = "cert",
+     .section = "elasticsearch",
+     .key = "cert",
+     STRING(cert_file),
+     .arg = "PATH",
+     .example = "/etc/forkbulk/client.pem",
+     .help = "TLS client certificate (PEM), for a cluster that asks for one",
+     .doc = "A TLS client certificate (PEM) to show a cluster that requires "
+            "one; its key is in the same file unless key is given."},
+    {.flag = "key",
+     .section = "elasticsearch",
+     .key = "key",
+     STRING(key_file),
+     .arg = "PATH",
+     .example = "/etc/forkbulk/client.key",
+     .help = "the private key of --cert (PEM)",
+     .doc = "The private key (PEM) of cert; an encrypted one needs "
+            "key_password or key_password_file."},
+    {.section = "elasticsearch",
+     .key = "key_password",
+     SECRET(key_password),
+     .env = "FORKBULK_ES_KEY_PASSWORD",
+     .help = "passphrase of the key",
+     .doc = "The passphrase of an encrypted key (a secret: see the rules "
+            "for secrets)."},
+    {.section = "elasticsearch",
+     .key = "key_password_file",
+     SECRET_FILE(key_password),
+     .example = "/etc/forkbulk/client.key.password",
+     .help = "a file whose first line is the passphrase of the key",
+     .doc = "A file whose first line is the passphrase of key."},
     {.flag = "es-flavor",
      .section = "elasticsearch",
      .key = "flavor",
