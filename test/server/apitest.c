@@ -59,3 +59,51 @@ apitest_reply_free(struct apitest_reply *r)
     free(r->body);
     r->body = NULL;
 }
+
+struct apitest_reply
+call(struct ts_state *st, const char *method, const char *path,
+     const char *query, const char *ctype, const char *body, size_t len)
+{
+    struct ts_request req = {
+        .method = method,
+        .path = path,
+        .query = query ? query : "",
+        .content_type = ctype,
+        .body = body,
+        .body_len = len,
+        .wire_len = len,
+    };
+
+    return apitest_handle(st, &req);
+}
+
+struct apitest_reply
+bulk(struct ts_state *st, const char *path, const char *query, const char *body)
+{
+    return call(st, "POST", path, query, "application/x-ndjson", body,
+                strlen(body));
+}
+
+struct ts_state *
+new_state(enum ts_mode mode)
+{
+    struct ts_config cf;
+    struct ts_state *st;
+
+    memset(&cf, 0, sizeof(cf));
+    cf.mode = mode;
+    cf.product_header = true;
+    st = ts_state_new(&cf);
+    assert_non_null(st);
+    return st;
+}
+
+void
+expect(struct apitest_reply r, int status, const char *body)
+{
+    if (r.status != status || strcmp(r.body, body) != 0)
+        print_error("got %d %s\nwant %d %s\n", r.status, r.body, status, body);
+    assert_int_equal(r.status, status);
+    assert_string_equal(r.body, body);
+    apitest_reply_free(&r);
+}
