@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,5 +106,22 @@ expect(struct apitest_reply r, int status, const char *body)
         print_error("got %d %s\nwant %d %s\n", r.status, r.body, status, body);
     assert_int_equal(r.status, status);
     assert_string_equal(r.body, body);
+    apitest_reply_free(&r);
+}
+
+void
+get_uuid(struct ts_state *st, const char *name, char *uuid)
+{
+    char path[300];
+    struct apitest_reply r;
+    const char *p;
+
+    snprintf(path, sizeof(path), "/%s/_settings", name);
+    r = call(st, "GET", path, NULL, NULL, NULL, 0);
+    assert_int_equal(r.status, 200);
+    p = strstr(r.body, "\"uuid\":\"");
+    assert_non_null(p);
+    memcpy(uuid, p + 8, 22);
+    uuid[22] = 0;
     apitest_reply_free(&r);
 }

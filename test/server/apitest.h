@@ -45,6 +45,9 @@ struct apitest_reply bulk(struct ts_state *st, const char *path,
 /* A state of that mode with the product header on. */
 struct ts_state *new_state(enum ts_mode mode);
 
+/* The 22 characters of an index's uuid (from its settings) into uuid. */
+void get_uuid(struct ts_state *st, const char *name, char *uuid);
+
 /* Checks status and exact body (printing both when they differ), then
  * frees r. */
 void expect(struct apitest_reply r, int status, const char *body);

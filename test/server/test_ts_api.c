@@ -255,24 +255,6 @@ test_validation(void **unused)
 
 /* ---- items and key orders ---- */
 
-/* The uuid of an index, from GET /{index}/_settings. */
-static void
-get_uuid(struct ts_state *st, const char *name, char *uuid)
-{
-    char path[300];
-    struct apitest_reply r;
-    const char *p;
-
-    snprintf(path, sizeof(path), "/%s/_settings", name);
-    r = call(st, "GET", path, NULL, NULL, NULL, 0);
-    assert_int_equal(r.status, 200);
-    p = strstr(r.body, "\"uuid\":\"");
-    assert_non_null(p);
-    memcpy(uuid, p + 8, 22);
-    uuid[22] = 0;
-    apitest_reply_free(&r);
-}
-
 static void
 test_items_es8(void **unused)
 {

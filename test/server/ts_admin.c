@@ -349,7 +349,7 @@ ts_admin_route(struct ts_ctx *c)
 
     if (c->nsegs == 0)
         return 0;
-    if (first[0] != '_')
+    if (first[0] != '_' || strcmp(first, "_all") == 0)
         return route_on_index(c);
     if (strcmp(first, "_aliases") == 0 && c->nsegs == 1 &&
         ts_route_method_is(c, "POST"))
