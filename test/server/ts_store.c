@@ -805,8 +805,9 @@ expand_pattern(struct expand *e, const char *pattern)
             !expand_add(e, a->index))
             return false;
     /* the store lists indices newest first; ES answers in name order */
-    qsort(e->list + from, (size_t)(e->n - from), sizeof(*e->list),
-          ts_index_name_cmp);
+    if (e->n > from)
+        qsort(e->list + from, (size_t)(e->n - from), sizeof(*e->list),
+              ts_index_name_cmp);
     return true;
 }
 
