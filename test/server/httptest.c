@@ -472,3 +472,15 @@ stat_checksum(const json_t *st, const char *index, const char *key)
         fail_msg("indices.%s.%s is not 16 hex digits", index, key);
     return (uint64_t)strtoull(s, NULL, 16);
 }
+
+int
+httptest_run(const char *name, const struct CMUnitTest *tests, size_t n)
+{
+    int rc;
+
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    atexit(servers_stop_at_exit);
+    rc = _cmocka_run_group_tests(name, tests, n, NULL, NULL);
+    curl_global_cleanup();
+    return rc;
+}

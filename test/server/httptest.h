@@ -55,6 +55,14 @@ void servers_stop_at_exit(void);
 /* A cmocka teardown that stops the test's servers. */
 int teardown(void **state);
 
+struct CMUnitTest;
+
+/*
+ * Runs a group of tests over HTTP (libcurl set up around them, and any
+ * server a failed test left behind stopped at exit); cmocka's result.
+ */
+int httptest_run(const char *name, const struct CMUnitTest *tests, size_t n);
+
 /* Reads a small file whole (NUL-terminated); NULL if it cannot. */
 char *read_file(const char *path, size_t *len);
 

@@ -1449,11 +1449,7 @@ main(void)
         cmocka_unit_test_teardown(test_keep_alive, teardown),
         cmocka_unit_test_teardown(test_item_exception_names, teardown),
     };
-    int rc;
 
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    atexit(servers_stop_at_exit);
-    rc = cmocka_run_group_tests(tests, NULL, NULL);
-    curl_global_cleanup();
-    return rc;
+    return httptest_run("test_es_server", tests,
+                        sizeof(tests) / sizeof(tests[0]));
 }
