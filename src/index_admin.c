@@ -71,19 +71,21 @@ time_left_ms(const struct fb_index_admin *a)
     return left > 0 ? (uint64_t)left : 0;
 }
 
-/* What went wrong with an answer, in a few words. */
+/* What went wrong with an answer, in a few words, naming the node. */
 static void
-describe(const struct fb_http_result *res, char *out, size_t cap)
+describe(const struct fb_index_admin *a, const struct fb_http_result *res,
+         char *out, size_t cap)
 {
+    const char *url = res->node >= 0 ? fb_es_node_url(a->es, res->node) : "";
     char reason[256];
 
     if (res->transport) {
-        snprintf(out, cap, "no answer (%s)", res->error);
+        snprintf(out, cap, "no answer from %s (%s)", url, res->error);
         return;
     }
     fb_bulkresp_describe_error(res->body, res->body_len, reason,
                                sizeof(reason));
-    snprintf(out, cap, "HTTP %ld: %s", res->status, reason);
+    snprintf(out, cap, "%s answered HTTP %ld: %s", url, res->status, reason);
 }
 
 /*
@@ -95,7 +97,7 @@ static int
 call(struct fb_index_admin *a, const char *method, const char *path,
      const char *body, struct fb_http_result *res)
 {
-    char why[512];
+    char why[768];
 
     for (int attempt = 1;; attempt++) {
         uint64_t left;
@@ -103,7 +105,11 @@ call(struct fb_index_admin *a, const char *method, const char *path,
         if (fb_es_request(a->es, method, path, body, res) == 0 &&
             fb_bulkresp_request_class(res->status) != FB_REQ_RETRY)
             return FB_EXIT_OK;
-        describe(res, why, sizeof(why));
+        describe(a, res, why, sizeof(why));
+        if (res->transport && res->fatal != 0) {
+            fb_error("%s %s: %s", method, path, why);
+            return res->fatal; /* TLS setup: retrying cannot help */
+        }
         left = time_left_ms(a);
         if (attempt > a->opts.max_retries || left == 0) {
             fb_error("%s %s: %s; giving up after %d attempt(s)", method, path,
@@ -119,12 +125,13 @@ call(struct fb_index_admin *a, const char *method, const char *path,
 /* An answer the caller did not expect: logged; 78 for a refusal (4xx),
  * else 69. */
 static int
-refused(const char *method, const char *path, const struct fb_http_result *res)
+refused(const struct fb_index_admin *a, const char *method, const char *path,
+        const struct fb_http_result *res)
 {
-    char why[512];
+    char why[768];
 
-    describe(res, why, sizeof(why));
-    fb_error("%s %s answered %s", method, path, why);
+    describe(a, res, why, sizeof(why));
+    fb_error("%s %s: %s", method, path, why);
     return res->status >= 400 && res->status < 500 ? FB_EXIT_CONFIG
                                                    : FB_EXIT_UNAVAILABLE;
 }
@@ -143,7 +150,7 @@ on_index(struct fb_index_admin *a, const char *method, const char *index,
     if ((rc = call(a, method, path, NULL, &res)) != FB_EXIT_OK)
         return rc;
     if (res.status != 200 && res.status != 404)
-        return refused(method, path, &res);
+        return refused(a, method, path, &res);
     *status = res.status;
     return FB_EXIT_OK;
 }
@@ -185,7 +192,7 @@ fb_index_admin_ensure(struct fb_index_admin *a, const char *index,
     if (already_exists(&res))
         return FB_EXIT_OK;
     if (res.status != 200)
-        return refused("PUT", path, &res);
+        return refused(a, "PUT", path, &res);
     if (created != NULL)
         *created = true;
     return FB_EXIT_OK;
@@ -275,7 +282,7 @@ fb_index_admin_get_settings(struct fb_index_admin *a, const char *index,
     if ((rc = call(a, "GET", path, NULL, &res)) != FB_EXIT_OK)
         return rc;
     if (res.status != 200)
-        return refused("GET", path, &res);
+        return refused(a, "GET", path, &res);
     root = json_loadb(res.body, res.body_len, 0, NULL);
     settings = settings_of(root, index);
     if (!json_is_object(settings)) {
@@ -325,7 +332,7 @@ fb_index_admin_put_settings(struct fb_index_admin *a, const char *index,
     if (rc == FB_EXIT_OK && res.status == 404 && gone != NULL)
         *gone = true;
     else if (rc == FB_EXIT_OK && res.status != 200)
-        rc = refused("PUT", path, &res);
+        rc = refused(a, "PUT", path, &res);
     free(body);
     return rc;
 }
@@ -341,7 +348,7 @@ fb_index_admin_put_template(struct fb_index_admin *a, const char *name,
     snprintf(path, sizeof(path), "/_index_template/%s", name);
     if ((rc = call(a, "PUT", path, body, &res)) != FB_EXIT_OK)
         return rc;
-    return res.status == 200 ? FB_EXIT_OK : refused("PUT", path, &res);
+    return res.status == 200 ? FB_EXIT_OK : refused(a, "PUT", path, &res);
 }
 
 void
@@ -398,7 +405,7 @@ fb_index_admin_aliases(struct fb_index_admin *a, const char *pattern,
     if (res.status == 404)
         return FB_EXIT_OK; /* nothing matches */
     if (res.status != 200)
-        return refused("GET", path, &res);
+        return refused(a, "GET", path, &res);
     root = json_loadb(res.body, res.body_len, 0, NULL);
     if (!json_is_object(root)) {
         fb_error("GET %s answered no JSON object", path);
@@ -451,7 +458,7 @@ fb_index_admin_move_alias(struct fb_index_admin *a, const char *alias,
         return FB_EXIT_OSERR;
     rc = call(a, "POST", "/_aliases", body, &res);
     if (rc == FB_EXIT_OK && res.status != 200)
-        rc = refused("POST", "/_aliases", &res);
+        rc = refused(a, "POST", "/_aliases", &res);
     free(body);
     return rc;
 }

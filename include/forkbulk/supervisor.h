@@ -80,6 +80,11 @@ struct fb_supervisor_hooks {
     int progress_ms; /* > 0 with progress */
 };
 
+/* In a worker process, its slot: 0 to workers - 1, the same for the
+ * worker that replaces it (what makes workers start at different nodes
+ * of the cluster); -1 in the parent. */
+int fb_supervisor_slot(void);
+
 /* Runs the whole load of src (plan is its parent side, opened); returns
  * the exit code (also in total). */
 int fb_supervisor_run(const struct fb_options *opts,
