@@ -242,7 +242,7 @@ restore_left(struct fb_lifecycle *lc, struct fb_index_admin *a,
     rc = fb_index_admin_put_settings(a, r->index, r->settings, &gone);
     if (rc != FB_EXIT_OK) {
         fb_error("the settings of %s stay as a load left them; %s keeps "
-                 "what to put back",
+                 "what to put back, for the next load of it or the next run",
                  r->index, fb_restore_store_where(lc->store));
         return rc;
     }
@@ -254,11 +254,31 @@ restore_left(struct fb_lifecycle *lc, struct fb_index_admin *a,
     return rc;
 }
 
+/* Puts back what runs that died left, once the cluster answers (one that
+ * does not ends the run, as it would at its first unit).  A restore that
+ * fails is logged, and its code made *status's worst. */
+static int
+restore_all(struct fb_lifecycle *lc, const struct fb_ledger_restore *left,
+            size_t n, int *status)
+{
+    struct fb_index_admin *a = NULL;
+    char cluster[256];
+    int rc = fb_sink_check(lc->opts, cluster, sizeof(cluster));
+
+    if (rc != FB_EXIT_OK)
+        return rc;
+    if ((a = fb_index_admin_open(lc->opts, lc->opts->retry_time_ms)) == NULL)
+        return FB_EXIT_OSERR;
+    for (size_t i = 0; i < n; i++)
+        *status = fb_exit_worse(*status, restore_left(lc, a, &left[i]));
+    fb_index_admin_close(a);
+    return FB_EXIT_OK;
+}
+
 int
-fb_lifecycle_recover(struct fb_lifecycle *lc)
+fb_lifecycle_recover(struct fb_lifecycle *lc, int *status)
 {
     struct fb_ledger_restore *left = NULL;
-    struct fb_index_admin *a = NULL;
     char err[1024];
     size_t n = 0;
     int rc;
@@ -269,12 +289,8 @@ fb_lifecycle_recover(struct fb_lifecycle *lc)
     rc = fb_restore_store_pending(lc->store, &left, &n, err, sizeof(err));
     if (rc != FB_EXIT_OK)
         fb_error("%s", err);
-    if (rc == FB_EXIT_OK && n > 0 &&
-        (a = fb_index_admin_open(lc->opts, lc->opts->retry_time_ms)) == NULL)
-        rc = FB_EXIT_OSERR;
-    for (size_t i = 0; rc == FB_EXIT_OK && i < n; i++)
-        rc = restore_left(lc, a, &left[i]);
-    fb_index_admin_close(a);
+    if (rc == FB_EXIT_OK && n > 0)
+        rc = restore_all(lc, left, n, status);
     fb_ledger_restores_free(left, n);
     if (lc->load == NULL) { /* only there to put back */
         fb_restore_store_close(lc->store);

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "forkbulk/clock.h"
+#include "forkbulk/docid.h"
 #include "forkbulk/pg_conn.h"
 #include "forkbulk/safefile.h"
 #include "forkbulk/status.h"
@@ -36,6 +37,8 @@ struct fb_restore_store {
     char dir[PATH_MAX];
     char where[PATH_MAX + 64];
     char host[256];
+    const char *cluster; /* --es as given: files name their cluster */
+    char cluster_hash[17];
 };
 
 /* --- the ledger ------------------------------------------------------- */
@@ -65,6 +68,9 @@ open_dir(struct fb_restore_store *s, const struct fb_options *opts, bool create,
     struct stat st;
 
     snprintf(s->dir, sizeof(s->dir), "%s", opts->state_dir);
+    s->cluster = opts->es_url != NULL ? opts->es_url : "";
+    snprintf(s->cluster_hash, sizeof(s->cluster_hash), "%08x",
+             (unsigned)fb_docid_hash(s->cluster, strlen(s->cluster)));
     snprintf(s->where, sizeof(s->where), "state directory %s", s->dir);
     if (gethostname(s->host, sizeof(s->host)) != 0)
         snprintf(s->host, sizeof(s->host), "unknown");
@@ -79,11 +85,14 @@ open_dir(struct fb_restore_store *s, const struct fb_options *opts, bool create,
     return FB_EXIT_OK;
 }
 
+/* The record of index on this run's cluster: the same index name on
+ * another cluster is another record. */
 static void
 record_path(const struct fb_restore_store *s, const char *index, char *path,
             size_t cap)
 {
-    snprintf(path, cap, "%s/" FILE_PREFIX "%s" FILE_SUFFIX, s->dir, index);
+    snprintf(path, cap, "%s/" FILE_PREFIX "%s.%s" FILE_SUFFIX, s->dir, index,
+             s->cluster_hash);
 }
 
 /*
@@ -154,9 +163,10 @@ write_record(const struct fb_restore_store *s, const char *index,
 
     gmtime_r(&now, &tm);
     strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    rec = json_pack("{s:s, s:o, s:I, s:s, s:s}", "index", index, "settings",
-                    json_loads(settings, 0, NULL), "pid", (json_int_t)getpid(),
-                    "host", s->host, "written_at", when);
+    rec =
+        json_pack("{s:s, s:s, s:o, s:I, s:s, s:s}", "index", index, "cluster",
+                  s->cluster, "settings", json_loads(settings, 0, NULL), "pid",
+                  (json_int_t)getpid(), "host", s->host, "written_at", when);
     if (rec != NULL)
         text = json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER);
     if (text == NULL) {
@@ -216,18 +226,21 @@ drop_file(struct fb_restore_store *s, const char *index, char *err,
     return FB_EXIT_OK;
 }
 
-/* Appends the record of a dead run at path to *v. */
+/* Appends the record at path to *v if a run that died left it for this
+ * run's cluster. */
 static int
 add_pending(struct fb_restore_store *s, const char *path,
             struct fb_ledger_restore **v, size_t *n, char *err, size_t errlen)
 {
-    const char *index;
+    const char *index, *cluster;
     struct fb_ledger_restore *grown;
     json_t *rec = NULL;
     int rc = read_record(path, &rec, err, errlen);
 
     index = json_string_value(json_object_get(rec, "index"));
-    if (rc != FB_EXIT_OK || index == NULL || writer_alive(s, rec)) {
+    cluster = json_string_value(json_object_get(rec, "cluster"));
+    if (rc != FB_EXIT_OK || index == NULL || cluster == NULL ||
+        strcmp(cluster, s->cluster) != 0 || writer_alive(s, rec)) {
         json_decref(rec);
         return rc;
     }

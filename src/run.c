@@ -179,7 +179,7 @@ load(const struct fb_options *opts, const struct fb_source *src,
     if (rc == FB_EXIT_OK)
         rc = src->plan_open(opts, &plan);
     if (rc == FB_EXIT_OK) /* the job's lock is held from here on */
-        rc = fb_lifecycle_recover(r.lifecycle);
+        rc = fb_lifecycle_recover(r.lifecycle, &r.status);
     if (rc == FB_EXIT_OK) {
         fb_progress_start(&progress, opts, &hooks);
         rc = fb_supervisor_run(opts, src, plan, &hooks, &summary);

@@ -56,9 +56,15 @@ struct fb_lifecycle;
  */
 int fb_lifecycle_new(const struct fb_options *opts, struct fb_lifecycle **out);
 
-/* Once the job's lock is held: puts back what runs of the job that died
- * left (see above).  0, or the exit code of a restore that failed. */
-int fb_lifecycle_recover(struct fb_lifecycle *lc);
+/*
+ * Once the job's lock is held: puts back what runs of the job that died
+ * left (see above), after checking that the cluster answers.  Returns 0,
+ * or the exit code that ends the run before any unit (the cluster does
+ * not answer).  A restore that fails otherwise is logged and its code
+ * made *status's worst: the run goes on, the record stays, and a load of
+ * that index puts back what the record holds.
+ */
+int fb_lifecycle_recover(struct fb_lifecycle *lc, int *status);
 
 /* Before unit's first range.  0, or an exit code that fails the unit. */
 int fb_lifecycle_unit_begin(struct fb_lifecycle *lc,

@@ -7,12 +7,14 @@
  *
  *   PostgreSQL jobs  the ledger's restore table (ledger.h), rows of the
  *                    job, on a connection of its own
- *   file loads       one file per index in --state-dir,
- *                    restore-<index>.json (index names hold no '/'),
- *                    {"index", "settings", "pid", "host", "written_at"},
- *                    written whole (fb_safefile_replace: a reader sees
- *                    the old file or the new one, mode 0600) and removed
- *                    once the settings are back
+ *   file loads       one file per index of a cluster in --state-dir,
+ *                    restore-<index>.<h>.json (index names hold no '/';
+ *                    h: 8 hex digits of a hash of --es as given),
+ *                    {"index", "cluster" (--es), "settings", "pid",
+ *                    "host", "written_at"}, written whole
+ *                    (fb_safefile_replace: a reader sees the old file or
+ *                    the new one, mode 0600) and removed once the
+ *                    settings are back; a run sees only its cluster's
  *
  * A PostgreSQL job holds its lock (lock.h) while it uses the store: what
  * it finds of its job there was left by a run that died.  File loads

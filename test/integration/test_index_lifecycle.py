@@ -136,21 +136,25 @@ class LifecycleTest(IndexJobTest):
             self.assertIn("restoring the settings of index %s left by a run "
                           "that died" % index, err)
             new = request_log(es)[seen:]
-            # First thing: the settings back, before even GET /.
-            self.assertEqual((new[0]["method"], new[0]["path"],
-                              new[0]["body"]),
-                             ("PUT", "/%s/_settings" % index,
-                              {"index": FRESH}))
-            self.assertAround(new[1:], index, FRESH, created=False)
+            # First thing once the cluster answers: the settings back.
+            self.assertEqual([(e["method"], e["path"], e["body"])
+                              for e in new[:2]],
+                             [("GET", "/", None),
+                              ("PUT", "/%s/_settings" % index,
+                               {"index": FRESH})])
+            self.assertAround(new[2:], index, FRESH, created=False)
             self.assertSettings(es, index, None, "1")
             self.assertEqual(es.index_stats(index)["docs"], 400)
         self.assertEqual(self.restore_rows(), [])
 
+    def records(self):
+        return [f for f in os.listdir(self.state)
+                if f.startswith("restore-")]
+
     def test_file_load_sigkill_state_file(self):
         """A file load keeps what to put back in --state-dir: one file per
-        index, 0600, gone once the settings are back."""
+        index of a cluster, 0600, gone once the settings are back."""
         flows = write_flows(self.path("flows.ndjson"), 3000)
-        record = os.path.join(self.state, "restore-fileidx.json")
         args = ["--input", flows, "--index", "fileidx", "--state-dir",
                 self.state, "--workers", "2", "--id-field", "id"]
         with Server("--delay-ms", "20") as es:
@@ -161,20 +165,37 @@ class LifecycleTest(IndexJobTest):
             self.wait_bulks(es, "fileidx", 3)
             proc.kill()
             proc.communicate(timeout=60)
+            records = self.records()
+            self.assertEqual(len(records), 1, records)
+            self.assertRegex(records[0], r"^restore-fileidx\.[0-9a-f]{8}"
+                             r"\.json$")
+            record = os.path.join(self.state, records[0])
             self.assertEqual(stat.S_IMODE(os.stat(record).st_mode), 0o600)
             with open(record) as f:
                 rec = json.load(f)
-            self.assertEqual((rec["index"], rec["settings"], rec["pid"]),
-                             ("fileidx", FRESH, proc.pid))
+            self.assertEqual((rec["index"], rec["cluster"], rec["settings"],
+                              rec["pid"]),
+                             ("fileidx", es.url, FRESH, proc.pid))
             self.assertSettings(es, "fileidx", "-1", "0")
             es.request("PUT", "/_test/faults", {"delay_ms": 0})
             rc, err = run_forkbulk(["--es", es.url] + args)
             self.assertEqual(rc, 0, err)
             self.assertIn("restoring the settings of index fileidx left by "
                           "a run that died", err)
-            self.assertFalse(os.path.exists(record))
+            self.assertEqual(self.records(), [])
             self.assertSettings(es, "fileidx", None, "1")
             self.assertEqual(es.index_stats("fileidx")["docs"], 3000)
+
+            # A record of another cluster's index of that name is that
+            # cluster's to put back: left alone.
+            other = os.path.join(self.state, "restore-fileidx.0badc0de.json")
+            with open(other, "w") as f:
+                json.dump(dict(rec, cluster="http://127.0.0.1:1"), f)
+            os.chmod(other, 0o600)
+            rc, err = run_forkbulk(["--es", es.url] + args)
+            self.assertEqual(rc, 0, err)
+            self.assertNotIn("restoring", err)
+            self.assertEqual(self.records(), [os.path.basename(other)])
 
     def test_template_before_the_first_hour_index(self):
         """etc/flows-template.json, installed before the first hour index
