@@ -26,8 +26,9 @@
  * schema is found once at open with the role's own search_path: where a
  * table of that name is, else current_schema() (where CREATE TABLE would
  * put it); from then on the session's search_path is pinned (pg_conn.h)
- * and every statement names the tables by schema.  Every value is a PQexecParams parameter.
- * Times cross the API as int64 microseconds since the epoch, and cross
+ * and every statement names the tables by schema.  Every value is a
+ * PQexecParams parameter.  Times cross the API as int64 microseconds
+ * since the epoch, and cross
  * to the server as exact timestamptz text (fb_pg_format_us) and back
  * through extract(epoch), which is numeric: no float, no time zone.
  *
