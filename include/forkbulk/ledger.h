@@ -28,9 +28,9 @@
  * put it); from then on the session's search_path is pinned (pg_conn.h)
  * and every statement names the tables by schema.  Every value is a
  * PQexecParams parameter.  Times cross the API as int64 microseconds
- * since the epoch, and cross
- * to the server as exact timestamptz text (fb_pg_format_us) and back
- * through extract(epoch), which is numeric: no float, no time zone.
+ * since the epoch, and cross to the server as exact timestamptz text
+ * (fb_pg_format_us) and back through extract(epoch), which is numeric:
+ * no float, no time zone.
  *
  * No DDL when there is nothing to do.  fb_ledger_open() reads the
  * catalogs: when both tables exist, are current and the role holds
