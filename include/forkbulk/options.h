@@ -64,6 +64,14 @@ enum fb_op {
     FB_OP_CREATE,
 };
 
+/* How --time-field values are read (timefield.h). */
+enum fb_time_format {
+    FB_TIME_AUTO,     /* strings ISO 8601, numbers by magnitude */
+    FB_TIME_ISO8601,  /* strings only */
+    FB_TIME_EPOCH_S,  /* numbers (or numeric strings): seconds */
+    FB_TIME_EPOCH_MS, /* numbers (or numeric strings): milliseconds */
+};
+
 struct fb_options {
     /* Input: a file ... */
     char *input;       /* path, or "-" for standard input */
@@ -105,15 +113,17 @@ struct fb_options {
     char *index;         /* file loads: the pattern expanded once */
     char *es_url;        /* base URL */
     char *es_user;
-    char *es_password; /* secret */
-    char *es_api_key;  /* secret */
-    char *ca_file;     /* TLS trust anchors; system default if NULL */
-    bool insecure;     /* do not verify TLS (never the default) */
-    int es_flavor;     /* enum fb_es_flavor */
-    int op;            /* enum fb_op */
-    char *id_field;    /* files: NULL means id from the source position */
-    bool compress;     /* gzip request bodies */
-    bool refresh;      /* POST _refresh when a unit is done */
+    char *es_password;     /* secret */
+    char *es_api_key;      /* secret */
+    char *ca_file;         /* TLS trust anchors; system default if NULL */
+    bool insecure;         /* do not verify TLS (never the default) */
+    int es_flavor;         /* enum fb_es_flavor */
+    int op;                /* enum fb_op */
+    char *id_field;        /* files: NULL means id from the source position */
+    char *time_field;      /* files: each record into its own hour's index */
+    int time_field_format; /* enum fb_time_format */
+    bool compress;         /* gzip request bodies */
+    bool refresh;          /* POST _refresh when a unit is done */
 
     /* Limits. */
     int workers;
