@@ -273,13 +273,15 @@ parse_iso(const char *s, size_t len, struct iso *t)
 static void
 hours_text(const struct iso *t, int min, int sec, char *out, size_t cap)
 {
-    int32_t a = t->zone < 0 ? -t->zone : t->zone;
     int n = snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:%02d", t->year,
                      t->month, t->day, t->hour, min, sec);
+    int32_t a;
 
-    if (t->zone != ZONE_LOCAL && n > 0 && (size_t)n < cap)
-        snprintf(out + n, cap - (size_t)n, "%c%02d:%02d",
-                 t->zone < 0 ? '-' : '+', (int)(a / 60), (int)(a % 60));
+    if (t->zone == ZONE_LOCAL || n <= 0 || (size_t)n >= cap)
+        return;
+    a = t->zone < 0 ? -t->zone : t->zone;
+    snprintf(out + n, cap - (size_t)n, "%c%02d:%02d", t->zone < 0 ? '-' : '+',
+             (int)(a / 60), (int)(a % 60));
 }
 
 /* Learns where the hour of t, as written, starts in UTC, and whether its
