@@ -295,8 +295,8 @@ class TimeFieldTest(LoaderTest):
 
     def test_usage_errors_and_dry_run(self):
         """Refused before any work (64): a PostgreSQL source, an unknown
-        zone, a pattern that cannot name an index.  --dry-run says where
-        records go."""
+        zone, an unknown format.  --dry-run says where records go, --check
+        checks the right to write to all of them."""
         src = self.path("one.ndjson")
         with open(src, "w") as f:
             f.write('{"id":1,"ts":"2026-11-25T00:00:00Z"}\n')
@@ -313,15 +313,21 @@ class TimeFieldTest(LoaderTest):
                                 "--time-field", "ts",
                                 "--time-field-format", "hours"])
         self.assertEqual(rc, 64, err)
-        proc_rc, out = self.dry_run(src, self.server())
+        es = self.server()
+        proc_rc, out = self.plan(src, es, "--dry-run")
         self.assertEqual(proc_rc, 0, out)
         self.assertIn("  index: each record's own, %s for the time in its "
                       "field ts (UTC)\n" % PATTERN, out)
+        # --check asks for the right to write to every hour's index.
+        proc_rc, out = self.plan(src, es, "--check")
+        self.assertEqual(proc_rc, 0, out)
+        self.assertIn("write to tf-*: ", out)
 
-    def dry_run(self, src, es):
+    def plan(self, src, es, flag):
+        """forkbulk --dry-run or --check; (exit code, what it printed)."""
         proc = subprocess.run(
             [FORKBULK, "--input", src, "--index", PATTERN, "--time-field",
-             "ts", "--dry-run", "--es", es.url], stdout=subprocess.PIPE,
+             "ts", flag, "--es", es.url], stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, timeout=60)
         return proc.returncode, proc.stdout.decode()
 
