@@ -17,7 +17,8 @@ fb_packages=(build-essential cmake pkg-config clang clang-format valgrind
              libcurl4-openssl-dev libjansson-dev libpq-dev libcmocka-dev
              libmicrohttpd-dev zlib1g-dev postgresql python3 curl
              dpkg-dev debhelper lintian systemd
-             man-db groff-base python3-prometheus-client)
+             man-db groff-base python3-prometheus-client
+             openssl stunnel4)
 
 # fb_install_deps [PACKAGE...]: installs whichever of fb_packages and the
 # given extra packages are missing (apt-get; nothing when all are there).

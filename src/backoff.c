@@ -34,20 +34,33 @@ next_random(struct fb_backoff *b)
     return b->rng;
 }
 
+/* base * 2^(n-1), at most cap. */
+static uint64_t
+doubled(uint64_t base, uint64_t cap, int n)
+{
+    uint64_t v = base;
+
+    for (int i = 1; i < n && v < cap; i++)
+        v *= 2;
+    return v < cap ? v : cap;
+}
+
 uint64_t
 fb_backoff_delay_ms(struct fb_backoff *b, int attempt, long retry_after_s)
 {
-    uint64_t window = FB_BACKOFF_BASE_MS;
+    uint64_t window = doubled(FB_BACKOFF_BASE_MS, FB_BACKOFF_CAP_MS, attempt);
     uint64_t ms;
 
-    for (int i = 1; i < attempt && window < FB_BACKOFF_CAP_MS; i++)
-        window *= 2;
-    if (window > FB_BACKOFF_CAP_MS)
-        window = FB_BACKOFF_CAP_MS;
     ms = next_random(b) % (window + 1);
     if (retry_after_s > 0 && (uint64_t)retry_after_s * 1000 > ms)
         ms = (uint64_t)retry_after_s * 1000;
     return ms;
+}
+
+uint64_t
+fb_backoff_node_down_ms(int failures)
+{
+    return doubled(FB_NODE_DOWN_BASE_MS, FB_NODE_DOWN_CAP_MS, failures);
 }
 
 static int

@@ -799,7 +799,7 @@ open_ledger(const struct fb_pg_target *pg, const char *qualified,
 {
     struct fb_ledger *l = NULL;
     char *schema = NULL;
-    const char *table = NULL;
+    char *table = NULL;
     int rc;
 
     *out = NULL;
@@ -829,6 +829,7 @@ open_ledger(const struct fb_pg_target *pg, const char *qualified,
     }
 out:
     free(schema);
+    free(table);
     fb_ledger_close(l);
     return rc;
 }

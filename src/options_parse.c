@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -555,12 +556,38 @@ run_action(struct fb_options *opts, const struct fb_opt *o, const char *value)
     return 0;
 }
 
+/* A list flag given again: its value is added to the list. */
+static int
+add_to_list(struct fb_options *opts, const struct fb_opt *o, const char *value,
+            char *err, size_t errlen)
+{
+    char **field = field_of(opts, o->field);
+    size_t len = strlen(*field) + strlen(value) + 3;
+    char *list;
+
+    if (*value == '\0') {
+        snprintf(err, errlen, "must not be empty");
+        return -1;
+    }
+    if ((list = malloc(len)) == NULL) {
+        snprintf(err, errlen, "cannot be stored: out of memory");
+        return -1;
+    }
+    snprintf(list, len, "%s, %s", *field, value);
+    free(*field);
+    *field = list;
+    return 0;
+}
+
 /* Second pass: every other flag, in order. */
 static int
 apply_flags(struct fb_options *opts, const struct getopt_spec *g, int argc,
             char **argv)
 {
     const struct fb_opt *o;
+    bool seen[FB_OPT_MAX] = {false}; /* list flags already given */
+    size_t n;
+    const struct fb_opt *rows = fb_opt_rows(&n);
     char why[256];
     int rc;
 
@@ -575,7 +602,12 @@ apply_flags(struct fb_options *opts, const struct getopt_spec *g, int argc,
                 return rc;
             continue;
         }
-        if (apply_value(opts, o, o->arg ? optarg : NULL, why, sizeof(why)) < 0)
+        if (o->repeat && seen[o - rows])
+            rc = add_to_list(opts, o, optarg, why, sizeof(why));
+        else
+            rc = apply_value(opts, o, o->arg ? optarg : NULL, why, sizeof(why));
+        seen[o - rows] = true;
+        if (rc < 0)
             return usage_error("--%s %s", o->flag, why);
         /* On the command line it shows in ps and in /proc of every worker. */
         if (o->kind == FB_OPT_CONNINFO && fb_opt_secret_value(o, optarg))
@@ -610,14 +642,78 @@ apply_env(struct fb_options *opts)
     return 0;
 }
 
+/* One node's URL, url[0, len) of the list: checked, and stored without
+ * the slashes that end it. */
+static int
+add_node(struct fb_options *opts, const char *url, size_t len)
+{
+    size_t scheme;
+
+    while (len > 0 && url[len - 1] == '/')
+        len--;
+    /* Credentials in the URL would sit in argv and in logs. */
+    if (memchr(url, '@', len) != NULL)
+        return usage_error("--es must not contain credentials; use the "
+                           "config file or FORKBULK_ES_USER/_PASSWORD");
+    scheme = strncasecmp(url, "http://", 7) == 0    ? 7
+             : strncasecmp(url, "https://", 8) == 0 ? 8
+                                                    : 0;
+    if (scheme == 0 || len <= scheme)
+        return usage_error("--es %.*s: not an http:// or https:// URL of a "
+                           "node",
+                           (int)len, url);
+    if (opts->n_es_nodes == FB_MAX_NODES)
+        return usage_error("--es: more than %d nodes", FB_MAX_NODES);
+    if ((opts->es_nodes[opts->n_es_nodes] = strndup(url, len)) == NULL)
+        return FB_EXIT_OSERR;
+    opts->n_es_nodes++;
+    return 0;
+}
+
+/* es_url, "URL, URL, ...", into es_nodes; es_url is then written in that
+ * form again, so that --print-config shows one spelling of it. */
+static int
+split_nodes(struct fb_options *opts)
+{
+    const char *p = opts->es_url;
+    char *list;
+    size_t len = 1;
+    int rc;
+
+    while (*p != '\0') {
+        const char *end = p + strcspn(p, ",");
+        const char *last = end;
+
+        while (*p == ' ' || *p == '\t')
+            p++;
+        while (last > p && (last[-1] == ' ' || last[-1] == '\t'))
+            last--;
+        if (last == p)
+            return usage_error("--es: an empty URL in the list '%s'",
+                               opts->es_url);
+        if ((rc = add_node(opts, p, (size_t)(last - p))) != 0)
+            return rc;
+        p = *end == ',' ? end + 1 : end;
+    }
+    for (int i = 0; i < opts->n_es_nodes; i++)
+        len += strlen(opts->es_nodes[i]) + 2;
+    if ((list = malloc(len)) == NULL)
+        return FB_EXIT_OSERR;
+    for (int i = 0, at = 0; i < opts->n_es_nodes; i++)
+        at += snprintf(list + at, len - (size_t)at, "%s%s", i > 0 ? ", " : "",
+                       opts->es_nodes[i]);
+    free(opts->es_url);
+    opts->es_url = list;
+    return 0;
+}
+
 /* Rules that involve more than one setting. */
 static int
 check_settings(const struct fb_options *opts)
 {
-    /* Credentials in the URL would sit in argv and in logs. */
-    if (strchr(opts->es_url, '@') != NULL)
-        return usage_error("--es must not contain credentials; use the "
-                           "config file or FORKBULK_ES_USER/_PASSWORD");
+    if (opts->key_file != NULL && opts->cert_file == NULL)
+        return usage_error("--key needs --cert, the certificate it belongs "
+                           "to");
     if (fb_options_pg(opts)) {
         if (opts->input != NULL)
             return usage_error("--input and a PostgreSQL source (--pg, "
@@ -718,7 +814,8 @@ fb_options_parse(struct fb_options *opts, int argc, char **argv)
     build_getopt(&g);
     if ((rc = read_config_flags(opts, &g, argc, argv)) != 0 ||
         (rc = apply_flags(opts, &g, argc, argv)) != 0 ||
-        (rc = apply_env(opts)) != 0 || (rc = check_settings(opts)) != 0)
+        (rc = apply_env(opts)) != 0 || (rc = split_nodes(opts)) != 0 ||
+        (rc = check_settings(opts)) != 0)
         return rc;
     if (opts->print_config)
         return FB_OPTIONS_PRINT_CONFIG;
@@ -743,6 +840,11 @@ fb_options_free(struct fb_options *opts)
             *f = NULL;
         }
     }
+    for (int i = 0; i < opts->n_es_nodes; i++) {
+        free(opts->es_nodes[i]);
+        opts->es_nodes[i] = NULL;
+    }
+    opts->n_es_nodes = 0;
     free(opts->index);
     opts->index = NULL;
     free(opts->config_path);

@@ -69,6 +69,12 @@ static const char *const flavor_names[] = {
     NULL,
 };
 
+static const char *const pg_infinity_names[] = {
+    [FB_PG_INFINITY_REJECT] = "reject",
+    [FB_PG_INFINITY_NULL] = "null",
+    NULL,
+};
+
 static const char *const log_to_names[] = {
     [FB_LOG_TO_STDERR] = "stderr",
     [FB_LOG_TO_SYSLOG] = "syslog",
@@ -218,7 +224,9 @@ static const struct fb_opt rows[] = {
      .help = "auto, ctid, key:COLUMN or time:DURATION",
      .doc = "How to cut the hour into ranges: auto (time sub-windows if an "
             "index leads with time_column, else the integer primary key, else "
-            "ctid), ctid, key:COLUMN, or time:DURATION (e.g. time:5m)."},
+            "ctid; a view, which has no ctid, always by time), ctid (heap "
+            "blocks; of every partition of a partitioned table), key:COLUMN, "
+            "or time:DURATION (e.g. time:5m)."},
     {.flag = "id-column",
      .section = "source",
      .key = "id_column",
@@ -247,6 +255,16 @@ static const struct fb_opt rows[] = {
      .help = "NULL columns become null instead of omitted",
      .doc = "NULL columns become null instead of being left out of the "
             "document."},
+    {.flag = "pg-infinity",
+     .section = "source",
+     .key = "infinity",
+     ENUM(pg_infinity, pg_infinity_names),
+     .def = "reject",
+     .arg = "R",
+     .help = "reject or null: what an infinite date or timestamp becomes",
+     .doc = "What a date, timestamp or timestamptz of infinity or -infinity "
+            "becomes: reject (the row is rejected, naming the column) or null "
+            "(JSON has no infinite date)."},
 
     /* [job] */
     {.flag = "job",
@@ -401,10 +419,31 @@ static const struct fb_opt rows[] = {
      .section = "elasticsearch",
      .key = "url",
      STRING(es_url),
+     .repeat = true,
      .def = "http://127.0.0.1:9200",
      .arg = "URL",
-     .help = "cluster URL",
-     .doc = "Cluster URL (no credentials in it)."},
+     .help = "cluster URL; once per node for several nodes",
+     .doc = "Cluster URL, http:// or https:// (no credentials in it).  "
+            "Several nodes of one cluster: a list, \"https://a:9200, "
+            "https://b:9200\" (at most " STR(
+                FB_MAX_NODES) "); as flags, "
+                              "--es once per node (the first replaces the "
+                              "config file's "
+                              "list, the next ones add to it).  Each worker "
+                              "sends its "
+                              "requests to the nodes in turn.  A node that "
+                              "refuses the "
+                              "connection, times out or answers 502, 503 or "
+                              "504 is left "
+                              "alone for 1 s, twice as long after each failure "
+                              "in a row up "
+                              "to 60 s, and the same request goes to the next "
+                              "node at once "
+                              "(not counted as a retry); when every node is "
+                              "down, --retries "
+                              "and --retry-time apply.  Other requests (the "
+                              "check, refresh, "
+                              "count) go to the first node that answers."},
     {.section = "elasticsearch",
      .key = "user",
      STRING(es_user),
@@ -445,7 +484,39 @@ static const struct fb_opt rows[] = {
      .computed = "the system's",
      .example = "/etc/forkbulk/ca.pem",
      .help = "trust these CA certificates for https",
-     .doc = "TLS is verified: trust anchors (PEM) for https."},
+     .doc = "TLS is verified: trust anchors (PEM) for https.  TLS 1.2 at "
+            "least; redirects are never followed."},
+    {.flag = "cert",
+     .section = "elasticsearch",
+     .key = "cert",
+     STRING(cert_file),
+     .arg = "PATH",
+     .example = "/etc/forkbulk/client.pem",
+     .help = "TLS client certificate (PEM), for a cluster that asks for one",
+     .doc = "A TLS client certificate (PEM) to show a cluster that requires "
+            "one; its key is in the same file unless key is given."},
+    {.flag = "key",
+     .section = "elasticsearch",
+     .key = "key",
+     STRING(key_file),
+     .arg = "PATH",
+     .example = "/etc/forkbulk/client.key",
+     .help = "the private key of --cert (PEM)",
+     .doc = "The private key (PEM) of cert; an encrypted one needs "
+            "key_password or key_password_file."},
+    {.section = "elasticsearch",
+     .key = "key_password",
+     SECRET(key_password),
+     .env = "FORKBULK_ES_KEY_PASSWORD",
+     .help = "passphrase of the key",
+     .doc = "The passphrase of an encrypted key (a secret: see the rules "
+            "for secrets)."},
+    {.section = "elasticsearch",
+     .key = "key_password_file",
+     SECRET_FILE(key_password),
+     .example = "/etc/forkbulk/client.key.password",
+     .help = "a file whose first line is the passphrase of the key",
+     .doc = "A file whose first line is the passphrase of key."},
     {.flag = "es-flavor",
      .section = "elasticsearch",
      .key = "flavor",

@@ -28,7 +28,7 @@ read_nothing(PGconn *conn, const struct fb_pg_spec *spec, const char *qtable,
     char *sql = NULL, *limited = NULL;
     char ignored[128];
     size_t n;
-    int rc = fb_pg_spec_window_sql(conn, spec, qtable, &sql, err, errlen);
+    int rc = fb_pg_spec_window_sql(conn, spec, qtable, NULL, &sql, err, errlen);
 
     if (rc == 0) {
         n = strlen(sql) + sizeof(" LIMIT 0");

@@ -269,23 +269,81 @@ out:
     return rc;
 }
 
-int
-fb_pg_split_table(const char *table, char **schema, const char **name,
-                  char *err, size_t errlen)
+/*
+ * One part of a qualified name at *pp: quoted ("..." with "" for a
+ * quote), as PostgreSQL reads a quoted identifier; else up to the next
+ * dot, as written.  *pp is left on the dot or the end.
+ */
+static int
+name_part(const char **pp, const char *table, char **out, char *err,
+          size_t errlen)
 {
-    /* Issue #14: "a.b" is always schema a, table b; a table whose quoted
-     * name holds a dot needs a syntax for it, to be decided here. */
-    const char *dot = strchr(table, '.');
+    const char *p = *pp;
+    const char *why = NULL;
+    char *s = malloc(strlen(p) + 1);
+    size_t n = 0;
 
-    *schema = NULL;
-    *name = table;
-    if (dot == NULL)
-        return 0;
-    if ((*schema = strndup(table, (size_t)(dot - table))) == NULL) {
+    if (s == NULL) {
         snprintf(err, errlen, "out of memory");
         return FB_EXIT_OSERR;
     }
-    *name = dot + 1;
+    if (*p == '"') {
+        for (p++; *p != '\0' && (*p != '"' || p[1] == '"'); p++) {
+            if (*p == '"')
+                p++; /* "" is one quote */
+            s[n++] = *p;
+        }
+        if (*p == '\0')
+            why = "a quoted name has no closing quote";
+        else if (*++p != '.' && *p != '\0')
+            why = "text after a closing quote";
+    } else {
+        for (; *p != '\0' && *p != '.'; p++)
+            s[n++] = *p;
+    }
+    if (why == NULL && n == 0)
+        why = "an empty name";
+    if (why != NULL) {
+        snprintf(err, errlen, "table name [%s]: %s", table, why);
+        free(s);
+        return FB_EXIT_CONFIG;
+    }
+    s[n] = '\0';
+    *out = s;
+    *pp = p;
+    return 0;
+}
+
+int
+fb_pg_split_table(const char *table, char **schema, char **name, char *err,
+                  size_t errlen)
+{
+    const char *p = table;
+    char *first = NULL;
+    int rc = name_part(&p, table, &first, err, errlen);
+
+    *schema = NULL;
+    *name = NULL;
+    if (rc != 0)
+        return rc;
+    if (*p == '\0') {
+        *name = first;
+        return 0;
+    }
+    p++; /* the dot */
+    rc = name_part(&p, table, name, err, errlen);
+    if (rc == 0 && *p != '\0') {
+        snprintf(err, errlen, "table name [%s]: more parts than schema.table",
+                 table);
+        rc = FB_EXIT_CONFIG;
+    }
+    if (rc != 0) {
+        free(first);
+        free(*name);
+        *name = NULL;
+        return rc;
+    }
+    *schema = first;
     return 0;
 }
 
@@ -294,13 +352,14 @@ fb_pg_quote_table(PGconn *conn, const char *table, char **out, char *err,
                   size_t errlen)
 {
     char *schema = NULL;
-    const char *name = NULL;
+    char *name = NULL;
     int rc = fb_pg_split_table(table, &schema, &name, err, errlen);
 
     *out = NULL;
     if (rc == 0)
         rc = fb_pg_quote_name(conn, schema, name, out, err, errlen);
     free(schema);
+    free(name);
     return rc;
 }
 

@@ -7,7 +7,9 @@
  *   key:   min and max of the key; a key with NULLs in the window is
  *          refused (no range would hold those rows)
  *   time:  the window itself, cut into sub-windows
- *   ctid:  the table's block count (pg_relation_size / block_size)
+ *   ctid:  the table's block count (pg_relation_size / block_size); a
+ *          partitioned table's largest partition's, each range reading
+ *          those blocks of every partition; a view has none (refused)
  * Every statement here runs with the window as $1/$2.
  */
 #include "forkbulk/pg_plan.h"
@@ -26,6 +28,7 @@ struct planner {
     const struct fb_pg_window *win;
     PGconn *conn;
     struct fb_pg_resolved src;
+    char relkind;  /* pg_class.relkind of a table source; 0: a query */
     bool empty;    /* the window holds no row */
     uint64_t span; /* keys, microseconds or blocks planned over */
 };
@@ -133,6 +136,35 @@ time_indexed(struct planner *p)
     return yes;
 }
 
+/* What kind of relation a table source is (pg_class.relkind). */
+static int
+find_relkind(struct planner *p)
+{
+    PGresult *res = NULL;
+    int rc =
+        table_query(p,
+                    "SELECT c.relkind FROM pg_catalog.pg_class c WHERE"
+                    " c.oid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass",
+                    NULL, "relation kind", &res);
+
+    if (rc == 0)
+        p->relkind = PQgetvalue(res, 0, 0)[0];
+    PQclear(res);
+    return rc;
+}
+
+/* Whose rows live in heap blocks that ctid ranges can name: a table, a
+ * materialized view, and a partitioned table through its partitions (the
+ * same block range of each).  Not a view, not a foreign table. */
+static bool
+has_blocks(char relkind)
+{
+    return relkind == 'r' || relkind == 'm' || relkind == 'p';
+}
+
+/* auto: time sub-windows if an index leads with the time column, else
+ * the integer primary key, else ctid if the relation has blocks, else
+ * time sub-windows anyway (a view). */
 static enum fb_pg_split
 choose_split(struct planner *p)
 {
@@ -144,7 +176,7 @@ choose_split(struct planner *p)
         return FB_PG_SPLIT_TIME;
     if (p->src.split_key != NULL)
         return FB_PG_SPLIT_KEY;
-    return FB_PG_SPLIT_CTID;
+    return has_blocks(p->relkind) ? FB_PG_SPLIT_CTID : FB_PG_SPLIT_TIME;
 }
 
 /* The key's min and max inside the window; refuses NULL keys. */
@@ -229,6 +261,19 @@ check_empty(struct planner *p)
     return rc;
 }
 
+/* A relation's blocks; a partitioned table's are its largest leaf's:
+ * each ctid range reads the same block numbers of every partition. */
+static const char table_blocks[] =
+    "SELECT pg_catalog.pg_relation_size($1::pg_catalog.regclass)"
+    " OPERATOR(pg_catalog./)"
+    " pg_catalog.current_setting('block_size')::pg_catalog.int8";
+static const char partitions_blocks[] =
+    "SELECT COALESCE(pg_catalog.max(pg_catalog.pg_relation_size(t.relid)), 0)"
+    " OPERATOR(pg_catalog./)"
+    " pg_catalog.current_setting('block_size')::pg_catalog.int8"
+    " FROM pg_catalog.pg_partition_tree($1::pg_catalog.regclass) t"
+    " WHERE t.isleaf";
+
 /* Ctid split: the table's blocks [0, count), at least one. */
 static int
 plan_ctid(struct planner *p, struct fb_pg_plan *plan)
@@ -240,12 +285,15 @@ plan_ctid(struct planner *p, struct fb_pg_plan *plan)
         fb_error("split ctid needs a table source, not a query");
         return FB_EXIT_CONFIG;
     }
+    if (!has_blocks(p->relkind)) {
+        fb_error("split ctid: %s is a %s, which has no ctid: split by "
+                 "time:DURATION or key:COLUMN",
+                 p->src.qtable, p->relkind == 'v' ? "view" : "foreign table");
+        return FB_EXIT_CONFIG;
+    }
     if ((rc = check_empty(p)) != 0)
         return rc;
-    rc = table_query(p,
-                     "SELECT pg_catalog.pg_relation_size($1::pg_catalog."
-                     "regclass) OPERATOR(pg_catalog./) pg_catalog."
-                     "current_setting('block_size')::pg_catalog.int8",
+    rc = table_query(p, p->relkind == 'p' ? partitions_blocks : table_blocks,
                      NULL, "table size", &res);
     if (rc == 0) {
         plan->lo = 0;
@@ -338,6 +386,8 @@ plan_source(struct planner *p, int workers, struct fb_pg_plan *plan)
 {
     int rc = fb_pg_spec_resolve(p->conn, p->spec, &p->src);
 
+    if (rc == 0 && p->src.qtable != NULL)
+        rc = find_relkind(p);
     if (rc == 0)
         rc = check_columns(p);
     if (rc != 0)
@@ -432,7 +482,7 @@ count_rows(PGconn *conn, const struct fb_pg_spec *spec, const char *qtable,
     char *sql = NULL;
     char *cmd = NULL;
     size_t n;
-    int rc = fb_pg_spec_window_sql(conn, spec, qtable, &sql, err, errlen);
+    int rc = fb_pg_spec_window_sql(conn, spec, qtable, NULL, &sql, err, errlen);
 
     if (rc != 0)
         return rc;

@@ -21,6 +21,11 @@
  * set_config() kept them opaque, and a key split walked the hour's time
  * index for every range: 73 s for the demo hour against 18 s by time.)
  * Query sources keep their own $1/$2 and stream in single-row mode.
+ *
+ * Either way the range's SQL runs once with LIMIT 0 first: its columns'
+ * names and types (pg_type.h: a type not met yet costs one catalog
+ * query, never one per value) decide how each column renders before
+ * the first row.
  */
 #include "forkbulk/pg_read.h"
 
@@ -62,14 +67,15 @@ struct fb_pg_reader {
     PGresult *res;  /* current row (single-row) */
     uint64_t rowno;
 
-    /* Columns, from the first result of the range. */
+    /* Columns, from the range's SQL run with LIMIT 0. */
     int ncols;
-    struct fb_pg_render_col *cols;
+    struct fb_pg_field *cols;
     char *names; /* storage of the column names and their JSON keys */
     int *id_idx;
     const char **vals;
     int *lens;
 
+    struct fb_pg_render_opts opts;
     char *doc;
     size_t doc_cap;
     char *scratch;
@@ -99,6 +105,8 @@ fb_pg_reader_open(const struct fb_pg_spec *spec)
         return NULL;
     }
     r->spec = spec;
+    r->opts.null_as_null = spec->null_as_null;
+    r->opts.infinity_as_null = spec->infinity_as_null;
     r->doc_cap = spec->max_doc_bytes > 0 ? spec->max_doc_bytes : 1 << 20;
     r->doc = malloc(r->doc_cap);
     r->scratch = malloc(r->doc_cap);
@@ -400,10 +408,31 @@ out:
     return rc;
 }
 
-/* The range's rows one result each, with its own parameters. */
+/* The range's rows one result each, with its own parameters; the
+ * columns from a LIMIT 0 run first, since no catalog query can run
+ * once the rows stream. */
 static int
 begin_singlerow(struct fb_pg_reader *r, const struct range_stmt *st)
 {
+    struct fb_pg_params params = {st->n, st->vals, st->types};
+    PGresult *res = NULL;
+    size_t n = strlen(st->sql) + 16;
+    char *cmd = malloc(n);
+    int rc;
+
+    if (cmd == NULL) {
+        fb_error("out of memory");
+        return FB_EXIT_OSERR;
+    }
+    snprintf(cmd, n, "%s LIMIT 0", st->sql);
+    rc = fb_pg_spec_window_exec(r->conn, &r->src, cmd, &params, PGRES_TUPLES_OK,
+                                r->desc, &res);
+    if (rc == 0)
+        rc = columns(r, res);
+    PQclear(res);
+    free(cmd);
+    if (rc != 0)
+        return rc;
     if (!PQsendQueryParams(r->conn, st->sql, st->n, st->types, st->vals, NULL,
                            NULL, 0) ||
         !PQsetSingleRowMode(r->conn))
@@ -433,7 +462,33 @@ fb_pg_reader_begin(struct fb_pg_reader *r, const struct fb_pg_range *range)
     return rc;
 }
 
-/* Column names and kinds, from the first result of the range. */
+/* How each column's values render, from the types cache; a type not
+ * met yet costs one catalog query (pg_type.h). */
+static int
+column_types(struct fb_pg_reader *r, const PGresult *res)
+{
+    Oid *oids = calloc((size_t)r->ncols + 1, sizeof *oids);
+    char err[512];
+    int rc;
+    int i;
+
+    if (oids == NULL) {
+        fb_error("out of memory");
+        return FB_EXIT_OSERR;
+    }
+    for (i = 0; i < r->ncols; i++)
+        oids[i] = PQftype(res, i);
+    rc = fb_pg_types_load(r->src.types, r->conn, oids, r->ncols, err,
+                          sizeof err);
+    if (rc != 0)
+        fb_error("PostgreSQL: %s", err);
+    for (i = 0; rc == 0 && i < r->ncols; i++)
+        r->cols[i].type = fb_pg_types_get(r->src.types, oids[i]);
+    free(oids);
+    return rc;
+}
+
+/* Column names and types, from a result of the range's SQL. */
 static int
 columns(struct fb_pg_reader *r, const PGresult *res)
 {
@@ -467,7 +522,6 @@ columns(struct fb_pg_reader *r, const PGresult *res)
         r->cols[i].key_len = fb_pg_render_key(r->cols[i].name, r->names + off,
                                               FB_PG_RENDER_KEY_MAX(len));
         off += r->cols[i].key_len;
-        fb_pg_render_type(PQftype(res, i), &r->cols[i].type);
     }
     for (j = 0; j < r->src.ids.n; j++) {
         for (i = 0; i < r->ncols; i++)
@@ -480,7 +534,7 @@ columns(struct fb_pg_reader *r, const PGresult *res)
         }
         r->id_idx[j] = i;
     }
-    return 0;
+    return column_types(r, res);
 }
 
 /* The row's document id from r->vals, or why it has none in its error
@@ -535,9 +589,9 @@ emit(struct fb_pg_reader *r, struct fb_pg_row *row)
 
     memset(row, 0, sizeof *row);
     row->row = ++r->rowno;
-    rc = fb_pg_render_row(r->cols, r->ncols, r->vals, r->lens,
-                          r->spec->null_as_null, r->doc, r->doc_cap, &len,
-                          r->scratch, r->doc_cap, r->err, sizeof r->err);
+    rc = fb_pg_render_row(r->cols, r->ncols, r->vals, r->lens, &r->opts, r->doc,
+                          r->doc_cap, &len, r->scratch, r->doc_cap, r->err,
+                          sizeof r->err);
     row->doc = r->doc;
     row->doc_len = len;
     if (rc != FB_PG_RENDER_OK)
@@ -659,8 +713,6 @@ next_singlerow(struct fb_pg_reader *r, struct fb_pg_row *row, int *status)
         return rc;
     }
     r->res = res;
-    if (r->cols == NULL && (*status = columns(r, res)) != 0)
-        return -1;
     for (col = 0; col < r->ncols; col++) {
         r->vals[col] = PQgetvalue(res, 0, col);
         r->lens[col] = PQgetisnull(res, 0, col) ? -1 : PQgetlength(res, 0, col);

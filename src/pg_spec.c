@@ -157,7 +157,8 @@ query_sql(const char *query)
 
 int
 fb_pg_spec_window_sql(PGconn *conn, const struct fb_pg_spec *spec,
-                      const char *qtable, char **sql, char *err, size_t errlen)
+                      const char *qtable, const char *columns, char **sql,
+                      char *err, size_t errlen)
 {
     char *qc = NULL;
     size_t n;
@@ -178,12 +179,14 @@ fb_pg_spec_window_sql(PGconn *conn, const struct fb_pg_spec *spec,
     rc = fb_pg_quote_name(conn, NULL, spec->time_column, &qc, err, errlen);
     if (rc != 0)
         return rc;
-    n = strlen(qtable) + 2 * strlen(qc) + 96;
+    if (columns == NULL)
+        columns = "*";
+    n = strlen(columns) + strlen(qtable) + 2 * strlen(qc) + 96;
     if ((*sql = malloc(n)) != NULL)
         snprintf(*sql, n,
-                 "SELECT * FROM %s WHERE %s OPERATOR(pg_catalog.>=) $1"
+                 "SELECT %s FROM %s WHERE %s OPERATOR(pg_catalog.>=) $1"
                  " AND %s OPERATOR(pg_catalog.<) $2",
-                 qtable, qc, qc);
+                 columns, qtable, qc, qc);
     free(qc);
     if (*sql != NULL)
         return 0;
@@ -333,6 +336,132 @@ out:
     return rc;
 }
 
+/* The cast a column of type t is read with, or NULL: money's text
+ * follows lc_monetary, numeric's does not (and the cast keeps every
+ * digit). */
+static const char *
+column_cast(const struct fb_pg_type *t)
+{
+    if (t->kind == FB_PG_KIND_MONEY)
+        return "pg_catalog.numeric";
+    if (t->kind == FB_PG_KIND_ARRAY && t->elem->kind == FB_PG_KIND_MONEY)
+        return "pg_catalog.numeric[]";
+    return NULL;
+}
+
+/* Appends one column of the select list: "c" or "c"::cast AS "c". */
+static int
+add_column(PGconn *conn, const char *name, const char *cast, char **list,
+           size_t *len, char *err, size_t errlen)
+{
+    char *q = NULL;
+    char *grown = NULL;
+    size_t n;
+    int rc = fb_pg_quote_name(conn, NULL, name, &q, err, errlen);
+
+    if (rc != 0)
+        return rc;
+    n = *len + 2 * strlen(q) + (cast != NULL ? strlen(cast) : 0) + 16;
+    if ((grown = realloc(*list, n)) == NULL) {
+        free(q);
+        snprintf(err, errlen, "out of memory");
+        return FB_EXIT_OSERR;
+    }
+    *list = grown;
+    *len += (size_t)snprintf(grown + *len, n - *len, "%s%s",
+                             *len > 0 ? ", " : "", q);
+    if (cast != NULL)
+        *len += (size_t)snprintf(grown + *len, n - *len, "::%s AS %s", cast, q);
+    free(q);
+    return 0;
+}
+
+/* Logs the columns of a table_columns() result the role may not read,
+ * with the GRANT that would let it; how many. */
+static int
+denied_columns(const PGresult *res, const char *qtable)
+{
+    char names[ERR_MAX] = "";
+    char grant[ERR_MAX] = "";
+    size_t n = 0, g = 0;
+    int denied = 0;
+    int i;
+
+    for (i = 0; i < PQntuples(res); i++) {
+        if (PQgetvalue(res, i, 2)[0] == 't')
+            continue;
+        if (n < sizeof names)
+            n +=
+                (size_t)snprintf(names + n, sizeof names - n, "%s[%s]",
+                                 denied > 0 ? ", " : "", PQgetvalue(res, i, 0));
+        if (g < sizeof grant)
+            g +=
+                (size_t)snprintf(grant + g, sizeof grant - g, "%s%s",
+                                 denied > 0 ? ", " : "", PQgetvalue(res, i, 3));
+        denied++;
+    }
+    if (denied > 0)
+        fb_error("PostgreSQL: role %s lacks SELECT on column%s %s of table %s "
+                 "(GRANT SELECT (%s) ON %s TO %s)",
+                 PQgetvalue(res, 0, 4), denied > 1 ? "s" : "", names, qtable,
+                 grant, qtable, PQgetvalue(res, 0, 4));
+    return denied;
+}
+
+/* A table's columns, in order: each readable by the role, their types
+ * known, and the select list if money needs a cast. */
+static int
+table_columns(PGconn *conn, struct fb_pg_resolved *src)
+{
+    static const char sql[] =
+        "SELECT a.attname, a.atttypid,"
+        " pg_catalog.has_column_privilege(a.attrelid, a.attnum, 'SELECT'),"
+        " pg_catalog.quote_ident(a.attname),"
+        " pg_catalog.quote_ident(CURRENT_USER)"
+        " FROM pg_catalog.pg_attribute a"
+        " WHERE a.attrelid OPERATOR(pg_catalog.=) $1::pg_catalog.regclass"
+        " AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped"
+        " ORDER BY a.attnum";
+    const char *vals[1] = {src->qtable};
+    struct fb_pg_params params = {1, vals, NULL};
+    char err[ERR_MAX];
+    PGresult *res = NULL;
+    Oid *oids = NULL;
+    size_t len = 0;
+    bool cast = false;
+    int rc =
+        fb_pg_spec_exec(conn, sql, &params, PGRES_TUPLES_OK, "columns", &res);
+    int i;
+
+    if (rc != 0)
+        return rc;
+    if (denied_columns(res, src->qtable) > 0) {
+        rc = FB_EXIT_CONFIG;
+        goto out;
+    }
+    if ((oids = calloc((size_t)PQntuples(res) + 1, sizeof *oids)) == NULL) {
+        rc = FB_EXIT_OSERR;
+        goto out;
+    }
+    for (i = 0; i < PQntuples(res); i++)
+        oids[i] = (Oid)strtoul(PQgetvalue(res, i, 1), NULL, 10);
+    rc = fb_pg_types_load(src->types, conn, oids, PQntuples(res), err,
+                          sizeof err);
+    for (i = 0; rc == 0 && i < PQntuples(res); i++)
+        cast =
+            cast || column_cast(fb_pg_types_get(src->types, oids[i])) != NULL;
+    for (i = 0; rc == 0 && cast && i < PQntuples(res); i++)
+        rc = add_column(conn, PQgetvalue(res, i, 0),
+                        column_cast(fb_pg_types_get(src->types, oids[i])),
+                        &src->columns, &len, err, sizeof err);
+    if (rc != 0)
+        fb_error("PostgreSQL: %s", err);
+out:
+    free(oids);
+    PQclear(res);
+    return rc;
+}
+
 int
 fb_pg_spec_resolve(PGconn *conn, const struct fb_pg_spec *spec,
                    struct fb_pg_resolved *src)
@@ -343,8 +472,12 @@ fb_pg_spec_resolve(PGconn *conn, const struct fb_pg_spec *spec,
     if (spec->split_column != NULL &&
         (src->split_key = strdup(spec->split_column)) == NULL)
         return FB_EXIT_SOFTWARE;
-    rc = fb_pg_spec_window_sql(conn, spec, src->qtable, &src->sql, err,
-                               sizeof err);
+    if ((src->types = fb_pg_types_new()) == NULL)
+        return FB_EXIT_OSERR;
+    if (src->qtable != NULL && (rc = table_columns(conn, src)) != 0)
+        return rc;
+    rc = fb_pg_spec_window_sql(conn, spec, src->qtable, src->columns, &src->sql,
+                               err, sizeof err);
     if (rc != 0) {
         fb_error("%s", err);
         return rc;
@@ -361,6 +494,8 @@ fb_pg_spec_free(struct fb_pg_resolved *src)
     free(src->sql);
     free(src->qtable);
     free(src->split_key);
+    free(src->columns);
+    fb_pg_types_free(src->types);
     ids_free(&src->ids);
     memset(src, 0, sizeof *src);
 }
@@ -393,6 +528,7 @@ fb_pg_spec_from_options(const struct fb_options *opts, struct fb_pg_spec *spec,
     spec->id_column = opts->id_column;
     spec->id_columns = opts->id_columns;
     spec->null_as_null = opts->pg_null;
+    spec->infinity_as_null = opts->pg_infinity == FB_PG_INFINITY_NULL;
     spec->max_doc_bytes = opts->max_record_bytes;
     spec->ranges_per_worker = 16;
     if (strcmp(split, "auto") == 0) {

@@ -81,6 +81,10 @@ fb_msg_encode(const struct fb_msg *msg, unsigned char frame[FB_MSG_SIZE])
     p = put_u64(p, msg->counts.bytes_sent);
     p = put_u64(p, msg->counts.requests);
     p = put_u64(p, msg->counts.blank);
+    for (int i = 0; i < FB_MAX_NODES; i++) {
+        p = put_u64(p, msg->counts.nodes[i].requests);
+        p = put_u64(p, msg->counts.nodes[i].failures);
+    }
     p = put_u64(p, (uint64_t)msg->win_start);
     p = put_u64(p, (uint64_t)msg->win_end);
     p = put_u64(p, msg->rejects_done);
@@ -117,6 +121,10 @@ fb_msg_decode(const unsigned char frame[FB_MSG_SIZE], struct fb_msg *msg)
     p = get_u64(p, &msg->counts.bytes_sent);
     p = get_u64(p, &msg->counts.requests);
     p = get_u64(p, &msg->counts.blank);
+    for (int i = 0; i < FB_MAX_NODES; i++) {
+        p = get_u64(p, &msg->counts.nodes[i].requests);
+        p = get_u64(p, &msg->counts.nodes[i].failures);
+    }
     p = get_u64(p, &win);
     msg->win_start = (int64_t)win;
     p = get_u64(p, &win);

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "forkbulk/backoff.h"
 #include "forkbulk/bulk.h"
@@ -23,6 +24,7 @@
 #include "forkbulk/eslimits.h"
 #include "forkbulk/log.h"
 #include "forkbulk/status.h"
+#include "forkbulk/supervisor.h"
 
 struct fb_sink {
     const struct fb_options *opts;
@@ -68,6 +70,7 @@ fb_sink_new(const struct fb_options *opts, const struct fb_sink_hooks *hooks,
         fb_sink_free(s);
         return NULL;
     }
+    fb_es_start_at(s->es, fb_supervisor_slot());
     return s;
 }
 
@@ -190,6 +193,17 @@ apply_items(struct fb_sink *s, size_t i, size_t j)
     return FB_EXIT_OK;
 }
 
+/* "no response" or "HTTP 503", for messages. */
+static const char *
+describe(const struct fb_http_result *res, char *buf, size_t len)
+{
+    if (res->transport)
+        snprintf(buf, len, "no response");
+    else
+        snprintf(buf, len, "HTTP %ld", res->status);
+    return buf;
+}
+
 /*
  * After a failed attempt at a request of n items: 0 to try again (after
  * the backoff), or the exit code that ends the batch (retries used up,
@@ -201,15 +215,13 @@ retry_or_give_up(struct fb_sink *s, int attempt, size_t n,
 {
     char what[32];
 
-    s->counts->requests++;
-    if (res->transport)
-        snprintf(what, sizeof(what), "no response");
-    else
-        snprintf(what, sizeof(what), "HTTP %ld", res->status);
+    describe(res, what, sizeof(what));
     if (attempt > s->opts->max_retries || past_deadline(s)) {
         fb_error("giving up on a batch of %zu record(s) after %d "
                  "attempt(s) in %.0f s to %s: %s: %s",
-                 n, attempt, elapsed(s), fb_es_bulk_url(s->es), what, err);
+                 n, attempt, elapsed(s),
+                 fb_es_bulk_url(s->es, res->node >= 0 ? res->node : 0), what,
+                 err);
         return FB_EXIT_UNAVAILABLE;
     }
     fb_warn("bulk request failed (%s): %s; retry %d of %d", what, err, attempt,
@@ -219,6 +231,61 @@ retry_or_give_up(struct fb_sink *s, int attempt, size_t n,
                          time_left_ms(s)) < 0)
         return stop_status(s);
     return FB_EXIT_OK;
+}
+
+/*
+ * One attempt at a request of n items: to the next node in turn and,
+ * while the node asked fails (es.h), at once to each other node that is
+ * up.  The body is the same, and so are the ids: a node that failed
+ * after storing some of it is overwritten, never duplicated.  Returns
+ * what fb_es_bulk returned for the last node asked (res->node).
+ */
+static int
+send_to_nodes(struct fb_sink *s, const char *body, size_t len, size_t n,
+              struct fb_http_result *res)
+{
+    unsigned tried = 0;
+    int node = fb_es_next_node(s->es);
+    char what[32];
+
+    for (;;) {
+        int rc = fb_es_bulk(s->es, node, body, len, res);
+        int next;
+
+        tried |= 1u << node;
+        s->counts->requests++;
+        s->counts->nodes[node].requests++;
+        if (!res->node_down)
+            return rc;
+        s->counts->nodes[node].failures++;
+        if ((next = fb_es_other_node(s->es, tried)) < 0)
+            return rc;
+        fb_warn("node %s failed (%s%s%s): sending the same %zu record(s) to "
+                "%s",
+                fb_es_node_url(s->es, node), describe(res, what, sizeof(what)),
+                res->transport ? ": " : "", res->transport ? res->error : "", n,
+                fb_es_node_url(s->es, next));
+        s->counts->retried += n;
+        node = next;
+        progress(s); /* each node may take the whole request timeout */
+    }
+}
+
+/* The whole request was refused for good: the exit code. */
+static int
+refused(struct fb_sink *s, const struct fb_http_result *res)
+{
+    char err[256];
+
+    if (res->transport) {
+        fb_error("%s: %s", fb_es_node_url(s->es, res->node), res->error);
+        return res->fatal;
+    }
+    fb_bulkresp_describe_error(res->body, res->body_len, err, sizeof(err));
+    fb_error("%s answered HTTP %ld: %s", fb_es_bulk_url(s->es, res->node),
+             res->status, err);
+    return res->status == 401 || res->status == 403 ? FB_EXIT_CONFIG
+                                                    : FB_EXIT_UNAVAILABLE;
 }
 
 /*
@@ -232,20 +299,23 @@ send_slice(struct fb_sink *s, size_t i, size_t j, int *rc)
 {
     struct fb_http_result res;
     struct fb_bulkresp summary;
-    char err[256];
+    char err[512];
     size_t len;
     const char *body = fb_bulk_slice(s->bulk, i, j, &len);
 
     for (int attempt = 1;; attempt++) {
         progress(s); /* alive, about to wait on the cluster */
-        if (fb_es_bulk(s->es, body, len, &res) < 0) {
+        if (send_to_nodes(s, body, len, j - i, &res) < 0) {
+            if (res.fatal != 0) {
+                *rc = refused(s, &res);
+                return FAILED;
+            }
             snprintf(err, sizeof(err), "%s", res.error);
         } else {
             switch (fb_bulkresp_request_class(res.status)) {
             case FB_REQ_OK:
                 if (fb_bulkresp_parse(res.body, res.body_len, s->items + i,
                                       j - i, &summary, err, sizeof(err)) == 0) {
-                    s->counts->requests++;
                     s->counts->bytes_sent += len;
                     *rc = apply_items(s, i, j);
                     return *rc == FB_EXIT_OK ? SENT : FAILED;
@@ -256,16 +326,9 @@ send_slice(struct fb_sink *s, size_t i, size_t j, int *rc)
                                            sizeof(err));
                 break;
             case FB_REQ_SPLIT:
-                s->counts->requests++;
                 return j - i > 1 ? TOO_LARGE : TOO_LARGE_ONE;
             case FB_REQ_FATAL:
-                fb_bulkresp_describe_error(res.body, res.body_len, err,
-                                           sizeof(err));
-                fb_error("%s answered HTTP %ld: %s", fb_es_bulk_url(s->es),
-                         res.status, err);
-                *rc = res.status == 401 || res.status == 403
-                          ? FB_EXIT_CONFIG
-                          : FB_EXIT_UNAVAILABLE;
+                *rc = refused(s, &res);
                 return FAILED;
             }
         }
@@ -424,10 +487,11 @@ warn_transport(const struct fb_options *opts)
         fb_warn("--insecure: the TLS certificate of %s is not checked; "
                 "anyone on the path can read and change what is sent",
                 opts->es_url);
-    if (creds && strncmp(opts->es_url, "http://", 7) == 0)
-        fb_warn("credentials go to %s over plain http, readable by anyone "
-                "on the path; use https",
-                opts->es_url);
+    for (int i = 0; creds && i < opts->n_es_nodes; i++)
+        if (strncasecmp(opts->es_nodes[i], "http://", 7) == 0)
+            fb_warn("credentials go to %s over plain http, readable by "
+                    "anyone on the path; use https",
+                    opts->es_nodes[i]);
 }
 
 int
@@ -464,6 +528,13 @@ fb_sink_check(const struct fb_options *opts, char *desc, size_t desclen)
     else if (why[0] != '\0')
         fb_warn("%s", why);
     return rc;
+}
+
+/* The node that res came from (the first one if none was asked). */
+static const char *
+node_url(const struct fb_es *es, const struct fb_http_result *res)
+{
+    return fb_es_node_url(es, res->node >= 0 ? res->node : 0);
 }
 
 /* The cluster has no security API to ask (security off, OpenSearch
@@ -521,7 +592,10 @@ fb_sink_may_write(const struct fb_options *opts, const char *pattern,
         snprintf(why, whylen, "out of memory");
         rc = FB_EXIT_OSERR;
     } else if (fb_es_request(es, "POST", path, body, &res) < 0) {
-        snprintf(why, whylen, "POST %s%s: %s", opts->es_url, path, res.error);
+        snprintf(why, whylen, "POST %s%s: %s", node_url(es, &res), path,
+                 res.error);
+        if (res.fatal != 0)
+            rc = res.fatal;
     } else if (no_security_api(&res)) {
         snprintf(why, whylen, "the cluster has no security API (HTTP %ld)",
                  res.status);
@@ -529,11 +603,11 @@ fb_sink_may_write(const struct fb_options *opts, const char *pattern,
     } else if (res.status == 401 || res.status == 403) {
         snprintf(why, whylen,
                  "POST %s%s answered HTTP %ld: credentials refused",
-                 opts->es_url, path, res.status);
+                 node_url(es, &res), path, res.status);
         rc = FB_EXIT_CONFIG;
     } else if (res.status != 200) {
-        snprintf(why, whylen, "POST %s%s answered HTTP %ld", opts->es_url, path,
-                 res.status);
+        snprintf(why, whylen, "POST %s%s answered HTTP %ld", node_url(es, &res),
+                 path, res.status);
     } else if ((rc = read_privileges(&res, pattern, why, whylen)) == 0) {
         *checked = true;
     }
@@ -579,14 +653,16 @@ fb_sink_count(const struct fb_options *opts, const char *index, uint64_t *count)
         return FB_EXIT_OSERR;
     snprintf(path, sizeof(path), "/%s/_count", index);
     if (fb_es_request(es, "GET", path, NULL, &res) < 0) {
-        fb_error("GET %s%s: %s", opts->es_url, path, res.error);
+        fb_error("GET %s%s: %s", node_url(es, &res), path, res.error);
+        if (res.fatal != 0)
+            rc = res.fatal;
     } else if (res.status == 404) {
         *count = 0;
         rc = FB_EXIT_OK;
     } else if (res.status != 200 ||
                parse_count(res.body, res.body_len, count) < 0) {
-        fb_error("GET %s%s answered HTTP %ld, not a count", opts->es_url, path,
-                 res.status);
+        fb_error("GET %s%s answered HTTP %ld, not a count", node_url(es, &res),
+                 path, res.status);
     } else {
         rc = FB_EXIT_OK;
     }

@@ -83,8 +83,30 @@ fb_summary_print(const struct fb_summary *s, const struct fb_options *opts,
             docs_per_second(s), (double)s->parent_rss_kb / 1024.0,
             (double)s->worker_rss_kb / 1024.0, s->exit_code,
             fb_exit_meaning(s->exit_code));
+    for (int i = 0; i < opts->n_es_nodes && i < FB_MAX_NODES; i++)
+        fprintf(out, "  node           %s: %llu requests, %llu failed\n",
+                opts->es_nodes[i], (unsigned long long)c->nodes[i].requests,
+                (unsigned long long)c->nodes[i].failures);
     if (s->indices != NULL)
         print_indices(s, out);
+}
+
+/* "nodes": [{"url", "requests", "failures"}, ...], in the order of --es. */
+static int
+add_nodes(json_t *o, const struct fb_counts *c, const struct fb_options *opts)
+{
+    json_t *nodes = json_array();
+
+    if (json_object_set_new(o, "nodes", nodes) < 0)
+        return -1;
+    for (int i = 0; i < opts->n_es_nodes && i < FB_MAX_NODES; i++)
+        if (json_array_append_new(
+                nodes,
+                json_pack("{s:s, s:I, s:I}", "url", opts->es_nodes[i],
+                          "requests", (json_int_t)c->nodes[i].requests,
+                          "failures", (json_int_t)c->nodes[i].failures)) < 0)
+            return -1;
+    return 0;
 }
 
 /* "indices": {name: loaded, ...} and "indices_unlisted": documents of
@@ -143,8 +165,8 @@ fb_summary_write_json(const struct fb_summary *s, const struct fb_options *opts,
         docs_per_second(s), "parent_rss_kb", (json_int_t)s->parent_rss_kb,
         "worker_rss_kb", (json_int_t)s->worker_rss_kb, "exit_code",
         s->exit_code, "exit_meaning", fb_exit_meaning(s->exit_code));
-    if (o != NULL && add_indices(s, opts, o) == 0 &&
-        (extra == NULL || extra(arg, o) == 0))
+    if (o != NULL && add_nodes(o, c, opts) == 0 &&
+        add_indices(s, opts, o) == 0 && (extra == NULL || extra(arg, o) == 0))
         text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(o);
     if (text == NULL) {

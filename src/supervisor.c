@@ -90,6 +90,15 @@ struct supervisor {
 
 static int signal_pipe[2] = {-1, -1};
 
+/* This process's slot: set in a worker when it starts. */
+static int own_slot = -1;
+
+int
+fb_supervisor_slot(void)
+{
+    return own_slot;
+}
+
 static void
 on_signal(int signo)
 {
@@ -189,6 +198,7 @@ run_child(struct supervisor *sv, int self, int cmd_fd, int res_fd, pid_t parent)
     fb_log_forked();
     close_inherited(cmd_fd, res_fd, fb_log_fd());
 
+    own_slot = self;
     snprintf(role, sizeof(role), "worker %d", self);
     fb_log_set_role(role);
     code = sv->hooks->worker_main(sv->hooks->arg, cmd_fd, res_fd);
@@ -337,6 +347,10 @@ add_counts(struct fb_counts *to, const struct fb_counts *c)
     to->bytes_sent += c->bytes_sent;
     to->requests += c->requests;
     to->blank += c->blank;
+    for (int i = 0; i < FB_MAX_NODES; i++) {
+        to->nodes[i].requests += c->nodes[i].requests;
+        to->nodes[i].failures += c->nodes[i].failures;
+    }
 }
 
 /* The current unit's counts so far: its finished ranges, plus what the

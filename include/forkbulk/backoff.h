@@ -19,6 +19,13 @@
 #define FB_BACKOFF_BASE_MS 100
 #define FB_BACKOFF_CAP_MS 30000
 
+/* How long a node of the cluster that failed is left alone (es.h): 1 s
+ * after its first failure in a row, twice as long after each next one, at
+ * most 60 s.  No jitter: it only decides which node a request goes to
+ * first, never how long anything waits. */
+#define FB_NODE_DOWN_BASE_MS 1000
+#define FB_NODE_DOWN_CAP_MS 60000
+
 struct fb_backoff {
     uint64_t rng;                      /* xorshift64 state, never 0 */
     const volatile sig_atomic_t *stop; /* non-zero: stop waiting */
@@ -42,6 +49,11 @@ void fb_backoff_init(struct fb_backoff *b, const volatile sig_atomic_t *stop,
  */
 uint64_t fb_backoff_delay_ms(struct fb_backoff *b, int attempt,
                              long retry_after_s);
+
+/* Milliseconds a node is down after its failures-th failure in a row
+ * (1-based): FB_NODE_DOWN_BASE_MS * 2^(failures-1), at most
+ * FB_NODE_DOWN_CAP_MS. */
+uint64_t fb_backoff_node_down_ms(int failures);
 
 /*
  * Sleeps fb_backoff_delay_ms(), but at most max_ms (a Retry-After of a day

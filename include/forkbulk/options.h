@@ -9,11 +9,12 @@
  * batch_bytes) or both; options_table.c holds the one row of each, with
  * its kind, bounds, default, help and doc text (see options_table.h).
  *
- * Secrets (the Elasticsearch password or API key, the PostgreSQL password)
- * are never flags: they come from the config file (which must then not be
- * readable by group or others), from a file named in it, or from the
- * environment (FORKBULK_ES_PASSWORD, FORKBULK_ES_API_KEY, PGPASSWORD; and
- * ~/.pgpass as libpq reads it).
+ * Secrets (the Elasticsearch password or API key, the passphrase of the
+ * TLS client key, the PostgreSQL password) are never flags: they come from
+ * the config file (which must then not be readable by group or others),
+ * from a file named in it, or from the environment (FORKBULK_ES_PASSWORD,
+ * FORKBULK_ES_API_KEY, FORKBULK_ES_KEY_PASSWORD, PGPASSWORD; and ~/.pgpass
+ * as libpq reads it).
  *
  * The type of each field is the one C type of its row's kind: char * for
  * strings and secrets, bool, int, size_t for counts and sizes, long for
@@ -30,6 +31,9 @@
 #include "forkbulk/file_reader.h" /* enum fb_format */
 
 #define FB_MAX_WORKERS 64
+/* Nodes of the cluster (--es given several times): a cap that keeps the
+ * per-node counters of a pipe frame small (proto.h). */
+#define FB_MAX_NODES 16
 /* Computed defaults (resolved by fb_options_parse, described in the rows):
  * workers = online CPUs, at most FB_DEFAULT_WORKERS_CAP; a stall timeout
  * of 0 = request timeout + FB_STALL_MARGIN_MS; a PostgreSQL load without
@@ -44,6 +48,12 @@ enum fb_csv_delimiter {
     FB_CSV_SEMICOLON,
     FB_CSV_PIPE,
     FB_CSV_TAB,
+};
+
+/* What ±infinity of a date or timestamp column becomes (--pg-infinity). */
+enum fb_pg_infinity {
+    FB_PG_INFINITY_REJECT, /* the row is rejected, naming the column */
+    FB_PG_INFINITY_NULL,   /* null */
 };
 
 /* What GET / would have said, when it is refused (403). */
@@ -91,6 +101,7 @@ struct fb_options {
     char *id_column;
     char *id_columns; /* "a,b": hashed */
     bool pg_null;     /* NULL columns as null instead of omitted */
+    int pg_infinity;  /* enum fb_pg_infinity */
 
     /* The hourly job. */
     char *job;  /* name for the lock and the ledger */
@@ -111,11 +122,18 @@ struct fb_options {
     /* Target. */
     char *index_pattern; /* strftime pattern */
     char *index;         /* file loads: the pattern expanded once */
-    char *es_url;        /* base URL */
+    char *es_url;        /* the nodes' base URLs, "URL, URL, ..." */
+    /* es_url split (by fb_options_parse): n_es_nodes URLs, checked (http
+     * or https, no credentials), without a trailing slash. */
+    char *es_nodes[FB_MAX_NODES];
+    int n_es_nodes;
     char *es_user;
     char *es_password;     /* secret */
     char *es_api_key;      /* secret */
     char *ca_file;         /* TLS trust anchors; system default if NULL */
+    char *cert_file;       /* TLS client certificate (PEM); NULL: none */
+    char *key_file;        /* its private key (PEM); NULL: in cert_file */
+    char *key_password;    /* secret: the passphrase of key_file */
     bool insecure;         /* do not verify TLS (never the default) */
     int es_flavor;         /* enum fb_es_flavor */
     int op;                /* enum fb_op */

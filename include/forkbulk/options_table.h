@@ -79,12 +79,16 @@ struct fb_opt {
     const char *computed; /* no def: the default, as worked out later */
     const char *example;  /* a value to show when unset; not for secrets */
     const char *arg;      /* the flag's argument in help; NULL: none */
-    const char *help;     /* one line: --help */
-    const char *doc;      /* sentences: config file comments, man page */
+    /* FB_OPT_STRING: a list, "a, b, c".  The flag may be given several
+     * times: the first on the command line replaces the config file's
+     * list, each next one adds its value to it. */
+    bool repeat;
+    const char *help; /* one line: --help */
+    const char *doc;  /* sentences: config file comments, man page */
 };
 
 /* A bound on the number of rows, for arrays built from them. */
-#define FB_OPT_MAX 80
+#define FB_OPT_MAX 128
 
 /* The rows, in --help order; *n is set to their number. */
 const struct fb_opt *fb_opt_rows(size_t *n);

@@ -156,14 +156,20 @@ int fb_pg_quote_name(PGconn *conn, const char *schema, const char *name,
                      char **out, char *err, size_t errlen);
 
 /*
- * A table as users write it, table or schema.table, split in two: *schema
- * malloc'd (NULL when there is none; free() it), *name pointing into
- * table.  The name is split at its first dot, so a quoted name holding a
- * dot cannot be given (issue #14); this is the only place that splits
- * one.  0, or FB_EXIT_OSERR with err filled.
+ * A table as users write it, table or schema.table.  A part in double
+ * quotes is read as PostgreSQL reads a quoted identifier: exactly, ""
+ * for one quote, a dot inside is part of the name
+ * ("My.Schema"."We""ird").  An unquoted part runs to the next dot and is
+ * taken as written, case included, like every other name forkbulk takes
+ * (--time-column, --id-column, the ledger's table): unlike SQL, it is not
+ * folded to lower case, and any byte but a dot may be in it (odd"t$1).
+ * This is the only place that splits one.  0 with *schema (NULL when none
+ * is given) and *name malloc'd (free() both), or FB_EXIT_CONFIG with err =
+ * "table name [<table>]: <why>" (an empty part, a missing closing quote,
+ * text after one, more than two parts), or FB_EXIT_OSERR.
  */
-int fb_pg_split_table(const char *table, char **schema, const char **name,
-                      char *err, size_t errlen);
+int fb_pg_split_table(const char *table, char **schema, char **name, char *err,
+                      size_t errlen);
 
 /* A table as users write it (fb_pg_split_table), quoted as
  * fb_pg_quote_name does. */

@@ -3,24 +3,40 @@
  *    PostgreSQL values (text format) to JSON, into bounded buffers.
  *
  * Pure functions: no libpq, no allocation, so every type can be tested
- * without a server.  The session that produced the text must have
- * TimeZone=UTC, DateStyle=ISO and client_encoding=UTF8 (pg_spec.h sets
- * them), so timestamps arrive as "2026-11-27 03:00:00.5+00" and strings
- * as valid UTF-8.
+ * without a server.  What a column's type renders as is decided once per
+ * column, before its first value, as a struct fb_pg_type (pg_type.h
+ * builds them from the catalog); each value then only follows it.  The
+ * session that produced the text must run with FB_PG_SESSION_SETTINGS
+ * (pg_spec.h): TimeZone=UTC, DateStyle=ISO, IntervalStyle=iso_8601,
+ * bytea_output=hex and client_encoding=UTF8, so timestamps arrive as
+ * "2026-11-27 03:00:00.5+00", bytea as "\xdead" and strings as valid
+ * UTF-8.
  *
- * Mapping (by type OID; unknown types render as their text in a string):
- *   int2/int4/int8/oid         number, as printed
- *   float4/float8              number, as printed; NaN/±Infinity: error
- *   numeric                    number, exactly as printed; NaN/±Inf: error
- *   bool                       true/false
- *   timestamp, timestamptz     "2026-11-27T03:00:00.5Z" (naive = UTC);
- *                              infinity and BC: error
- *   json, jsonb                embedded, insignificant whitespace removed
- *                              (a newline inside would break NDJSON)
- *   arrays of the above        JSON arrays, NULL elements as null,
- *                              multi-dimensional as nested arrays
- *   everything else (text, varchar, char, date, inet, cidr, uuid, ...)
- *                              a JSON string of the text
+ * Mapping (README.md has the table by SQL type):
+ *   INT                 number, as printed
+ *   FLOAT, NUMERIC      number, as printed; NaN and ±Infinity: error
+ *   BOOL                true/false
+ *   TIMESTAMP(TZ)       "2026-11-27T03:00:00.5Z" (naive = UTC)
+ *   DATE                "2026-11-27"
+ *     the three: ±infinity is an error, or null with infinity_as_null;
+ *     a BC date is an error (no ISO 8601 form)
+ *   JSON                embedded, insignificant whitespace removed (a
+ *                       newline inside would break NDJSON)
+ *   BYTEA               base64 of the bytes, in a string
+ *   MONEY               error: its text follows lc_monetary (a table's
+ *                       money columns are read cast to numeric instead)
+ *   ARRAY               a JSON array of the elements, NULL as null, any
+ *                       number of dimensions as nested arrays; the bounds
+ *                       of "[2:3]={...}" are dropped
+ *   COMPOSITE           a JSON object of the attributes (NULL ones as
+ *                       NULL columns are: omitted, or null)
+ *   RANGE               {"gte"|"gt": lower, "lte"|"lt": upper}, an
+ *                       unbounded side left out; an empty range has no
+ *                       value (FB_PG_RENDER_ABSENT); an infinite bound
+ *                       under infinity_as_null is an unbounded side
+ *   MULTIRANGE          a JSON array of its ranges
+ *   STRING              a JSON string of the text (text, enum, uuid,
+ *                       inet, time, interval, bit, xml, tsvector, point...)
  */
 #ifndef FORKBULK_PG_RENDER_H
 #define FORKBULK_PG_RENDER_H
@@ -37,40 +53,68 @@ enum fb_pg_kind {
     FB_PG_KIND_BOOL,
     FB_PG_KIND_TIMESTAMP,
     FB_PG_KIND_TIMESTAMPTZ,
+    FB_PG_KIND_DATE,
     FB_PG_KIND_JSON,
+    FB_PG_KIND_BYTEA,
+    FB_PG_KIND_MONEY,
+    FB_PG_KIND_ARRAY,
+    FB_PG_KIND_COMPOSITE,
+    FB_PG_KIND_RANGE,
+    FB_PG_KIND_MULTIRANGE,
 };
 
-struct fb_pg_coltype {
-    enum fb_pg_kind kind; /* of the value, or of the elements */
-    bool array;
+struct fb_pg_type;
+
+/* A named member of a document: a column of a row, an attribute of a
+ * composite.  key is "name": as JSON, from fb_pg_render_key(). */
+struct fb_pg_field {
+    const char *name;
+    const char *key;
+    size_t key_len;
+    const struct fb_pg_type *type;
+};
+
+/* How the values of one type render.  Domains do not appear: a domain
+ * is its base type. */
+struct fb_pg_type {
+    enum fb_pg_kind kind;
+    char delim; /* ARRAY: between elements (typdelim: ',', ';' for box) */
+    const struct fb_pg_type *elem; /* ARRAY: the element; RANGE: the
+                                    * subtype; MULTIRANGE: the range */
+    int nfields;                   /* COMPOSITE: its attributes */
+    const struct fb_pg_field *fields;
+};
+
+/* The choices of --pg-null and --pg-infinity. */
+struct fb_pg_render_opts {
+    bool null_as_null;     /* NULL columns and attributes, and empty
+                            * ranges, as null; else left out */
+    bool infinity_as_null; /* ±infinity of a date or timestamp as null;
+                            * else the value is an error */
 };
 
 /* Return codes of the render functions. */
 #define FB_PG_RENDER_OK 0
+#define FB_PG_RENDER_ABSENT                                                    \
+    1                            /* no value (an empty range): nothing         \
+                                  * written; a field is left out, or null      \
+                                  * under null_as_null */
 #define FB_PG_RENDER_EVALUE (-1) /* a value JSON cannot hold; err says why */
 #define FB_PG_RENDER_EFULL (-2)  /* the output does not fit in cap */
 
-/* The JSON mapping of a type OID (see above). */
-void fb_pg_render_type(unsigned int oid, struct fb_pg_coltype *t);
-
 /*
- * Appends the JSON form of the non-NULL value v[0..len) of column `name`
- * to out[*pos..cap).  scratch (scratch_cap bytes) holds one unescaped
- * array element at a time; an element longer than that is EFULL.  On
- * EVALUE err holds "column [name] is NaN: JSON has no NaN" (or similar)
- * and *pos is unchanged; on EFULL *pos is unchanged.
+ * Appends the JSON form of the non-NULL value v[0..len) of type t, of
+ * column `name`, to out[*pos..cap).  scratch (scratch_cap bytes) holds
+ * the unescaped elements, attributes and bounds of nested values; one
+ * longer than what is left of it is EFULL.  On EVALUE err holds "column
+ * [name] is NaN: JSON has no NaN" (or similar); on anything but OK *pos
+ * is unchanged.
  */
-int fb_pg_render_value(const struct fb_pg_coltype *t, const char *name,
+int fb_pg_render_value(const struct fb_pg_type *t,
+                       const struct fb_pg_render_opts *opts, const char *name,
                        const char *v, size_t len, char *out, size_t cap,
                        size_t *pos, char *scratch, size_t scratch_cap,
                        char *err, size_t errlen);
-
-struct fb_pg_render_col {
-    const char *name;
-    const char *key; /* "name": as JSON, from fb_pg_render_key() */
-    size_t key_len;
-    struct fb_pg_coltype type;
-};
 
 /* The longest key fb_pg_render_key() writes for a name of n bytes. */
 #define FB_PG_RENDER_KEY_MAX(n) (6 * (n) + 4)
@@ -85,18 +129,19 @@ size_t fb_pg_render_key(const char *name, char *out, size_t cap);
 /*
  * Renders one row as one JSON object {"col":value,...} in column order
  * into out[0..cap), length in *len.  lens[i] < 0 marks NULL: omitted, or
- * null when null_as_null.
+ * null when opts->null_as_null; so is a value without one (an empty
+ * range).
  * EVALUE: the first bad value's reason is in err, and out still holds the
  *   whole row with each bad value as its text in a JSON string (what the
  *   reject file shows).
  * EFULL: err is "document is more than <cap> bytes"; out holds the
  *   first *len bytes of the rendering (not valid JSON).
  */
-int fb_pg_render_row(const struct fb_pg_render_col *cols, int ncols,
+int fb_pg_render_row(const struct fb_pg_field *cols, int ncols,
                      const char *const *vals, const int *lens,
-                     bool null_as_null, char *out, size_t cap, size_t *len,
-                     char *scratch, size_t scratch_cap, char *err,
-                     size_t errlen);
+                     const struct fb_pg_render_opts *opts, char *out,
+                     size_t cap, size_t *len, char *scratch, size_t scratch_cap,
+                     char *err, size_t errlen);
 
 /*
  * Document id from several columns (--id-columns, composite primary

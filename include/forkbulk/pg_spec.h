@@ -15,6 +15,8 @@
  * SQL shapes (identifiers quoted by pg_conn.h; values are parameters):
  *   window, table:  SELECT * FROM "s"."t" WHERE "ts" OPERATOR(pg_catalog.>=)
  *                   $1 AND "ts" OPERATOR(pg_catalog.<) $2
+ *                   (* or, with money columns, the columns by name:
+ *                   "a", "m"::pg_catalog.numeric AS "m")
  *   window, query:  SELECT * FROM (<query>) AS fb_q WHERE true
  * $1/$2 are the window's start and end as timestamptz, so a query that
  * uses only one of them still prepares.  A query runs under the pinned
@@ -32,6 +34,7 @@
 
 #include "forkbulk/options.h"
 #include "forkbulk/pg_conn.h"
+#include "forkbulk/pg_type.h"
 
 enum fb_pg_split {
     FB_PG_SPLIT_AUTO = 0, /* time if the time column leads an index, else an
@@ -65,6 +68,8 @@ struct fb_pg_spec {
     const char *id_column;    /* document id from this column, or NULL */
     const char *id_columns;   /* "a,b": id = hash of these, or NULL */
     bool null_as_null;        /* NULL columns as null (default: omitted) */
+    bool infinity_as_null;    /* ±infinity dates and timestamps as null
+                               * (default: the row is rejected) */
     size_t max_doc_bytes;     /* a rendered row longer than this is
                                * rejected, not buffered */
     int ranges_per_worker;    /* planning target, e.g. 16 */
@@ -89,9 +94,11 @@ struct fb_pg_window {
 #define FB_PG_OID_TID 27
 #define FB_PG_OID_TIMESTAMPTZ 1184
 
-/* What every source session runs with: pg_render.h relies on it. */
+/* What every source session runs with: pg_render.h relies on it
+ * (intervals as ISO 8601 durations, bytea as hex). */
 #define FB_PG_SESSION_SETTINGS                                                 \
     "SET TimeZone = 'UTC'; SET DateStyle = 'ISO'; "                            \
+    "SET IntervalStyle = 'iso_8601'; SET bytea_output = 'hex'; "               \
     "SET extra_float_digits = 1; SET client_encoding = 'UTF8'"
 
 /* How document ids are made. */
@@ -116,6 +123,10 @@ struct fb_pg_resolved {
     struct fb_pg_ids ids;
     char *split_key; /* split_column, else a one-column integer primary
                       * key, else NULL: the column key ranges count */
+    char *columns;   /* a table's select list when * will not do (money
+                      * columns, read as numeric), else NULL */
+    struct fb_pg_types *types; /* the types met so far (pg_type.h): a
+                                * table's columns' from the start */
 };
 
 /*
@@ -170,20 +181,25 @@ void fb_pg_spec_window_params(const struct fb_pg_window *win,
 
 /*
  * The window SQL (above) of the source: qtable from fb_pg_spec_session()
- * (a table source).  Logs nothing: 0 with *sql malloc'd, or an exit code
- * with err filled (78: a table source without a time column).
+ * (a table source), columns its select list (NULL: *).  Logs nothing: 0
+ * with *sql malloc'd, or an exit code with err filled (78: a table source
+ * without a time column).
  */
 int fb_pg_spec_window_sql(PGconn *conn, const struct fb_pg_spec *spec,
-                          const char *qtable, char **sql, char *err,
-                          size_t errlen);
+                          const char *qtable, const char *columns, char **sql,
+                          char *err, size_t errlen);
 
 /*
  * Builds the window SQL and works out the ids (id_column, id_columns,
  * else the table's primary key, else none) and the split key, on the
  * connection and into the src that fb_pg_spec_connect() opened and
- * filled.  0, or an exit code after logging (78 for a missing time
- * column or a bad id column list).  Release src with fb_pg_spec_free()
- * either way.
+ * filled.  A table's columns are checked first: every one must be
+ * readable by the role (has_column_privilege), and their types are
+ * loaded into src->types; a money column (or array of money) is read
+ * cast to numeric, under its own name, since its text follows
+ * lc_monetary.  0, or an exit code after logging (78 for a missing time
+ * column, a bad id column list, or a column the role may not read,
+ * named).  Release src with fb_pg_spec_free() either way.
  */
 int fb_pg_spec_resolve(PGconn *conn, const struct fb_pg_spec *spec,
                        struct fb_pg_resolved *src);

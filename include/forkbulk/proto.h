@@ -35,14 +35,23 @@
 #include <stdint.h>
 
 #include "forkbulk/eslimits.h"
+#include "forkbulk/options.h" /* FB_MAX_NODES */
 
-#define FB_PROTO_VERSION 4
+#define FB_PROTO_VERSION 5
 
 enum fb_msg_type {
     FB_MSG_RANGE = 1,
     FB_MSG_DONE = 2,
     FB_MSG_PROGRESS = 3,
     FB_MSG_INDEX_COUNT = 4,
+};
+
+/* _bulk requests sent to one node of the cluster, and how many of them
+ * failed it: no answer (refused, timed out, dropped), or 502/503/504 for
+ * the whole request; each such failure marks the node down (es.h). */
+struct fb_node_counts {
+    uint64_t requests;
+    uint64_t failures;
 };
 
 /* Counters of one range, reported in DONE. */
@@ -55,6 +64,11 @@ struct fb_counts {
     uint64_t bytes_sent; /* request body bytes put on the wire */
     uint64_t requests;   /* _bulk requests sent */
     uint64_t blank;      /* whitespace-only lines skipped (files) */
+    /* Per node, in the order of --es (options.h: es_nodes); the rest
+     * stay 0.  The nodes' requests add up to requests: a request sent
+     * again to another node counts for each node it went to (and its
+     * items in retried). */
+    struct fb_node_counts nodes[FB_MAX_NODES];
 };
 
 /* Bounds of the text fields of a RANGE (NUL included). */
@@ -88,11 +102,11 @@ struct fb_msg {
 };
 
 /* Encoded frame: version, type, kind, 1 spare, range_id, lo, hi, status,
- * 8 counters, window start and end, rejects_done, unit_time, index,
- * snapshot. */
+ * 8 counters, requests and failures of each of FB_MAX_NODES nodes,
+ * window start and end, rejects_done, unit_time, index, snapshot. */
 #define FB_MSG_SIZE                                                            \
-    (1 + 1 + 1 + 1 + 4 + 8 + 8 + 4 + 8 * 8 + 8 + 8 + 8 + 8 +                   \
-     FB_MSG_INDEX_MAX + FB_MSG_SNAPSHOT_MAX)
+    (1 + 1 + 1 + 1 + 4 + 8 + 8 + 4 + 8 * 8 + FB_MAX_NODES * 2 * 8 + 8 + 8 +    \
+     8 + 8 + FB_MSG_INDEX_MAX + FB_MSG_SNAPSHOT_MAX)
 
 void fb_msg_encode(const struct fb_msg *msg, unsigned char frame[FB_MSG_SIZE]);
 

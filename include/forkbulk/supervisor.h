@@ -80,6 +80,11 @@ struct fb_supervisor_hooks {
     int progress_ms; /* > 0 with progress */
 };
 
+/* In a worker process, its slot: 0 to workers - 1, the same for the
+ * worker that replaces it (what makes workers start at different nodes
+ * of the cluster); -1 in the parent. */
+int fb_supervisor_slot(void);
+
 /* Runs the whole load of src (plan is its parent side, opened); returns
  * the exit code (also in total).  total->indices, when documents named
  * their own index, is the caller's to free (summary.h). */

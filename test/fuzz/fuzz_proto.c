@@ -35,6 +35,10 @@ check_same(const struct fb_msg *a, const struct fb_msg *b)
     CHECK(a->counts.bytes_sent == b->counts.bytes_sent);
     CHECK(a->counts.requests == b->counts.requests);
     CHECK(a->counts.blank == b->counts.blank);
+    for (int i = 0; i < FB_MAX_NODES; i++) {
+        CHECK(a->counts.nodes[i].requests == b->counts.nodes[i].requests);
+        CHECK(a->counts.nodes[i].failures == b->counts.nodes[i].failures);
+    }
     CHECK(a->win_start == b->win_start && a->win_end == b->win_end);
     CHECK(a->kind == b->kind);
     CHECK(a->rejects_done == b->rejects_done);
@@ -74,8 +78,16 @@ fuzz_frame(const unsigned char *frame)
     check_same(&m, &m2);
 }
 
+/* Where fuzz_fields takes each field from in its raw bytes: the counters
+ * (8 of them, then requests and failures of each node) at 26. */
+#define RAW_COUNTS 26
+#define RAW_WIN (RAW_COUNTS + 8 * (8 + 2 * FB_MAX_NODES))
+#define RAW_TEXT (RAW_WIN + 16)
+
 /* The bytes fuzz_fields reads must lie inside its raw frame. */
-_Static_assert(106 + FB_MSG_INDEX_MAX - 1 + FB_MSG_SNAPSHOT_MAX - 1 + 16 <=
+_Static_assert(sizeof(struct fb_counts) == 8 * (8 + 2 * FB_MAX_NODES),
+               "struct fb_counts holds only uint64_t counters");
+_Static_assert(RAW_TEXT + FB_MSG_INDEX_MAX - 1 + FB_MSG_SNAPSHOT_MAX - 1 + 16 <=
                    FB_MSG_SIZE,
                "fuzz_fields reads past raw");
 
@@ -99,19 +111,20 @@ fuzz_fields(const uint8_t *data, size_t size)
     memcpy(&m.lo, p + 6, 8);
     memcpy(&m.hi, p + 14, 8);
     memcpy(&m.status, p + 22, 4);
-    memcpy(&m.counts, p + 26, sizeof(m.counts)); /* 8 x uint64_t */
-    memcpy(&m.win_start, p + 90, 8);
-    memcpy(&m.win_end, p + 98, 8);
+    memcpy(&m.counts, p + RAW_COUNTS, sizeof(m.counts));
+    memcpy(&m.win_start, p + RAW_WIN, 8);
+    memcpy(&m.win_end, p + RAW_WIN + 8, 8);
     /* Strings of any length up to the slot; an over-long one is cut by
      * encode to the slot size minus its NUL. */
-    memcpy(m.index, p + 106, sizeof(m.index) - 1);
-    memcpy(m.snapshot, p + 106 + sizeof(m.index) - 1, sizeof(m.snapshot) - 1);
+    memcpy(m.index, p + RAW_TEXT, sizeof(m.index) - 1);
+    memcpy(m.snapshot, p + RAW_TEXT + sizeof(m.index) - 1,
+           sizeof(m.snapshot) - 1);
     m.index[sizeof(m.index) - 1] = '\0';
     m.snapshot[sizeof(m.snapshot) - 1] = '\0';
     memcpy(&m.rejects_done,
-           p + 106 + sizeof(m.index) - 1 + sizeof(m.snapshot) - 1, 8);
+           p + RAW_TEXT + sizeof(m.index) - 1 + sizeof(m.snapshot) - 1, 8);
     memcpy(&m.unit_time,
-           p + 106 + sizeof(m.index) - 1 + sizeof(m.snapshot) - 1 + 8, 8);
+           p + RAW_TEXT + sizeof(m.index) - 1 + sizeof(m.snapshot) - 1 + 8, 8);
 
     fb_msg_encode(&m, frame);
     CHECK(fb_msg_decode(frame, &d) == 0);

@@ -16,7 +16,7 @@
  *
  * Usage: pg_source_check --pg CONNINFO (--table T --time-column C |
  *   --query SQL) --start US --end US [--split auto|key[:COL]|time:US|ctid]
- *   [--id-column C] [--id-columns a,b] [--null-as-null]
+ *   [--id-column C] [--id-columns a,b] [--null-as-null] [--infinity-as-null]
  *   [--max-doc-bytes N] [--workers N] [--ranges-per-worker N]
  *   [--fetch default|singlerow|copy] [--password P] [--count]
  *   [--count-window]
@@ -112,6 +112,10 @@ main(int argc, char **argv)
 
         if (strcmp(o, "--null-as-null") == 0) {
             spec.null_as_null = true;
+            continue;
+        }
+        if (strcmp(o, "--infinity-as-null") == 0) {
+            spec.infinity_as_null = true;
             continue;
         }
         if (strcmp(o, "--count") == 0) {

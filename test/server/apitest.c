@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,4 +59,69 @@ apitest_reply_free(struct apitest_reply *r)
 {
     free(r->body);
     r->body = NULL;
+}
+
+struct apitest_reply
+call(struct ts_state *st, const char *method, const char *path,
+     const char *query, const char *ctype, const char *body, size_t len)
+{
+    struct ts_request req = {
+        .method = method,
+        .path = path,
+        .query = query ? query : "",
+        .content_type = ctype,
+        .body = body,
+        .body_len = len,
+        .wire_len = len,
+    };
+
+    return apitest_handle(st, &req);
+}
+
+struct apitest_reply
+bulk(struct ts_state *st, const char *path, const char *query, const char *body)
+{
+    return call(st, "POST", path, query, "application/x-ndjson", body,
+                strlen(body));
+}
+
+struct ts_state *
+new_state(enum ts_mode mode)
+{
+    struct ts_config cf;
+    struct ts_state *st;
+
+    memset(&cf, 0, sizeof(cf));
+    cf.mode = mode;
+    cf.product_header = true;
+    st = ts_state_new(&cf);
+    assert_non_null(st);
+    return st;
+}
+
+void
+expect(struct apitest_reply r, int status, const char *body)
+{
+    if (r.status != status || strcmp(r.body, body) != 0)
+        print_error("got %d %s\nwant %d %s\n", r.status, r.body, status, body);
+    assert_int_equal(r.status, status);
+    assert_string_equal(r.body, body);
+    apitest_reply_free(&r);
+}
+
+void
+get_uuid(struct ts_state *st, const char *name, char *uuid)
+{
+    char path[300];
+    struct apitest_reply r;
+    const char *p;
+
+    snprintf(path, sizeof(path), "/%s/_settings", name);
+    r = call(st, "GET", path, NULL, NULL, NULL, 0);
+    assert_int_equal(r.status, 200);
+    p = strstr(r.body, "\"uuid\":\"");
+    assert_non_null(p);
+    memcpy(uuid, p + 8, 22);
+    uuid[22] = 0;
+    apitest_reply_free(&r);
 }

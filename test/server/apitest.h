@@ -33,4 +33,23 @@ struct apitest_reply apitest_handle(struct ts_state *st,
 /* Frees r's body (r itself is the caller's); safe to call twice. */
 void apitest_reply_free(struct apitest_reply *r);
 
+/* One request (query and ctype may be NULL) on node 0. */
+struct apitest_reply call(struct ts_state *st, const char *method,
+                          const char *path, const char *query,
+                          const char *ctype, const char *body, size_t len);
+
+/* POST path?query with an NDJSON body. */
+struct apitest_reply bulk(struct ts_state *st, const char *path,
+                          const char *query, const char *body);
+
+/* A state of that mode with the product header on. */
+struct ts_state *new_state(enum ts_mode mode);
+
+/* The 22 characters of an index's uuid (from its settings) into uuid. */
+void get_uuid(struct ts_state *st, const char *name, char *uuid);
+
+/* Checks status and exact body (printing both when they differ), then
+ * frees r. */
+void expect(struct apitest_reply r, int status, const char *body);
+
 #endif

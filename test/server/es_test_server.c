@@ -56,6 +56,10 @@ usage(FILE *out)
           "  --port N                 port to listen on (0 = any free port; "
           "default 9200)\n"
           "  --bind ADDR              IPv4 address (default 127.0.0.1)\n"
+          "  --nodes N                nodes over one shared state, on ports "
+          "port..port+N-1\n"
+          "                           (free ports with --port 0; default 1, "
+          "at most 16)\n"
           "  --mode es7|es8|opensearch  which cluster to imitate (default "
           "es8)\n"
           "  --max-content-length SZ  body limit, e.g. 100mb, 512kb, 1gb, "
@@ -77,7 +81,9 @@ usage(FILE *out)
           "  --numeric-field NAME     map NAME as long in every index\n"
           "  --auth-file PATH         require the user:password held in PATH\n"
           "  --no-product-header      never send X-elastic-product\n"
-          "  --ready-file PATH        write the port to PATH once listening\n"
+          "  --ready-file PATH        write the ports (one a line, in node "
+          "order) to PATH\n"
+          "                           once listening\n"
           "  --quiet                  no log messages on stderr\n"
           "  --help                   this text\n",
           out);
@@ -176,6 +182,7 @@ parse_args(int argc, char **argv, struct options *o)
     enum {
         OPT_PORT = 256,
         OPT_BIND,
+        OPT_NODES,
         OPT_MODE,
         OPT_MAX_CONTENT,
         OPT_THREADS,
@@ -197,6 +204,7 @@ parse_args(int argc, char **argv, struct options *o)
     static const struct option longopts[] = {
         {"port", required_argument, NULL, OPT_PORT},
         {"bind", required_argument, NULL, OPT_BIND},
+        {"nodes", required_argument, NULL, OPT_NODES},
         {"mode", required_argument, NULL, OPT_MODE},
         {"max-content-length", required_argument, NULL, OPT_MAX_CONTENT},
         {"threads", required_argument, NULL, OPT_THREADS},
@@ -229,6 +237,10 @@ parse_args(int argc, char **argv, struct options *o)
             break;
         case OPT_BIND:
             o->http.bind = optarg;
+            break;
+        case OPT_NODES:
+            ok = ts_parse_u64(optarg, TS_NODES_MAX, &v) && v > 0;
+            o->http.nodes = (unsigned)v;
             break;
         case OPT_MODE:
             if (strcmp(optarg, "es7") == 0)
@@ -311,12 +323,17 @@ parse_args(int argc, char **argv, struct options *o)
     return 0;
 }
 
-/* Writes the port to path so that whoever waits never reads half a file. */
+/*
+ * Writes the ports, one a line in node order, to path so that whoever
+ * waits never reads half a file.
+ */
 static bool
-write_ready_file(const char *path, uint16_t port)
+write_ready_file(const char *path, const struct ts_http *http)
 {
     char tmp[PATH_MAX];
-    char line[16];
+    char text[16 * TS_NODES_MAX];
+    size_t len = 0;
+    unsigned i;
     int fd = -1;
     int n;
     bool ok = false;
@@ -324,11 +341,13 @@ write_ready_file(const char *path, uint16_t port)
     n = snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
     if (n < 0 || (size_t)n >= sizeof(tmp))
         goto out;
-    n = snprintf(line, sizeof(line), "%u\n", (unsigned)port);
+    for (i = 0; i < ts_http_nodes(http); i++)
+        len += (size_t)snprintf(text + len, sizeof(text) - len, "%u\n",
+                                (unsigned)ts_http_port(http, i));
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         goto out;
-    if (write(fd, line, (size_t)n) != n || fsync(fd) != 0)
+    if (write(fd, text, len) != (ssize_t)len || fsync(fd) != 0)
         goto out;
     if (close(fd) != 0) {
         fd = -1;
@@ -365,6 +384,7 @@ main(int argc, char **argv)
     o.config.max_content_length = (size_t)100 * 1024 * 1024;
     o.http.bind = "127.0.0.1";
     o.http.port = 9200;
+    o.http.nodes = 1;
     rc = parse_args(argc, argv, &o);
     if (rc != 0)
         return rc;
@@ -408,11 +428,11 @@ main(int argc, char **argv)
     http = ts_http_start(state, &o.http);
     if (http == NULL)
         goto out;
-    printf("es-test-server listening on %s:%u\n", o.http.bind,
-           (unsigned)ts_http_port(http));
+    for (unsigned i = 0; i < ts_http_nodes(http); i++)
+        printf("es-test-server listening on %s:%u\n", o.http.bind,
+               (unsigned)ts_http_port(http, i));
     fflush(stdout);
-    if (o.ready_file != NULL &&
-        !write_ready_file(o.ready_file, ts_http_port(http)))
+    if (o.ready_file != NULL && !write_ready_file(o.ready_file, http))
         goto out;
 
     while (sigwait(&stop_signals, &sig) != 0)

@@ -19,8 +19,8 @@
 #include "apitest.h"
 
 static struct apitest_reply
-call(struct ts_state *st, const char *method, const char *path,
-     const char *body)
+send_body(struct ts_state *st, const char *method, const char *path,
+          const char *body)
 {
     /* wire_len 0: the twins differ in length only */
     struct ts_request req = {
@@ -55,15 +55,15 @@ check_twin(enum ts_mode mode, const char *path, const char *compact,
     assert_non_null(a);
     assert_non_null(b);
     for (int round = 0; round < 2; round++) {
-        ra = call(a, "POST", path, compact);
-        rb = call(b, "POST", path, full);
+        ra = send_body(a, "POST", path, compact);
+        rb = send_body(b, "POST", path, full);
         assert_int_equal(ra.status, rb.status);
         assert_string_equal(ra.body, rb.body);
         free(ra.body);
         free(rb.body);
     }
-    ra = call(a, "GET", "/_test/stats", NULL);
-    rb = call(b, "GET", "/_test/stats", NULL);
+    ra = send_body(a, "GET", "/_test/stats", NULL);
+    rb = send_body(b, "GET", "/_test/stats", NULL);
     assert_string_equal(ra.body, rb.body);
     free(ra.body);
     free(rb.body);
@@ -128,13 +128,13 @@ test_not_compact(void **unused)
     st = ts_state_new(&cf);
     assert_non_null(st);
     /* an unknown op */
-    r = call(st, "POST", "/t/_bulk", "{\"indexx\":{\"_id\":\"1\"}}\n{}\n");
+    r = send_body(st, "POST", "/t/_bulk", "{\"indexx\":{\"_id\":\"1\"}}\n{}\n");
     assert_int_equal(r.status, 400);
     assert_non_null(strstr(r.body, "but found [indexx]"));
     free(r.body);
     /* an escaped id is decoded by the full parser */
-    r = call(st, "POST", "/t/_bulk",
-             "{\"index\":{\"_id\":\"a\\u0062\"}}\n{\"a\":1}\n");
+    r = send_body(st, "POST", "/t/_bulk",
+                  "{\"index\":{\"_id\":\"a\\u0062\"}}\n{\"a\":1}\n");
     assert_int_equal(r.status, 200);
     assert_non_null(strstr(r.body, "\"_id\":\"ab\""));
     free(r.body);

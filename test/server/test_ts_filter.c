@@ -71,7 +71,7 @@ post(struct ts_state *st, const char *query, const char *body)
 }
 
 static struct ts_state *
-new_state(enum ts_mode mode, bool faults)
+faulty_state(enum ts_mode mode, bool faults)
 {
     struct ts_config cf;
     struct ts_state *st = NULL;
@@ -101,8 +101,8 @@ static void
 check_one(enum ts_mode mode, const char *filter, const char *body, bool refresh,
           bool faults)
 {
-    struct ts_state *fast = new_state(mode, faults);
-    struct ts_state *whole = new_state(mode, faults);
+    struct ts_state *fast = faulty_state(mode, faults);
+    struct ts_state *whole = faulty_state(mode, faults);
     char query[1200];
     struct apitest_reply a;
     struct apitest_reply b;
@@ -251,7 +251,7 @@ test_random_filters(void **unused)
 static void
 test_loader_filter_exact(void **unused)
 {
-    struct ts_state *st = new_state(TS_MODE_ES8, false);
+    struct ts_state *st = faulty_state(TS_MODE_ES8, false);
     struct apitest_reply r;
 
     (void)unused;

@@ -18,12 +18,13 @@
 #include <strings.h>
 
 #include "ts_filter.h"
-#include "ts_state.h"
+#include "ts_route.h"
 
 #define CT_ES7 "application/json; charset=UTF-8"
 #define CT_ES8 "application/json;charset=utf-8"
 #define CT_ES8_COMPAT "application/vnd.elasticsearch+json;compatible-with=8"
 #define CT_TEXT "text/plain; charset=UTF-8"
+#define CT_HTML "text/html"
 
 /* ---- faults ---- */
 
@@ -82,6 +83,10 @@ ts_state_new(const struct ts_config *config)
         st->config.max_content_length = 100u * 1024 * 1024;
     if (pthread_mutex_init(&st->lock, NULL) != 0)
         goto fail;
+    if (ts_nodes_init(&st->nodes) != 0) {
+        pthread_mutex_destroy(&st->lock);
+        goto fail;
+    }
     return st;
 fail:
     free(st->numeric_field);
@@ -95,7 +100,9 @@ ts_state_free(struct ts_state *state)
 {
     if (state == NULL)
         return;
+    ts_nodes_free(&state->nodes);
     ts_store_reset(state);
+    ts_reqlog_free(&state->reqlog);
     free(state->bulk_items);
     pthread_mutex_destroy(&state->lock);
     free(state->numeric_field);
@@ -113,6 +120,32 @@ const struct ts_config *
 ts_state_config(const struct ts_state *state)
 {
     return &state->config;
+}
+
+bool
+ts_state_set_nodes(struct ts_state *state, unsigned n, const uint16_t *ports,
+                   const struct ts_transport *tp)
+{
+    struct ts_nodes *nodes = &state->nodes;
+    unsigned i;
+
+    if (n == 0 || n > TS_NODES_MAX)
+        return false;
+    pthread_mutex_lock(&nodes->lock);
+    nodes->n = n;
+    for (i = 0; i < n; i++)
+        nodes->node[i].port = ports[i];
+    nodes->has_tp = tp != NULL;
+    if (tp != NULL)
+        nodes->tp = *tp;
+    pthread_mutex_unlock(&nodes->lock);
+    return true;
+}
+
+void
+ts_state_detach_transport(struct ts_state *state)
+{
+    ts_nodes_stop(&state->nodes);
 }
 
 /* ---- query strings ---- */
@@ -179,26 +212,11 @@ ts_query_get(const struct ts_query *q, const char *name)
     return NULL;
 }
 
-/* ---- responses ---- */
+/* ---- answers every route may give (ts_route.h) ---- */
 
-struct ctx {
-    struct ts_state *st;
-    const struct ts_request *req;
-    struct ts_query q;
-    struct ts_out out;
-    int status;
-    const char *allow;
-    const char *www_auth;
-    uint32_t retry_after_s;
-    bool head;
-    bool compat;   /* es8 compatible-with media type */
-    bool no_count; /* the request reset the counters: do not count it */
-    bool filtered; /* filter_path was applied while writing out */
-    char uri[2048];
-};
-
-static int
-short_error(struct ctx *c, int status, const char *msg, bool with_status)
+int
+ts_route_short_error(struct ts_ctx *c, int status, const char *msg,
+                     bool with_status)
 {
     ts_out_str(&c->out, "{\"error\":");
     ts_out_json_cstr(&c->out, msg);
@@ -210,18 +228,18 @@ short_error(struct ctx *c, int status, const char *msg, bool with_status)
     return status;
 }
 
-static int
-no_handler(struct ctx *c)
+int
+ts_route_no_handler(struct ts_ctx *c)
 {
     char msg[2300];
 
     snprintf(msg, sizeof(msg), "no handler found for uri [%s] and method [%s]",
              c->uri, c->req->method);
-    return short_error(c, 400, msg, false);
+    return ts_route_short_error(c, 400, msg, false);
 }
 
-static int
-bad_method(struct ctx *c, const char *allow, const char *allow_list)
+int
+ts_route_bad_method(struct ts_ctx *c, const char *allow, const char *allow_list)
 {
     char msg[2400];
 
@@ -230,90 +248,110 @@ bad_method(struct ctx *c, const char *allow, const char *allow_list)
              "[%s]",
              c->uri, c->req->method, allow_list);
     c->allow = allow;
-    return short_error(c, 405, msg, true);
+    return ts_route_short_error(c, 405, msg, true);
 }
 
-static int
-error(struct ctx *c, int status, const char *type, const char *reason)
+int
+ts_route_error(struct ts_ctx *c, int status, const char *type,
+               const char *reason)
 {
     ts_write_error(&c->out, status, type, reason);
     return status;
 }
 
-/* index_not_found_exception, as in the fixture but compact. */
-static int
-not_found(struct ctx *c, const char *name)
+int
+ts_route_error_meta(struct ts_ctx *c, int status, const char *type,
+                    const char *reason, struct ts_out *meta)
 {
-    struct ts_out *o = &c->out;
-    char reason[512];
-    int i;
-
-    snprintf(reason, sizeof(reason), "no such index [%s]", name);
-    ts_out_str(o, "{\"error\":{\"root_cause\":[{");
-    for (i = 0; i < 2; i++) {
-        if (i == 1)
-            ts_out_str(o, "}],");
-        ts_out_str(o, "\"type\":\"index_not_found_exception\",\"reason\":");
-        ts_out_json_cstr(o, reason);
-        ts_out_str(o, ",\"resource.type\":\"index_or_alias\",\"resource.id\":");
-        ts_out_json_cstr(o, name);
-        ts_out_str(o, ",\"index_uuid\":\"_na_\",\"index\":");
-        ts_out_json_cstr(o, name);
-    }
-    ts_out_str(o, "},\"status\":404}");
-    return 404;
+    ts_out_char(meta, 0);
+    ts_write_error_meta(&c->out, status, type, reason,
+                        meta->buf != NULL ? meta->buf : "");
+    return status;
 }
 
-static int
-acknowledged(struct ctx *c)
+/* index_not_found_exception, as in the fixture but compact. */
+int
+ts_route_not_found(struct ts_ctx *c, const char *name)
+{
+    struct ts_out meta;
+    char reason[TS_NAME_MAX + 32];
+    int status;
+
+    snprintf(reason, sizeof(reason), "no such index [%s]", name);
+    ts_out_init(&meta, 4096);
+    ts_out_str(&meta, ",\"resource.type\":\"index_or_alias\","
+                      "\"resource.id\":");
+    ts_out_json_cstr(&meta, name);
+    ts_out_str(&meta, ",\"index_uuid\":\"_na_\",\"index\":");
+    ts_out_json_cstr(&meta, name);
+    status =
+        ts_route_error_meta(c, 404, "index_not_found_exception", reason, &meta);
+    ts_out_free(&meta);
+    return status;
+}
+
+int
+ts_route_ack(struct ts_ctx *c)
 {
     ts_out_str(&c->out, "{\"acknowledged\":true}");
     return 200;
 }
 
-static bool
-method_is(const struct ctx *c, const char *m)
+bool
+ts_route_method_is(const struct ts_ctx *c, const char *m)
 {
     return strcmp(c->req->method, m) == 0;
 }
 
-/* Parses a small JSON body with jansson; NULL (and an error) if bad. */
-static json_t *
-parse_body_json(struct ctx *c, int *status)
+void
+ts_route_str_array(struct ts_out *o, const char *const *v, int n)
+{
+    int i;
+
+    ts_out_char(o, '[');
+    for (i = 0; i < n; i++) {
+        ts_out_str(o, i > 0 ? "," : "");
+        ts_out_json_cstr(o, v[i]);
+    }
+    ts_out_char(o, ']');
+}
+
+json_t *
+ts_route_body_json(struct ts_ctx *c, int *status)
 {
     json_error_t jerr;
     json_t *root;
     char reason[300];
+    bool es8 = c->st->config.mode == TS_MODE_ES8;
 
+    *status = 0;
     if (c->req->body_len == 0)
         return NULL;
     root = json_loadb(c->req->body, c->req->body_len, 0, &jerr);
-    if (root == NULL || !json_is_object(root)) {
-        json_decref(root);
-        if (c->st->config.mode == TS_MODE_ES8)
-            snprintf(reason, sizeof(reason), "[%d:%d] %s", jerr.line,
-                     jerr.column, root ? "Expected START_OBJECT" : jerr.text);
-        else
-            snprintf(reason, sizeof(reason), "%s", jerr.text);
-        *status = error(c, 400,
-                        c->st->config.mode == TS_MODE_ES8
-                            ? "x_content_parse_exception"
-                            : "json_parse_exception",
-                        reason);
-        return NULL;
-    }
-    return root;
+    if (root != NULL && json_is_object(root))
+        return root;
+    json_decref(root);
+    if (es8)
+        snprintf(reason, sizeof(reason), "[%d:%d] %s", jerr.line, jerr.column,
+                 root ? "Expected START_OBJECT" : jerr.text);
+    else
+        snprintf(reason, sizeof(reason), "%s", jerr.text);
+    *status = ts_route_error(
+        c, 400, es8 ? "x_content_parse_exception" : "json_parse_exception",
+        reason);
+    return NULL;
 }
 
 /* ---- routes ---- */
 
 static int
-route_info(struct ctx *c)
+route_info(struct ts_ctx *c)
 {
     const struct ts_config *cf = &c->st->config;
     struct ts_out *o = &c->out;
 
-    ts_out_str(o, "{\n  \"name\" : \"es-test-server\",\n");
+    /* a node answers with its own name; the cluster's are shared */
+    ts_out_printf(o, "{\n  \"name\" : \"node-%u\",\n", c->req->node);
     if (cf->mode == TS_MODE_OPENSEARCH) {
         ts_out_str(o,
                    "  \"cluster_name\" : \"opensearch\",\n"
@@ -375,635 +413,6 @@ route_info(struct ctx *c)
     return 200;
 }
 
-static int
-route_create_index(struct ctx *c, const char *name)
-{
-    struct ts_state *st = c->st;
-    struct ts_index *idx = ts_store_index(st, name, strlen(name));
-    struct ts_out *o = &c->out;
-    char reason[600];
-    json_t *body = NULL;
-    int status = 0;
-    int i;
-
-    if (idx != NULL) {
-        snprintf(reason, sizeof(reason), "index [%s/%s] already exists",
-                 idx->name, idx->uuid);
-        ts_out_str(o, "{\"error\":{\"root_cause\":[{");
-        for (i = 0; i < 2; i++) {
-            if (i == 1)
-                ts_out_str(o, "}],");
-            ts_out_str(o, "\"type\":\"resource_already_exists_exception\","
-                          "\"reason\":");
-            ts_out_json_cstr(o, reason);
-            ts_out_str(o, ",\"index_uuid\":");
-            ts_out_json_cstr(o, idx->uuid);
-            ts_out_str(o, ",\"index\":");
-            ts_out_json_cstr(o, idx->name);
-        }
-        ts_out_str(o, "},\"status\":400}");
-        return 400;
-    }
-    if (!ts_store_name_valid(name, strlen(name), reason, sizeof(reason)) ||
-        ts_store_alias_exists(st, name, strlen(name))) {
-        if (ts_store_alias_exists(st, name, strlen(name)))
-            snprintf(reason, sizeof(reason),
-                     "Invalid index name [%s], already exists as alias", name);
-        ts_out_str(o, "{\"error\":{\"root_cause\":[{");
-        for (i = 0; i < 2; i++) {
-            if (i == 1)
-                ts_out_str(o, "}],");
-            ts_out_str(o, "\"type\":\"invalid_index_name_exception\","
-                          "\"reason\":");
-            ts_out_json_cstr(o, reason);
-            ts_out_str(o, ",\"index_uuid\":\"_na_\",\"index\":");
-            ts_out_json_cstr(o, name);
-        }
-        ts_out_str(o, "},\"status\":400}");
-        return 400;
-    }
-    body = parse_body_json(c, &status);
-    if (status != 0)
-        return status;
-    idx = ts_store_create(st, name, strlen(name), body, reason, sizeof(reason));
-    json_decref(body);
-    if (idx == NULL)
-        return error(c, 400, "illegal_argument_exception", reason);
-    ts_out_str(o, "{\"acknowledged\":true,\"shards_acknowledged\":true,"
-                  "\"index\":");
-    ts_out_json_cstr(o, name);
-    ts_out_char(o, '}');
-    return 200;
-}
-
-static int
-route_delete_index(struct ctx *c, const char *name)
-{
-    struct ts_state *st = c->st;
-    struct ts_index **pp;
-    struct ts_alias **ap;
-
-    for (pp = &st->indices; *pp != NULL; pp = &(*pp)->next)
-        if (strcmp((*pp)->name, name) == 0)
-            break;
-    if (*pp == NULL)
-        return not_found(c, name);
-    {
-        struct ts_index *dead = *pp;
-
-        *pp = dead->next;
-        for (ap = &st->aliases; *ap != NULL;) {
-            if ((*ap)->index == dead) {
-                struct ts_alias *a = *ap;
-
-                *ap = a->next;
-                free(a);
-            } else {
-                ap = &(*ap)->next;
-            }
-        }
-        ts_idtab_free(&dead->ids);
-        free(dead->fields.slots);
-        free(dead);
-    }
-    return acknowledged(c);
-}
-
-static int
-route_settings(struct ctx *c, const char *name)
-{
-    struct ts_index *list[64];
-    int n = ts_store_resolve(c->st, name, strlen(name), list, 64);
-    struct ts_out *o = &c->out;
-    int i;
-
-    if (n == 0)
-        return not_found(c, name);
-    if (method_is(c, "PUT")) {
-        char reason[600];
-        int status = 0;
-        json_t *body = parse_body_json(c, &status);
-
-        if (status != 0)
-            return status;
-        if (body == NULL)
-            return error(c, 400, "action_request_validation_exception",
-                         "Validation Failed: 1: no settings to update;");
-        for (i = 0; i < n; i++) {
-            if (ts_store_apply_settings(list[i], body, false, reason,
-                                        sizeof(reason)) != 0) {
-                json_decref(body);
-                return error(c, 400, "illegal_argument_exception", reason);
-            }
-        }
-        json_decref(body);
-        return acknowledged(c);
-    }
-    ts_out_char(o, '{');
-    for (i = 0; i < n; i++) {
-        struct ts_index *idx = list[i];
-
-        if (i > 0)
-            ts_out_char(o, ',');
-        ts_out_json_cstr(o, idx->name);
-        ts_out_str(o, ":{\"settings\":{\"index\":{\"creation_date\":\"");
-        ts_out_i64(o, idx->creation_ms);
-        ts_out_str(o, "\",\"number_of_replicas\":\"");
-        ts_out_u64(o, (uint64_t)idx->replicas);
-        ts_out_str(o, "\",\"number_of_shards\":\"1\",\"provided_name\":");
-        ts_out_json_cstr(o, idx->name);
-        if (idx->refresh_str[0] != 0) {
-            ts_out_str(o, ",\"refresh_interval\":");
-            ts_out_json_cstr(o, idx->refresh_str);
-        }
-        ts_out_str(o, ",\"uuid\":");
-        ts_out_json_cstr(o, idx->uuid);
-        ts_out_str(o, ",\"version\":{\"created\":\"");
-        ts_out_str(o, c->st->config.mode == TS_MODE_ES7
-                          ? "7172499"
-                          : (c->st->config.mode == TS_MODE_ES8 ? "8512000"
-                                                               : "136387827"));
-        ts_out_str(o, "\"}}}}");
-    }
-    ts_out_char(o, '}');
-    return 200;
-}
-
-static int
-route_refresh(struct ctx *c, const char *name)
-{
-    struct ts_index *list[64];
-    int n = ts_store_resolve(c->st, name, strlen(name), list, 64);
-    uint64_t total = 0;
-    int i;
-
-    if (n == 0)
-        return not_found(c, name);
-    for (i = 0; i < n; i++) {
-        ts_store_refresh(list[i]);
-        total += (uint64_t)list[i]->replicas + 1;
-    }
-    ts_out_str(&c->out, "{\"_shards\":{\"total\":");
-    ts_out_u64(&c->out, total);
-    ts_out_str(&c->out, ",\"successful\":");
-    ts_out_u64(&c->out, (uint64_t)n);
-    ts_out_str(&c->out, ",\"failed\":0}}");
-    return 200;
-}
-
-static int
-route_count(struct ctx *c, const char *name)
-{
-    struct ts_index *list[64];
-    int n = ts_store_resolve(c->st, name, strlen(name), list, 64);
-    int64_t now = ts_now_ms();
-    uint64_t count = 0;
-    int i;
-
-    if (n == 0)
-        return not_found(c, name);
-    for (i = 0; i < n; i++) {
-        ts_store_maybe_refresh(list[i], now);
-        count += list[i]->visible;
-    }
-    ts_out_str(&c->out, "{\"count\":");
-    ts_out_u64(&c->out, count);
-    ts_out_str(&c->out, ",\"_shards\":{\"total\":");
-    ts_out_u64(&c->out, (uint64_t)n);
-    ts_out_str(&c->out, ",\"successful\":");
-    ts_out_u64(&c->out, (uint64_t)n);
-    ts_out_str(&c->out, ",\"skipped\":0,\"failed\":0}}");
-    return 200;
-}
-
-/* One alias action, validated (apply false) or applied (apply true). */
-static int
-alias_action(struct ctx *c, const char *verb, json_t *def, bool apply)
-{
-    json_t *jidx = json_object_get(def, "index");
-    json_t *jalias = json_object_get(def, "alias");
-    json_t *jw = json_object_get(def, "is_write_index");
-    json_t *jmust = json_object_get(def, "must_exist");
-    const char *iname = json_string_value(jidx);
-    const char *aname = json_string_value(jalias);
-    struct ts_index *idx;
-    char reason[600];
-
-    if (strcmp(verb, "remove_index") == 0) {
-        if (iname == NULL)
-            return error(c, 400, "action_request_validation_exception",
-                         "Validation Failed: 1: One of [index] or [indices] "
-                         "is required;");
-        if (ts_store_index(c->st, iname, strlen(iname)) == NULL)
-            return not_found(c, iname);
-        if (apply)
-            route_delete_index(c, iname);
-        return 0;
-    }
-    if (iname == NULL || aname == NULL)
-        return error(c, 400, "action_request_validation_exception",
-                     "Validation Failed: 1: [index] and [alias] are "
-                     "required;");
-    idx = ts_store_index(c->st, iname, strlen(iname));
-    if (idx == NULL)
-        return not_found(c, iname);
-    if (strcmp(verb, "add") == 0) {
-        if (apply && ts_store_alias_add(c->st, aname, idx,
-                                        json_is_boolean(jw) ? json_is_true(jw)
-                                                            : -1) != 0)
-            return error(c, 500, "exception", "out of memory");
-        return 0;
-    }
-    if (strcmp(verb, "remove") == 0) {
-        bool exists = false;
-        struct ts_alias *a;
-
-        for (a = c->st->aliases; a != NULL; a = a->next)
-            if (a->index == idx && strcmp(a->name, aname) == 0)
-                exists = true;
-        if (!exists && !json_is_false(jmust)) {
-            struct ts_out *o = &c->out;
-            int i;
-
-            snprintf(reason, sizeof(reason), "aliases [%s] missing", aname);
-            ts_out_str(o, "{\"error\":{\"root_cause\":[{");
-            for (i = 0; i < 2; i++) {
-                if (i == 1)
-                    ts_out_str(o, "}],");
-                ts_out_str(o, "\"type\":\"aliases_not_found_exception\","
-                              "\"reason\":");
-                ts_out_json_cstr(o, reason);
-                ts_out_str(o, ",\"resource.type\":\"aliases\","
-                              "\"resource.id\":");
-                ts_out_json_cstr(o, aname);
-            }
-            ts_out_str(o, "},\"status\":404}");
-            return 404;
-        }
-        if (apply && exists)
-            ts_store_alias_remove(c->st, aname, idx);
-        return 0;
-    }
-    snprintf(reason, sizeof(reason), "[aliases] unknown field [%s]", verb);
-    return error(c, 400, "x_content_parse_exception", reason);
-}
-
-static int
-route_aliases(struct ctx *c)
-{
-    int status = 0;
-    json_t *body = parse_body_json(c, &status);
-    json_t *actions;
-    int pass;
-
-    if (status != 0)
-        return status;
-    actions = json_object_get(body, "actions");
-    if (!json_is_array(actions) || json_array_size(actions) == 0) {
-        json_decref(body);
-        return error(c, 400, "action_request_validation_exception",
-                     "Validation Failed: 1: no actions;");
-    }
-    /* validate everything first, then apply: the change is atomic */
-    for (pass = 0; pass < 2; pass++) {
-        size_t i;
-        json_t *act;
-
-        json_array_foreach(actions, i, act)
-        {
-            const char *verb;
-            json_t *def;
-
-            json_object_foreach(act, verb, def)
-            {
-                status = alias_action(c, verb, def, pass == 1);
-                if (status != 0) {
-                    json_decref(body);
-                    return status;
-                }
-            }
-        }
-    }
-    json_decref(body);
-    return acknowledged(c);
-}
-
-static int
-route_template(struct ctx *c, const char *name)
-{
-    struct ts_state *st = c->st;
-    struct ts_template **pp;
-    struct ts_template *t = NULL;
-    json_t *body = NULL;
-    json_t *pats;
-    json_t *prio;
-    int status = 0;
-
-    for (pp = &st->templates; *pp != NULL; pp = &(*pp)->next)
-        if (strcmp((*pp)->name, name) == 0)
-            break;
-    if (method_is(c, "DELETE") || method_is(c, "HEAD") || method_is(c, "GET")) {
-        if (*pp == NULL) {
-            char reason[400];
-
-            if (method_is(c, "HEAD"))
-                return 404;
-            snprintf(reason, sizeof(reason),
-                     "index template matching [%s] not found", name);
-            return error(c, 404, "resource_not_found_exception", reason);
-        }
-        if (method_is(c, "HEAD"))
-            return 200;
-        if (method_is(c, "GET")) {
-            char *dump = json_dumps((*pp)->template, JSON_COMPACT);
-
-            ts_out_str(&c->out, "{\"index_templates\":[{\"name\":");
-            ts_out_json_cstr(&c->out, name);
-            ts_out_str(&c->out, ",\"index_template\":{\"index_patterns\":[");
-            for (int i = 0; i < (*pp)->npatterns; i++) {
-                if (i > 0)
-                    ts_out_char(&c->out, ',');
-                ts_out_json_cstr(&c->out, (*pp)->patterns[i]);
-            }
-            ts_out_str(&c->out, "],\"template\":");
-            ts_out_str(&c->out, dump ? dump : "{}");
-            ts_out_printf(&c->out, ",\"priority\":%ld}}]}", (*pp)->priority);
-            free(dump);
-            return 200;
-        }
-        t = *pp;
-        *pp = t->next;
-        for (int i = 0; i < t->npatterns; i++)
-            free(t->patterns[i]);
-        json_decref(t->template);
-        free(t);
-        return acknowledged(c);
-    }
-    body = parse_body_json(c, &status);
-    if (status != 0)
-        return status;
-    pats = json_object_get(body, "index_patterns");
-    if (json_is_string(pats)) {
-        json_t *arr = json_array();
-
-        json_array_append(arr, pats);
-        json_object_set_new(body, "index_patterns", arr);
-        pats = arr;
-    }
-    if (!json_is_array(pats) || json_array_size(pats) == 0 ||
-        json_array_size(pats) > TS_TEMPLATE_PATTERNS) {
-        json_decref(body);
-        return error(c, 400, "action_request_validation_exception",
-                     "Validation Failed: 1: index patterns are missing;");
-    }
-    t = calloc(1, sizeof(*t));
-    if (t == NULL) {
-        json_decref(body);
-        return error(c, 500, "exception", "out of memory");
-    }
-    snprintf(t->name, sizeof(t->name), "%.255s", name);
-    for (size_t i = 0; i < json_array_size(pats); i++) {
-        const char *p = json_string_value(json_array_get(pats, i));
-
-        t->patterns[t->npatterns] = strdup(p ? p : "");
-        if (t->patterns[t->npatterns] != NULL)
-            t->npatterns++;
-    }
-    prio = json_object_get(body, "priority");
-    t->priority = json_is_integer(prio) ? (long)json_integer_value(prio) : 0;
-    t->template = json_incref(json_object_get(body, "template"));
-    json_decref(body);
-    /* replace a template of the same name */
-    if (*pp != NULL) {
-        struct ts_template *old = *pp;
-
-        *pp = old->next;
-        for (int i = 0; i < old->npatterns; i++)
-            free(old->patterns[i]);
-        json_decref(old->template);
-        free(old);
-    }
-    t->next = st->templates;
-    st->templates = t;
-    return acknowledged(c);
-}
-
-static void
-hex16(struct ts_out *o, uint64_t v)
-{
-    ts_out_printf(o, "\"%016llx\"", (unsigned long long)v);
-}
-
-static void
-status_map(struct ts_out *o, const uint64_t *counts)
-{
-    bool first = true;
-    int s;
-
-    ts_out_char(o, '{');
-    for (s = 0; s < TS_STATUS_MAX; s++) {
-        if (counts[s] == 0)
-            continue;
-        ts_out_printf(o, "%s\"%d\":", first ? "" : ",", s);
-        ts_out_u64(o, counts[s]);
-        first = false;
-    }
-    ts_out_char(o, '}');
-}
-
-static int
-route_stats(struct ctx *c)
-{
-    struct ts_state *st = c->st;
-    struct ts_stats *s = &st->stats;
-    struct ts_out *o = &c->out;
-    struct ts_index *idx;
-    bool first = true;
-
-    /* this request counts as answered 200 in what it reports */
-    s->responses[200]++;
-    ts_out_str(o, "{\"requests\":");
-    ts_out_u64(o, s->requests);
-    ts_out_str(o, ",\"bulk_requests\":");
-    ts_out_u64(o, s->bulk_requests);
-    ts_out_str(o, ",\"bytes_received\":");
-    ts_out_u64(o, s->bytes_received);
-    ts_out_str(o, ",\"responses\":");
-    status_map(o, s->responses);
-    s->responses[200]--;
-    ts_out_str(o, ",\"items\":");
-    status_map(o, s->items);
-    ts_out_printf(o,
-                  ",\"faults\":{\"item_429\":%llu,\"item_503\":%llu,"
-                  "\"request_429\":%llu,\"request_503\":%llu,\"drop\":%llu}",
-                  (unsigned long long)s->fault_item_429,
-                  (unsigned long long)s->fault_item_503,
-                  (unsigned long long)s->fault_request_429,
-                  (unsigned long long)s->fault_request_503,
-                  (unsigned long long)s->fault_drop);
-    ts_out_str(o, ",\"indices\":{");
-    for (idx = st->indices; idx != NULL; idx = idx->next) {
-        if (!first)
-            ts_out_char(o, ',');
-        first = false;
-        ts_out_json_cstr(o, idx->name);
-        ts_out_str(o, ":{\"docs\":");
-        ts_out_u64(o, idx->live);
-        ts_out_str(o, ",\"checksum\":");
-        hex16(o, idx->checksum);
-        ts_out_str(o, ",\"source_checksum\":");
-        hex16(o, idx->source_checksum);
-        ts_out_printf(o,
-                      ",\"created\":%llu,\"updated\":%llu,\"deleted\":%llu,"
-                      "\"duplicates\":%llu}",
-                      (unsigned long long)idx->created,
-                      (unsigned long long)idx->updated,
-                      (unsigned long long)idx->deleted,
-                      (unsigned long long)idx->duplicates);
-    }
-    ts_out_str(o, "}}");
-    return 200;
-}
-
-/*
- * The settings of PUT /_test/faults: rates (0..1, each restarting its
- * phase from the seed) and whole numbers (each with its own bound).
- */
-static const char *const rate_names[] = {
-    "item_429_rate",    "item_503_rate", "request_429_rate",
-    "request_503_rate", "drop_rate",     "request_403_rate"};
-
-#define N_RATES (sizeof(rate_names) / sizeof(rate_names[0]))
-
-static struct ts_fault *
-rate_target(struct ts_faults *f, size_t i)
-{
-    struct ts_fault *targets[N_RATES] = {&f->item_429,    &f->item_503,
-                                         &f->request_429, &f->request_503,
-                                         &f->drop,        &f->request_403};
-
-    return targets[i];
-}
-
-struct int_setting {
-    const char *name;
-    size_t offset; /* of its uint32_t in struct ts_faults */
-    uint32_t max;
-};
-
-static const struct int_setting int_settings[] = {
-    {"delay_ms", offsetof(struct ts_faults, delay_ms), UINT32_MAX},
-    {"retry_after_s", offsetof(struct ts_faults, retry_after_s),
-     TS_RETRY_AFTER_MAX},
-    {"root_status", offsetof(struct ts_faults, root_status), TS_ROOT_DENIED},
-};
-
-#define N_INTS (sizeof(int_settings) / sizeof(int_settings[0]))
-
-/* The index of key in rate_names, or N_RATES. */
-static size_t
-rate_index(const char *key)
-{
-    size_t i = 0;
-
-    while (i < N_RATES && strcmp(key, rate_names[i]) != 0)
-        i++;
-    return i;
-}
-
-/* The index of key in int_settings, or N_INTS. */
-static size_t
-int_index(const char *key)
-{
-    size_t i = 0;
-
-    while (i < N_INTS && strcmp(key, int_settings[i].name) != 0)
-        i++;
-    return i;
-}
-
-static bool
-fault_setting_valid(const char *key, const json_t *value)
-{
-    double v = json_number_value(value);
-    size_t i = int_index(key);
-
-    if (!json_is_number(value) || v < 0)
-        return false;
-    if (rate_index(key) < N_RATES)
-        return v <= 1.0;
-    if (i == N_INTS || v > (double)int_settings[i].max ||
-        v != (double)(uint32_t)v)
-        return false;
-    /* root_status has an answer for these statuses only */
-    if (strcmp(key, "root_status") == 0)
-        return v == 0 || v == TS_ROOT_UNAUTHENTICATED || v == TS_ROOT_DENIED;
-    return true;
-}
-
-static int
-route_faults(struct ctx *c)
-{
-    struct ts_faults *f = &c->st->faults;
-    int status = 0;
-    json_t *body = parse_body_json(c, &status);
-    const char *key;
-    json_t *v;
-
-    if (status != 0)
-        return status;
-    /* check every key before changing anything */
-    json_object_foreach(body, key, v)
-    {
-        char reason[300];
-
-        if (fault_setting_valid(key, v))
-            continue;
-        snprintf(reason, sizeof(reason), "bad fault setting [%s]", key);
-        json_decref(body);
-        return error(c, 400, "illegal_argument_exception", reason);
-    }
-    json_object_foreach(body, key, v)
-    {
-        size_t r = rate_index(key);
-        size_t i = int_index(key);
-
-        if (r < N_RATES)
-            ts_fault_set(rate_target(f, r), json_number_value(v),
-                         c->st->config.seed);
-        else if (i < N_INTS)
-            __atomic_store_n(
-                (uint32_t *)(void *)((char *)f + int_settings[i].offset),
-                (uint32_t)json_number_value(v), __ATOMIC_RELAXED);
-    }
-    json_decref(body);
-    return acknowledged(c);
-}
-
-static int
-route_test(struct ctx *c, const char *what)
-{
-    if (strcmp(what, "stats") == 0) {
-        if (!method_is(c, "GET"))
-            return bad_method(c, "GET", "GET");
-        return route_stats(c);
-    }
-    if (strcmp(what, "reset") == 0) {
-        if (!method_is(c, "POST"))
-            return bad_method(c, "POST", "POST");
-        ts_store_reset(c->st);
-        c->st->id_counter = 0;
-        c->no_count = true;
-        return acknowledged(c);
-    }
-    if (strcmp(what, "faults") == 0) {
-        if (!method_is(c, "PUT"))
-            return bad_method(c, "PUT", "PUT");
-        return route_faults(c);
-    }
-    return no_handler(c);
-}
-
 /* ---- checks before routing ---- */
 
 static const char b64tab[] =
@@ -1039,7 +448,7 @@ b64_decode(const char *in, char *out, size_t cap)
  * or wrong, naming the user it carried.
  */
 static int
-unauthenticated(struct ctx *c)
+unauthenticated(struct ts_ctx *c)
 {
     const char *h = c->req->authorization;
     char creds[512];
@@ -1077,7 +486,7 @@ unauthenticated(struct ctx *c)
 }
 
 static int
-check_auth(struct ctx *c)
+check_auth(struct ts_ctx *c)
 {
     const char *h = c->req->authorization;
     char creds[512];
@@ -1096,7 +505,7 @@ check_auth(struct ctx *c)
  * true for _bulk, which needs a streamable type.
  */
 static int
-check_content_type(struct ctx *c, bool stream)
+check_content_type(struct ts_ctx *c, bool stream)
 {
     const char *ct = c->req->content_type;
     char type[256];
@@ -1107,7 +516,8 @@ check_content_type(struct ctx *c, bool stream)
     if (c->req->body_len == 0)
         return 0;
     if (ct == NULL)
-        return short_error(c, 406, "Content-Type header is missing", true);
+        return ts_route_short_error(c, 406, "Content-Type header is missing",
+                                    true);
     while (*ct == ' ')
         ct++;
     n = strcspn(ct, ";");
@@ -1135,15 +545,15 @@ check_content_type(struct ctx *c, bool stream)
                  "Content-Type [%s] does not support stream parsing. Use "
                  "JSON or SMILE instead",
                  type);
-        return short_error(c, 406, msg, true);
+        return ts_route_short_error(c, 406, msg, true);
     }
     snprintf(msg, sizeof(msg), "Content-Type header [%.*s] is not supported",
              (int)strnlen(c->req->content_type, 300), c->req->content_type);
-    return short_error(c, 406, msg, true);
+    return ts_route_short_error(c, 406, msg, true);
 }
 
 static int
-check_bulk_params(struct ctx *c)
+check_bulk_params(struct ts_ctx *c)
 {
     static const char *const known[] = {
         "refresh",
@@ -1195,7 +605,7 @@ check_bulk_params(struct ctx *c)
              c->req->path, bad > 1 ? "parameters" : "parameter", (int)list.len,
              list.buf ? list.buf : "");
     ts_out_free(&list);
-    return error(c, 400, "illegal_argument_exception", msg);
+    return ts_route_error(c, 400, "illegal_argument_exception", msg);
 }
 
 /* ---- routing ---- */
@@ -1206,20 +616,19 @@ check_bulk_params(struct ctx *c)
  * (403), or that it does not take at all (401).
  */
 static int
-route_root_refused(struct ctx *c, uint32_t status)
+route_root_refused(struct ts_ctx *c, uint32_t status)
 {
     if (status == TS_ROOT_UNAUTHENTICATED)
         return unauthenticated(c);
-    return error(c, 403, "security_exception",
-                 "action [cluster:monitor/main] is unauthorized for user "
-                 "[loader] with effective roles [writer], this action is "
-                 "granted by the cluster privileges [monitor,manage,all]");
+    return ts_route_error(
+        c, 403, "security_exception",
+        "action [cluster:monitor/main] is unauthorized for user "
+        "[loader] with effective roles [writer], this action is "
+        "granted by the cluster privileges [monitor,manage,all]");
 }
 
-#define MAX_SEGS 4
-
 static int
-split_path(const char *path, char segs[MAX_SEGS][TS_NAME_MAX + 1])
+split_path(const char *path, char segs[TS_ROUTE_SEGS][TS_NAME_MAX + 1])
 {
     int n = 0;
     const char *p = path;
@@ -1230,7 +639,7 @@ split_path(const char *path, char segs[MAX_SEGS][TS_NAME_MAX + 1])
         const char *e = strchr(p, '/');
         size_t len = e ? (size_t)(e - p) : strlen(p);
 
-        if (n == MAX_SEGS)
+        if (n == TS_ROUTE_SEGS)
             return -1;
         url_decode(p, len, segs[n], TS_NAME_MAX + 1);
         n++;
@@ -1241,120 +650,109 @@ split_path(const char *path, char segs[MAX_SEGS][TS_NAME_MAX + 1])
     return n;
 }
 
+/* GET|HEAD /: the cluster's answer, or the root_status fault's. */
 static int
-dispatch(struct ctx *c)
+route_root(struct ts_ctx *c)
 {
-    char segs[MAX_SEGS][TS_NAME_MAX + 1];
-    int n = split_path(c->req->path, segs);
-    bool es8 = c->st->config.mode == TS_MODE_ES8;
-    int rc;
+    uint32_t refuse =
+        __atomic_load_n(&c->st->faults.root_status, __ATOMIC_RELAXED);
 
-    if (n < 0)
-        return no_handler(c);
-    if (n == 2 && strcmp(segs[0], "_test") == 0)
-        return route_test(c, segs[1]);
-    if ((rc = check_auth(c)) != 0)
-        return rc;
-    if (n == 0) {
-        uint32_t refuse =
-            __atomic_load_n(&c->st->faults.root_status, __ATOMIC_RELAXED);
-
-        if (!method_is(c, "GET") && !method_is(c, "HEAD"))
-            return bad_method(c, "GET,HEAD", "GET, HEAD");
-        return refuse != 0 ? route_root_refused(c, refuse) : route_info(c);
-    }
-    /* _bulk in all its routes */
-    if ((n == 1 && strcmp(segs[0], "_bulk") == 0) ||
-        (n == 2 && strcmp(segs[1], "_bulk") == 0 && segs[0][0] != '_') ||
-        (n == 3 && !es8 && strcmp(segs[2], "_bulk") == 0 &&
-         segs[0][0] != '_')) {
-        if (!method_is(c, "POST") && !method_is(c, "PUT"))
-            return bad_method(c, "POST,PUT", "POST, PUT");
-        if ((rc = check_content_type(c, true)) != 0)
-            return rc;
-        if ((rc = check_bulk_params(c)) != 0)
-            return rc;
-        if (c->req->body_len == 0)
-            return error(c, 400, "parse_exception", "request body is required");
-        rc = ts_bulk_handle(c->st, c->req, &c->q, n > 1 ? segs[0] : NULL,
-                            &c->out, &c->filtered);
-        /* _bulk answers 429 or 503 as a whole only as a fault */
-        if (rc == 429 || rc == 503)
-            c->retry_after_s =
-                __atomic_load_n(&c->st->faults.retry_after_s, __ATOMIC_RELAXED);
-        return rc;
-    }
-    if ((rc = check_content_type(c, false)) != 0)
-        return rc;
-    if (n == 1 && strcmp(segs[0], "_aliases") == 0) {
-        if (!method_is(c, "POST"))
-            return bad_method(c, "POST", "POST");
-        return route_aliases(c);
-    }
-    if (n == 2 && strcmp(segs[0], "_index_template") == 0) {
-        if (!method_is(c, "PUT") && !method_is(c, "POST") &&
-            !method_is(c, "GET") && !method_is(c, "DELETE") &&
-            !method_is(c, "HEAD"))
-            return bad_method(c, "GET,PUT,POST,DELETE,HEAD",
-                              "GET, PUT, POST, DELETE, HEAD");
-        return route_template(c, segs[1]);
-    }
-    if (segs[0][0] == '_')
-        return no_handler(c);
-    if (n == 1) {
-        size_t len = strlen(segs[0]);
-
-        if (method_is(c, "HEAD")) {
-            struct ts_index *list[1];
-
-            return ts_store_resolve(c->st, segs[0], len, list, 1) > 0 ? 200
-                                                                      : 404;
-        }
-        if (method_is(c, "PUT"))
-            return route_create_index(c, segs[0]);
-        if (method_is(c, "DELETE"))
-            return route_delete_index(c, segs[0]);
-        if (method_is(c, "GET")) {
-            struct ts_index *list[1];
-
-            if (ts_store_resolve(c->st, segs[0], len, list, 1) == 0)
-                return not_found(c, segs[0]);
-            return route_settings(c, segs[0]);
-        }
-        return bad_method(c, "GET,HEAD,PUT,DELETE", "GET, HEAD, PUT, DELETE");
-    }
-    if (n == 2 && strcmp(segs[1], "_settings") == 0) {
-        if (!method_is(c, "GET") && !method_is(c, "PUT"))
-            return bad_method(c, "GET,PUT", "GET, PUT");
-        return route_settings(c, segs[0]);
-    }
-    if (n == 2 && strcmp(segs[1], "_refresh") == 0) {
-        if (!method_is(c, "GET") && !method_is(c, "POST"))
-            return bad_method(c, "GET,POST", "GET, POST");
-        return route_refresh(c, segs[0]);
-    }
-    if (n == 2 && strcmp(segs[1], "_count") == 0) {
-        if (!method_is(c, "GET") && !method_is(c, "POST"))
-            return bad_method(c, "GET,POST", "GET, POST");
-        return route_count(c, segs[0]);
-    }
-    return no_handler(c);
+    if (!ts_route_method_is(c, "GET") && !ts_route_method_is(c, "HEAD"))
+        return ts_route_bad_method(c, "GET,HEAD", "GET, HEAD");
+    return refuse != 0 ? route_root_refused(c, refuse) : route_info(c);
 }
 
-void
-ts_api_handle(struct ts_state *state, const struct ts_request *req,
-              struct ts_response *resp)
+/* Is this one of _bulk's routes? */
+static bool
+is_bulk(const struct ts_ctx *c)
 {
-    struct ctx *c = NULL;
-    const char *filter;
-    const struct ts_config *cf = &state->config;
+    bool es8 = c->st->config.mode == TS_MODE_ES8;
+    int n = c->nsegs;
 
-    memset(resp, 0, sizeof(*resp));
-    c = calloc(1, sizeof(*c));
-    if (c == NULL) {
-        resp->status = 500;
-        return;
-    }
+    return (n == 1 && strcmp(c->segs[0], "_bulk") == 0) ||
+           (n == 2 && strcmp(c->segs[1], "_bulk") == 0 &&
+            c->segs[0][0] != '_') ||
+           (n == 3 && !es8 && strcmp(c->segs[2], "_bulk") == 0 &&
+            c->segs[0][0] != '_');
+}
+
+static int
+route_bulk(struct ts_ctx *c)
+{
+    int rc;
+
+    if (!ts_route_method_is(c, "POST") && !ts_route_method_is(c, "PUT"))
+        return ts_route_bad_method(c, "POST,PUT", "POST, PUT");
+    if ((rc = check_content_type(c, true)) != 0)
+        return rc;
+    if ((rc = check_bulk_params(c)) != 0)
+        return rc;
+    if (c->req->body_len == 0)
+        return ts_route_error(c, 400, "parse_exception",
+                              "request body is required");
+    rc = ts_bulk_handle(c->st, c->req, &c->q, c->nsegs > 1 ? c->segs[0] : NULL,
+                        &c->out, &c->filtered, &c->written);
+    /* _bulk answers 429 or 503 as a whole only as a fault */
+    if (rc == 429 || rc == 503)
+        c->retry_after_s =
+            __atomic_load_n(&c->st->faults.retry_after_s, __ATOMIC_RELAXED);
+    return rc;
+}
+
+/*
+ * What a proxy answers for a node that restarts behind it (nginx's
+ * page): not JSON, no product header.
+ */
+static int
+route_unavailable(struct ts_ctx *c)
+{
+    ts_out_str(&c->out,
+               "<html>\r\n<head><title>503 Service Temporarily "
+               "Unavailable</title></head>\r\n<body>\r\n<center><h1>503 "
+               "Service Temporarily Unavailable</h1></center>\r\n<hr><center>"
+               "nginx</center>\r\n</body>\r\n</html>\r\n");
+    c->content_type = CT_HTML;
+    c->no_product = true;
+    return 503;
+}
+
+static bool
+is_test_path(const struct ts_ctx *c)
+{
+    return c->nsegs >= 1 && strcmp(c->segs[0], "_test") == 0;
+}
+
+static int
+dispatch(struct ts_ctx *c)
+{
+    int rc;
+
+    if (c->nsegs < 0)
+        return ts_route_no_handler(c);
+    if (is_test_path(c))
+        return ts_test_route(c);
+    if (ts_nodes_state(&c->st->nodes, c->req->node) == TS_NODE_UNAVAILABLE)
+        return route_unavailable(c);
+    if ((rc = check_auth(c)) != 0)
+        return rc;
+    if (c->nsegs == 0)
+        return route_root(c);
+    if (is_bulk(c))
+        return route_bulk(c);
+    if ((rc = check_content_type(c, false)) != 0)
+        return rc;
+    if ((rc = ts_admin_route(c)) != 0)
+        return rc;
+    return ts_route_no_handler(c);
+}
+
+static struct ts_ctx *
+ctx_new(struct ts_state *state, const struct ts_request *req)
+{
+    struct ts_ctx *c = calloc(1, sizeof(*c));
+
+    if (c == NULL)
+        return NULL;
     c->st = state;
     c->req = req;
     c->head = strcmp(req->method, "HEAD") == 0;
@@ -1362,64 +760,131 @@ ts_api_handle(struct ts_state *state, const struct ts_request *req,
     snprintf(c->uri, sizeof(c->uri), "%s%s%s", req->path,
              req->query && req->query[0] ? "?" : "",
              req->query ? req->query : "");
+    c->nsegs = split_path(req->path, c->segs);
     ts_out_init(&c->out, TS_OUT_MAX);
+    ts_out_init(&c->written, 1u << 20);
+    return c;
+}
 
-    pthread_mutex_lock(&state->lock);
-    state->stats.requests++;
-    state->stats.bytes_received += req->wire_len;
-    c->status = dispatch(c);
+/* Counts the request and, unless it is a /_test/ one, logs it. */
+static void
+account(struct ts_ctx *c)
+{
+    struct ts_state *st = c->st;
+
     if (c->status > 0 && c->status < TS_STATUS_MAX && !c->no_count)
-        state->stats.responses[c->status]++;
-    pthread_mutex_unlock(&state->lock);
+        st->stats.responses[c->status]++;
+    if (!is_test_path(c))
+        ts_reqlog_add(&st->reqlog, c->req, c->status,
+                      c->written.len > 0 ? c->written.buf : NULL,
+                      c->written.len);
+}
 
-    if (c->out.overflow) {
+/* Runs the route: /_test/nodes without the state's lock, all else under. */
+static void
+run(struct ts_ctx *c)
+{
+    struct ts_state *st = c->st;
+    bool nodes =
+        is_test_path(c) && c->nsegs >= 2 && strcmp(c->segs[1], "nodes") == 0;
+
+    if (nodes)
+        c->status = ts_test_nodes_route(c);
+    pthread_mutex_lock(&st->lock);
+    st->stats.requests++;
+    st->stats.bytes_received += c->req->wire_len;
+    if (!nodes)
+        c->status = dispatch(c);
+    account(c);
+    pthread_mutex_unlock(&st->lock);
+}
+
+/* filter_path over a body not filtered while it was written. */
+static void
+apply_filter(struct ts_ctx *c)
+{
+    const char *filter = ts_query_get(&c->q, "filter_path");
+    struct ts_out filtered;
+
+    if (filter == NULL || c->out.len == 0 || c->head || c->filtered ||
+        c->content_type != NULL)
+        return;
+    ts_out_init(&filtered, TS_OUT_MAX);
+    if (ts_filter_apply(filter, strlen(filter), c->out.buf, c->out.len,
+                        &filtered) == 0 &&
+        !filtered.overflow) {
         ts_out_free(&c->out);
-        ts_out_init(&c->out, 4096);
-        c->status = error(c, 500, "exception", "response too large");
-        c->filtered = false;
+        c->out = filtered;
+    } else {
+        ts_out_free(&filtered);
     }
-    filter = ts_query_get(&c->q, "filter_path");
-    if (filter != NULL && c->out.len > 0 && !c->head && !c->filtered) {
-        struct ts_out filtered;
+}
 
-        ts_out_init(&filtered, TS_OUT_MAX);
-        if (ts_filter_apply(filter, strlen(filter), c->out.buf, c->out.len,
-                            &filtered) == 0 &&
-            !filtered.overflow) {
-            ts_out_free(&c->out);
-            c->out = filtered;
-        } else {
-            ts_out_free(&filtered);
-        }
-    }
+static void
+respond(struct ts_ctx *c, struct ts_response *resp)
+{
+    const struct ts_config *cf = &c->st->config;
+
     resp->status = c->status;
     resp->allow = c->allow;
     resp->www_authenticate = c->www_auth;
     resp->retry_after_s = c->retry_after_s;
-    resp->product_header = cf->mode != TS_MODE_OPENSEARCH && cf->product_header;
+    resp->close = c->close;
+    resp->product_header =
+        cf->mode != TS_MODE_OPENSEARCH && cf->product_header && !c->no_product;
     if (c->head || c->out.len == 0) {
         ts_out_free(&c->out);
         resp->content_type = c->head ? CT_TEXT : NULL;
         resp->body = NULL;
         resp->body_len = 0;
-    } else {
-        resp->content_type = cf->mode == TS_MODE_ES8
-                                 ? (c->compat ? CT_ES8_COMPAT : CT_ES8)
-                                 : CT_ES7;
-        resp->body = ts_out_take(&c->out, &resp->body_len);
+        return;
     }
+    if (c->content_type != NULL)
+        resp->content_type = c->content_type;
+    else if (cf->mode == TS_MODE_ES8)
+        resp->content_type = c->compat ? CT_ES8_COMPAT : CT_ES8;
+    else
+        resp->content_type = CT_ES7;
+    resp->body = ts_out_take(&c->out, &resp->body_len);
+}
+
+void
+ts_api_handle(struct ts_state *state, const struct ts_request *req,
+              struct ts_response *resp)
+{
+    struct ts_ctx *c = ctx_new(state, req);
+
+    memset(resp, 0, sizeof(*resp));
+    if (c == NULL) {
+        resp->status = 500;
+        return;
+    }
+    run(c);
+    if (c->out.overflow) {
+        ts_out_free(&c->out);
+        ts_out_init(&c->out, 4096);
+        c->status = ts_route_error(c, 500, "exception", "response too large");
+        c->filtered = false;
+        c->content_type = NULL;
+    }
+    apply_filter(c);
+    respond(c, resp);
+    ts_out_free(&c->written);
     free(c);
 }
 
 void
-ts_api_count_transport(struct ts_state *state, int status, size_t wire_len)
+ts_api_count_transport(struct ts_state *state, const struct ts_request *req,
+                       int status)
 {
     pthread_mutex_lock(&state->lock);
     state->stats.requests++;
-    state->stats.bytes_received += wire_len;
+    state->stats.bytes_received += req->wire_len;
     if (status == 0)
         state->stats.fault_drop++;
     else if (status > 0 && status < TS_STATUS_MAX)
         state->stats.responses[status]++;
+    if (strncmp(req->path, "/_test/", 7) != 0)
+        ts_reqlog_add(&state->reqlog, req, status, NULL, 0);
     pthread_mutex_unlock(&state->lock);
 }

@@ -86,6 +86,56 @@ struct ts_faults {
 
 struct ts_state; /* opaque: indices, aliases, templates, counters, faults */
 
+/*
+ * Nodes.  A cluster of TS_NODES_MAX nodes at most shares one state: every
+ * node answers from the same indices, faults and accounts, and each has
+ * its own port.  A node is in one of three states, changed at run time
+ * with PUT /_test/nodes/<i>.
+ */
+#define TS_NODES_MAX 16
+
+enum ts_node_state {
+    TS_NODE_UP = 0,      /* listening and answering */
+    TS_NODE_DOWN,        /* not listening, its connections closed: a
+                          * client sees "connection refused" */
+    TS_NODE_UNAVAILABLE, /* listening, but every request except /_test/
+                          * gets a proxy's 503, as for a node that
+                          * restarts behind a load balancer */
+};
+
+struct ts_request;
+
+/*
+ * What the transport does for a node that goes down or comes back.
+ * set_listening() is called without the state's lock, from the thread of
+ * the request that asked (req, on node req->node): listen false closes
+ * node's listening socket and every connection of node except req's own,
+ * and sets *close_conn when req's connection is node's (it must close
+ * after its answer); listen true listens again on node's port.  Returns
+ * 0, or -1 with a reason in reason[cap].
+ */
+struct ts_transport {
+    int (*set_listening)(void *ctx, unsigned node, bool listen,
+                         const struct ts_request *req, bool *close_conn,
+                         char *reason, size_t cap);
+    void *ctx;
+};
+
+/*
+ * Declares the cluster's n nodes (1..TS_NODES_MAX), their ports in node
+ * order, and the transport behind them (NULL: nodes cannot go down).
+ * Called once, before the first request; without it the state has one
+ * node on port 0.  Returns false if n is out of range.
+ */
+bool ts_state_set_nodes(struct ts_state *state, unsigned n,
+                        const uint16_t *ports, const struct ts_transport *tp);
+
+/*
+ * Forgets the transport (and stops bringing nodes back after for_ms),
+ * waiting for a change under way: the transport calls it before it stops.
+ */
+void ts_state_detach_transport(struct ts_state *state);
+
 struct ts_state *ts_state_new(const struct ts_config *config);
 void ts_state_free(struct ts_state *state);
 
@@ -102,7 +152,9 @@ struct ts_request {
     const char *authorization; /* NULL when the header is absent */
     const char *body;          /* decompressed; not NUL-terminated */
     size_t body_len;
-    size_t wire_len; /* bytes received on the wire (for stats) */
+    size_t wire_len;  /* bytes received on the wire (for stats) */
+    unsigned node;    /* the node that took the request (0..n-1) */
+    const void *conn; /* the transport's connection, opaque to ts_api */
 };
 
 struct ts_response {
@@ -121,8 +173,12 @@ struct ts_response {
 void ts_api_handle(struct ts_state *state, const struct ts_request *req,
                    struct ts_response *resp);
 
-/* Counts a request the transport answered by itself (413, dropped). */
-void ts_api_count_transport(struct ts_state *state, int status,
-                            size_t wire_len);
+/*
+ * Counts and logs a request the transport answered by itself (413, 417,
+ * 400 for a bad compressed body; status 0: dropped without an answer).
+ * req->body may be empty: its body was thrown away.
+ */
+void ts_api_count_transport(struct ts_state *state,
+                            const struct ts_request *req, int status);
 
 #endif

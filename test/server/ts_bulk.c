@@ -115,20 +115,35 @@ struct bulk {
 /* ---- error envelopes ---- */
 
 void
-ts_write_error(struct ts_out *out, int status, const char *type,
-               const char *reason)
+ts_write_cause(struct ts_out *out, const char *type, const char *reason,
+               const char *meta)
 {
-    ts_out_str(out, "{\"error\":{\"root_cause\":[{\"type\":");
+    ts_out_str(out, "\"type\":");
     ts_out_json_cstr(out, type);
     ts_out_str(out, ",\"reason\":");
     ts_out_json_cstr(out, reason);
-    ts_out_str(out, "}],\"type\":");
-    ts_out_json_cstr(out, type);
-    ts_out_str(out, ",\"reason\":");
-    ts_out_json_cstr(out, reason);
+    if (meta != NULL)
+        ts_out_str(out, meta);
+}
+
+void
+ts_write_error_meta(struct ts_out *out, int status, const char *type,
+                    const char *reason, const char *meta)
+{
+    ts_out_str(out, "{\"error\":{\"root_cause\":[{");
+    ts_write_cause(out, type, reason, meta);
+    ts_out_str(out, "}],");
+    ts_write_cause(out, type, reason, meta);
     ts_out_str(out, "},\"status\":");
     ts_out_u64(out, (uint64_t)status);
     ts_out_char(out, '}');
+}
+
+void
+ts_write_error(struct ts_out *out, int status, const char *type,
+               const char *reason)
+{
+    ts_write_error_meta(out, status, type, reason, NULL);
 }
 
 static int req_error(struct bulk *b, int status, const char *type,
@@ -1594,22 +1609,52 @@ struct exec {
     const char *cache_name;
     size_t cache_n;
     bool forced;
-    struct ts_index *touched[64];
+    struct ts_index **touched; /* written to, in first-write order */
     int ntouched;
+    int touched_cap;
 };
 
 static void
 touch(struct exec *x, struct ts_index *idx)
 {
+    struct ts_index **grown = NULL;
     int i;
 
     idx->dirty = true;
     idx->last_write_ms = x->now;
+    if (x->ntouched > 0 && x->touched[x->ntouched - 1] == idx)
+        return;
     for (i = 0; i < x->ntouched; i++)
         if (x->touched[i] == idx)
             return;
-    if (x->ntouched < 64)
-        x->touched[x->ntouched++] = idx;
+    if (x->ntouched == x->touched_cap) {
+        x->touched_cap = x->touched_cap ? x->touched_cap * 2 : 8;
+        grown = realloc(x->touched, (size_t)x->touched_cap * sizeof(*grown));
+        if (grown == NULL) {
+            /* refresh=true then misses this index: say so loudly */
+            fprintf(stderr, "es-test-server: out of memory\n");
+            x->touched_cap = x->ntouched;
+            return;
+        }
+        x->touched = grown;
+    }
+    x->touched[x->ntouched++] = idx;
+}
+
+/* The indices written, as a JSON array of names, for the request log. */
+static void
+write_touched(const struct exec *x, struct ts_out *written)
+{
+    int i;
+
+    if (written == NULL)
+        return;
+    ts_out_char(written, '[');
+    for (i = 0; i < x->ntouched; i++) {
+        ts_out_str(written, i > 0 ? "," : "");
+        ts_out_json_cstr(written, x->touched[i]->name);
+    }
+    ts_out_char(written, ']');
 }
 
 /* ts_xxh64("", 0, 1), the id hash behind source_checksum, worked out once
@@ -2022,7 +2067,7 @@ prefetch_id(const struct ts_idtab *t, uint64_t h)
 int
 ts_bulk_handle(struct ts_state *st, const struct ts_request *req,
                const struct ts_query *q, const char *default_index,
-               struct ts_out *out, bool *filtered)
+               struct ts_out *out, bool *filtered, struct ts_out *written)
 {
     struct bulk b;
     struct exec x;
@@ -2190,6 +2235,8 @@ req_fail:
     status = b.status;
     ts_write_error(out, b.status, b.etype, b.ereason);
 out:
+    write_touched(&x, written);
+    free(x.touched);
     /* keep the items array for the next request */
     if (st->bulk_items == NULL) {
         st->bulk_items = b.items;

@@ -26,8 +26,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <microhttpd.h>
 #include <zlib.h>
@@ -60,15 +62,44 @@ enum ts_http_phase {
     TS_PHASE_ANSWERED, /* a response is queued; ignore the rest */
 };
 
-struct ts_http {
+/* A connection of a node, so that taking the node down can close it. */
+struct ts_http_conn {
+    struct MHD_Connection *conn;
+    int fd;
+    struct ts_http_conn *next;
+};
+
+/* A daemon that stopped listening; stopped for good at exit. */
+struct ts_http_retired {
     struct MHD_Daemon *daemon;
+    MHD_socket fd; /* its listening socket, ours after MHD_quiesce_daemon */
+    struct ts_http_retired *next;
+};
+
+/* One node: a port, and the daemon listening on it while it is up. */
+struct ts_http_node {
+    struct ts_http *http;
+    unsigned index;
+    uint16_t port;
+    struct MHD_Daemon *daemon; /* NULL while down */
+    pthread_mutex_t lock;      /* conns, daemon, retired */
+    struct ts_http_conn *conns;
+    struct ts_http_retired *retired;
+};
+
+struct ts_http {
     struct ts_state *state;
     size_t limit;
-    uint16_t port;
+    struct ts_http_config config;
+    struct in_addr addr;
+    unsigned n;
+    struct ts_http_node nodes[TS_NODES_MAX];
 };
 
 struct ts_http_req {
-    char *uri; /* raw request target, query string included */
+    char *uri;          /* raw request target, query string included */
+    const char *url;    /* decoded path, from libmicrohttpd */
+    const char *method; /* both valid while the request lives */
     enum ts_http_phase phase;
     enum ts_http_coding coding;
     char *body;
@@ -177,9 +208,41 @@ out:
 }
 
 /* Answers by the transport itself: empty body, no product header. */
+/*
+ * The request as ts_api sees it, for one the transport answers itself:
+ * its body is of no more use (thrown away, or never read).
+ */
+static void
+ts_http_describe(const struct ts_http_node *node, struct MHD_Connection *conn,
+                 const struct ts_http_req *req, struct ts_request *treq)
+{
+    const char *query = req->uri != NULL ? strchr(req->uri, '?') : NULL;
+
+    memset(treq, 0, sizeof(*treq));
+    treq->method = req->method != NULL ? req->method : "";
+    treq->path = req->url != NULL ? req->url : "";
+    treq->query = query != NULL ? query + 1 : "";
+    treq->body = "";
+    treq->wire_len = req->wire_len;
+    treq->node = node->index;
+    treq->conn = conn;
+}
+
+/* Counts (and logs) a request the transport answers itself. */
+static void
+ts_http_count(const struct ts_http_node *node, struct MHD_Connection *conn,
+              const struct ts_http_req *req, int status)
+{
+    struct ts_request treq;
+
+    ts_http_describe(node, conn, req, &treq);
+    ts_api_count_transport(node->http->state, &treq, status);
+}
+
 static enum MHD_Result
-ts_http_reply_empty(struct ts_http *http, struct MHD_Connection *conn,
-                    struct ts_http_req *req, int status, bool close)
+ts_http_reply_empty(const struct ts_http_node *node,
+                    struct MHD_Connection *conn, struct ts_http_req *req,
+                    int status, bool close)
 {
     struct ts_response resp;
 
@@ -191,7 +254,7 @@ ts_http_reply_empty(struct ts_http *http, struct MHD_Connection *conn,
     free(req->body);
     req->body = NULL;
     req->len = req->cap = 0;
-    ts_api_count_transport(http->state, status, req->wire_len);
+    ts_http_count(node, conn, req, status);
     return ts_http_send(conn, &resp);
 }
 
@@ -218,9 +281,10 @@ ts_http_fail(struct ts_http_req *req, int status, bool close, size_t budget)
 
 /* First call for a request: the headers are complete, no body seen yet. */
 static enum MHD_Result
-ts_http_begin(struct ts_http *http, struct MHD_Connection *conn,
+ts_http_begin(const struct ts_http_node *node, struct MHD_Connection *conn,
               struct ts_http_req *req)
 {
+    const struct ts_http *http = node->http;
     const char *expect = NULL;
     const char *encoding = NULL;
     uint64_t declared = 0;
@@ -231,7 +295,7 @@ ts_http_begin(struct ts_http *http, struct MHD_Connection *conn,
                                          MHD_HTTP_HEADER_EXPECT);
     /* Netty answers any expectation it does not know with 417 + close. */
     if (expect != NULL && strcasecmp(expect, "100-continue") != 0)
-        return ts_http_reply_empty(http, conn, req, 417, true);
+        return ts_http_reply_empty(node, conn, req, 417, true);
 
     encoding = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
                                            MHD_HTTP_HEADER_CONTENT_ENCODING);
@@ -261,7 +325,7 @@ ts_http_begin(struct ts_http *http, struct MHD_Connection *conn,
          * connection stays usable, as ES does.
          */
         if (expect != NULL)
-            return ts_http_reply_empty(http, conn, req, 413, false);
+            return ts_http_reply_empty(node, conn, req, 413, false);
         /* libmicrohttpd holds the client to its Content-Length. */
         return ts_http_fail(req, 413, false, SIZE_MAX);
     }
@@ -404,42 +468,36 @@ ts_http_sleep_ms(uint32_t ms)
 
 /* The whole body is in: apply the transport faults, then ask ts_api. */
 static enum MHD_Result
-ts_http_finish(struct ts_http *http, struct MHD_Connection *conn,
-               const char *url, const char *method, struct ts_http_req *req)
+ts_http_finish(const struct ts_http_node *node, struct MHD_Connection *conn,
+               struct ts_http_req *req)
 {
-    struct ts_faults *faults = ts_state_faults(http->state);
+    struct ts_state *state = node->http->state;
+    struct ts_faults *faults = ts_state_faults(state);
     struct ts_request treq;
     struct ts_response resp;
-    const char *query = NULL;
     uint32_t delay;
 
     if (req->phase == TS_PHASE_DISCARD)
-        return ts_http_reply_empty(http, conn, req, req->fail_status,
+        return ts_http_reply_empty(node, conn, req, req->fail_status,
                                    req->fail_close);
     /* A compressed body cut short is as bad as a corrupt one. */
     if (req->coding != TS_CODING_IDENTITY && req->wire_len > 0 && !req->z_end)
-        return ts_http_reply_empty(http, conn, req, 400, true);
+        return ts_http_reply_empty(node, conn, req, 400, true);
     if (ts_fault_fire(&faults->drop)) {
         req->phase = TS_PHASE_ANSWERED;
-        ts_api_count_transport(http->state, 0, req->wire_len);
+        ts_http_count(node, conn, req, 0);
         return MHD_NO; /* libmicrohttpd closes without a word */
     }
 
-    if (req->uri != NULL)
-        query = strchr(req->uri, '?');
-    memset(&treq, 0, sizeof(treq));
-    treq.method = method;
-    treq.path = url;
-    treq.query = query != NULL ? query + 1 : "";
+    ts_http_describe(node, conn, req, &treq);
     treq.content_type = MHD_lookup_connection_value(
         conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
     treq.authorization = MHD_lookup_connection_value(
         conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     treq.body = req->body != NULL ? req->body : "";
     treq.body_len = req->len;
-    treq.wire_len = req->wire_len;
     memset(&resp, 0, sizeof(resp));
-    ts_api_handle(http->state, &treq, &resp);
+    ts_api_handle(state, &treq, &resp);
 
     req->phase = TS_PHASE_ANSWERED;
     free(req->body);
@@ -460,7 +518,7 @@ ts_http_access(void *cls, struct MHD_Connection *conn, const char *url,
                const char *method, const char *version, const char *upload_data,
                size_t *upload_data_size, void **con_cls)
 {
-    struct ts_http *http = cls;
+    struct ts_http_node *node = cls;
     struct ts_http_req *req = *con_cls;
     size_t n;
 
@@ -472,17 +530,20 @@ ts_http_access(void *cls, struct MHD_Connection *conn, const char *url,
             return MHD_NO;
         *con_cls = req;
     }
-    if (req->phase == TS_PHASE_NEW)
-        return ts_http_begin(http, conn, req);
+    if (req->phase == TS_PHASE_NEW) {
+        req->url = url;
+        req->method = method;
+        return ts_http_begin(node, conn, req);
+    }
     n = *upload_data_size;
     if (n > 0) {
         *upload_data_size = 0;
         req->wire_len += n;
         if (req->phase == TS_PHASE_READING)
-            return ts_http_take(http, req, upload_data, n);
+            return ts_http_take(node->http, req, upload_data, n);
         if (req->phase == TS_PHASE_DISCARD) {
             if (n > req->discard_left) {
-                ts_api_count_transport(http->state, 0, req->wire_len);
+                ts_http_count(node, conn, req, 0);
                 req->phase = TS_PHASE_ANSWERED;
                 return MHD_NO;
             }
@@ -492,45 +553,110 @@ ts_http_access(void *cls, struct MHD_Connection *conn, const char *url,
     }
     if (req->phase == TS_PHASE_ANSWERED)
         return MHD_YES;
-    return ts_http_finish(http, conn, url, method, req);
+    return ts_http_finish(node, conn, req);
 }
 
-struct ts_http *
-ts_http_start(struct ts_state *state, const struct ts_http_config *config)
+/* ---- nodes: listening, and going down and up ---- */
+
+/* Keeps a node's connections, so that taking it down can close them. */
+static void
+ts_http_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
+               enum MHD_ConnectionNotificationCode code)
 {
-    struct ts_http *http = NULL;
+    struct ts_http_node *node = cls;
+    struct ts_http_conn *c = *socket_context;
+    struct ts_http_conn **pp;
+    const union MHD_ConnectionInfo *info = NULL;
+
+    pthread_mutex_lock(&node->lock);
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        c = calloc(1, sizeof(*c));
+        if (c != NULL && info != NULL) {
+            c->conn = conn;
+            c->fd = info->connect_fd;
+            c->next = node->conns;
+            node->conns = c;
+        } else {
+            free(c);
+            c = NULL;
+        }
+        *socket_context = c;
+    } else if (c != NULL) {
+        /* libmicrohttpd says so before it closes the socket */
+        for (pp = &node->conns; *pp != NULL; pp = &(*pp)->next) {
+            if (*pp == c) {
+                *pp = c->next;
+                break;
+            }
+        }
+        free(c);
+        *socket_context = NULL;
+    }
+    pthread_mutex_unlock(&node->lock);
+}
+
+/*
+ * A listening socket on the node's address and port (0: any free port,
+ * then kept in node->port); -1 with a reason.  SO_REUSEADDR lets a node
+ * that comes back bind its port while connections of its last life are
+ * still in TIME_WAIT.
+ */
+static int
+ts_http_listen_socket(struct ts_http_node *node, char *reason, size_t cap)
+{
     struct sockaddr_in addr;
-    struct MHD_OptionItem opts[8];
-    const union MHD_DaemonInfo *info = NULL;
-    unsigned int flags;
-    size_t i = 0;
+    socklen_t len = sizeof(addr);
+    int one = 1;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
     memset(&addr, 0, sizeof(addr));
     addr.sin_family = AF_INET;
-    addr.sin_port = htons(config->port);
-    if (inet_pton(AF_INET, config->bind, &addr.sin_addr) != 1) {
-        fprintf(stderr, "es-test-server: bad bind address '%s'\n",
-                config->bind);
-        goto fail;
+    addr.sin_addr = node->http->addr;
+    addr.sin_port = htons(node->port);
+    if (fd < 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+        bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 ||
+        listen(fd, SOMAXCONN) != 0 ||
+        getsockname(fd, (struct sockaddr *)&addr, &len) != 0) {
+        snprintf(reason, cap, "cannot listen on %s:%u: %s",
+                 node->http->config.bind, (unsigned)node->port,
+                 strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
     }
-    http = calloc(1, sizeof(*http));
-    if (http == NULL)
-        goto fail;
-    http->state = state;
-    http->limit = ts_state_config(state)->max_content_length;
+    node->port = ntohs(addr.sin_port);
+    return fd;
+}
 
-    flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD |
+/* Starts the node's daemon on a new listening socket. */
+static int
+ts_http_node_start(struct ts_http_node *node, char *reason, size_t cap)
+{
+    const struct ts_http_config *config = &node->http->config;
+    struct MHD_OptionItem opts[9];
+    unsigned int flags;
+    size_t i = 0;
+    int fd = ts_http_listen_socket(node, reason, cap);
+
+    if (fd < 0)
+        return -1;
+    /* ITC: MHD_quiesce_daemon() needs it to stop listening */
+    flags = MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC |
             MHD_USE_SUPPRESS_DATE_NO_CLOCK;
     /* A thread per connection: one delayed answer blocks no other. */
     if (config->threads == 0)
         flags |= MHD_USE_THREAD_PER_CONNECTION;
     if (config->verbose)
         flags |= MHD_USE_ERROR_LOG;
-    opts[i++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &addr};
+    opts[i++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, fd, NULL};
     opts[i++] = (struct MHD_OptionItem){MHD_OPTION_URI_LOG_CALLBACK,
-                                        (intptr_t)ts_http_uri_cb, http};
+                                        (intptr_t)ts_http_uri_cb, node};
     opts[i++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED,
-                                        (intptr_t)ts_http_completed, http};
+                                        (intptr_t)ts_http_completed, node};
+    opts[i++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_CONNECTION,
+                                        (intptr_t)ts_http_notify, node};
     opts[i++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT,
                                         (intptr_t)TS_HTTP_CONN_MEMORY, NULL};
     opts[i++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT,
@@ -539,39 +665,155 @@ ts_http_start(struct ts_state *state, const struct ts_http_config *config)
         opts[i++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE,
                                             (intptr_t)config->threads, NULL};
     opts[i++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+    node->daemon = MHD_start_daemon(flags, 0, NULL, NULL, ts_http_access, node,
+                                    MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+    if (node->daemon == NULL) {
+        snprintf(reason, cap, "cannot start serving on port %u",
+                 (unsigned)node->port);
+        close(fd);
+        return -1;
+    }
+    return 0;
+}
 
-    http->daemon =
-        MHD_start_daemon(flags, config->port, NULL, NULL, ts_http_access, http,
-                         MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
-    if (http->daemon == NULL) {
-        fprintf(stderr, "es-test-server: cannot listen on %s:%u\n",
-                config->bind, (unsigned)config->port);
-        goto fail;
+/*
+ * Takes the node down: its daemon stops listening (the socket is shut
+ * down at once, so connects are refused; the daemon is stopped at exit)
+ * and every connection but the asking one is shut down, which its
+ * client sees as a reset or an end of file.
+ */
+static int
+ts_http_node_down(struct ts_http_node *node, const void *asking,
+                  bool *close_conn, char *reason, size_t cap)
+{
+    struct ts_http_retired *r = calloc(1, sizeof(*r));
+    struct ts_http_conn *c;
+
+    if (r == NULL) {
+        snprintf(reason, cap, "out of memory");
+        return -1;
     }
-    info = MHD_get_daemon_info(http->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    if (info == NULL || info->port == 0) {
-        fprintf(stderr, "es-test-server: cannot tell the bound port\n");
-        goto fail;
+    r->daemon = node->daemon;
+    r->fd = MHD_quiesce_daemon(node->daemon);
+    if (r->fd == MHD_INVALID_SOCKET) {
+        free(r);
+        snprintf(reason, cap, "cannot stop listening on port %u",
+                 (unsigned)node->port);
+        return -1;
     }
-    http->port = info->port;
+    shutdown(r->fd, SHUT_RDWR);
+    r->next = node->retired;
+    node->retired = r;
+    node->daemon = NULL;
+    for (c = node->conns; c != NULL; c = c->next) {
+        if (c->conn == asking)
+            *close_conn = true;
+        else
+            shutdown(c->fd, SHUT_RDWR);
+    }
+    return 0;
+}
+
+/* ts_transport.set_listening: see ts_api.h. */
+static int
+ts_http_set_listening(void *ctx, unsigned index, bool listen,
+                      const struct ts_request *req, bool *close_conn,
+                      char *reason, size_t cap)
+{
+    struct ts_http *http = ctx;
+    struct ts_http_node *node = &http->nodes[index];
+    int rc = 0;
+
+    pthread_mutex_lock(&node->lock);
+    if (listen && node->daemon == NULL)
+        rc = ts_http_node_start(node, reason, cap);
+    else if (!listen && node->daemon != NULL)
+        rc = ts_http_node_down(node, req != NULL ? req->conn : NULL, close_conn,
+                               reason, cap);
+    pthread_mutex_unlock(&node->lock);
+    return rc;
+}
+
+struct ts_http *
+ts_http_start(struct ts_state *state, const struct ts_http_config *config)
+{
+    struct ts_http *http = calloc(1, sizeof(*http));
+    struct ts_transport tp;
+    uint16_t ports[TS_NODES_MAX];
+    char reason[512];
+    unsigned i;
+
+    if (http == NULL)
+        return NULL;
+    http->state = state;
+    http->limit = ts_state_config(state)->max_content_length;
+    http->config = *config;
+    http->n = config->nodes > 0 ? config->nodes : 1;
+    if (http->n > TS_NODES_MAX ||
+        inet_pton(AF_INET, config->bind, &http->addr) != 1) {
+        fprintf(stderr, "es-test-server: bad bind address '%s' or node count\n",
+                config->bind);
+        free(http);
+        return NULL;
+    }
+    for (i = 0; i < http->n; i++) {
+        struct ts_http_node *node = &http->nodes[i];
+
+        node->http = http;
+        node->index = i;
+        /* with a given port, node i listens on port + i */
+        node->port = config->port == 0 ? 0 : (uint16_t)(config->port + i);
+        pthread_mutex_init(&node->lock, NULL);
+    }
+    for (i = 0; i < http->n; i++) {
+        if (ts_http_node_start(&http->nodes[i], reason, sizeof(reason)) != 0) {
+            fprintf(stderr, "es-test-server: %s\n", reason);
+            ts_http_stop(http);
+            return NULL;
+        }
+        ports[i] = http->nodes[i].port;
+    }
+    tp.set_listening = ts_http_set_listening;
+    tp.ctx = http;
+    ts_state_set_nodes(state, http->n, ports, &tp);
     return http;
-fail:
-    ts_http_stop(http);
-    return NULL;
+}
+
+unsigned
+ts_http_nodes(const struct ts_http *http)
+{
+    return http->n;
 }
 
 uint16_t
-ts_http_port(const struct ts_http *http)
+ts_http_port(const struct ts_http *http, unsigned node)
 {
-    return http->port;
+    return http->nodes[node].port;
 }
 
 void
 ts_http_stop(struct ts_http *http)
 {
+    unsigned i;
+
     if (http == NULL)
         return;
-    if (http->daemon != NULL)
-        MHD_stop_daemon(http->daemon);
+    /* no node may go down or up while its daemon stops */
+    ts_state_detach_transport(http->state);
+    for (i = 0; i < http->n; i++) {
+        struct ts_http_node *node = &http->nodes[i];
+
+        if (node->daemon != NULL)
+            MHD_stop_daemon(node->daemon);
+        while (node->retired != NULL) {
+            struct ts_http_retired *r = node->retired;
+
+            node->retired = r->next;
+            MHD_stop_daemon(r->daemon);
+            close(r->fd);
+            free(r);
+        }
+        pthread_mutex_destroy(&node->lock);
+    }
     free(http);
 }

@@ -18,24 +18,33 @@
 
 struct ts_http_config {
     const char *bind; /* dotted IPv4 address to listen on */
-    uint16_t port;    /* 0: let the kernel pick a free port */
+    uint16_t port;    /* node i listens on port + i; 0: on free ports */
+    unsigned nodes;   /* 1..TS_NODES_MAX (0 counts as 1) */
     unsigned threads; /* 0: a thread per connection; N: a pool of N */
     bool verbose;     /* let libmicrohttpd log its errors to stderr */
 };
 
-struct ts_http; /* opaque: the running daemon */
+struct ts_http; /* opaque: the running nodes */
 
 /*
- * Starts listening and serving.  The state must outlive the server.
- * Returns NULL (after a message on stderr) if the address cannot be bound.
+ * Starts listening and serving on every node, and tells the state its
+ * nodes' ports and how to take them down and up (ts_state_set_nodes()).
+ * The state must outlive the server.  Returns NULL (after a message on
+ * stderr) if an address cannot be bound.
  */
 struct ts_http *ts_http_start(struct ts_state *state,
                               const struct ts_http_config *config);
 
-/* The port actually bound (useful with port 0). */
-uint16_t ts_http_port(const struct ts_http *http);
+/* How many nodes there are. */
+unsigned ts_http_nodes(const struct ts_http *http);
 
-/* Stops accepting, closes every connection, joins threads, frees. */
+/* The port node listens on (with port 0, the one the kernel gave). */
+uint16_t ts_http_port(const struct ts_http *http, unsigned node);
+
+/*
+ * Stops accepting, closes every connection, joins threads, frees; first
+ * detaches from the state, so no node goes down or up meanwhile.
+ */
 void ts_http_stop(struct ts_http *http);
 
 #endif

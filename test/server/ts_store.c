@@ -409,133 +409,6 @@ ts_store_name_valid(const char *name, size_t len, char *reason, size_t cap)
     return true;
 }
 
-static int64_t
-parse_interval(const char *s, bool *ok)
-{
-    char *end = NULL;
-    long long v;
-    int64_t mult = -1;
-
-    *ok = false;
-    if (strcmp(s, "-1") == 0) {
-        *ok = true;
-        return -1;
-    }
-    v = strtoll(s, &end, 10);
-    if (end == s || v < 0)
-        return 0;
-    if (strcmp(end, "ms") == 0)
-        mult = 1;
-    else if (strcmp(end, "s") == 0)
-        mult = 1000;
-    else if (strcmp(end, "m") == 0)
-        mult = 60000;
-    else if (strcmp(end, "h") == 0)
-        mult = 3600000;
-    else if (strcmp(end, "d") == 0)
-        mult = 86400000;
-    if (mult < 0)
-        return 0;
-    *ok = true;
-    return (int64_t)v * mult;
-}
-
-static int
-apply_one_setting(struct ts_index *idx, const char *key, json_t *v,
-                  bool creating, char *reason, size_t cap)
-{
-    char buf[64];
-    const char *s = NULL;
-
-    if (strncmp(key, "index.", 6) == 0)
-        key += 6;
-    if (json_is_string(v))
-        s = json_string_value(v);
-    else if (json_is_integer(v)) {
-        snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(v));
-        s = buf;
-    } else if (json_is_null(v)) {
-        s = NULL;
-    } else if (!json_is_object(v)) {
-        snprintf(reason, cap, "illegal value for setting [index.%s]", key);
-        return -1;
-    }
-    if (strcmp(key, "refresh_interval") == 0) {
-        bool ok;
-        int64_t ms;
-
-        if (s == NULL) {
-            idx->refresh_ms = 1000;
-            idx->refresh_str[0] = 0;
-            return 0;
-        }
-        ms = parse_interval(s, &ok);
-        if (!ok) {
-            snprintf(reason, cap,
-                     "failed to parse setting [index.refresh_interval] "
-                     "with value [%s] as a time value: unit is missing or "
-                     "unrecognized",
-                     s);
-            return -1;
-        }
-        idx->refresh_ms = ms;
-        snprintf(idx->refresh_str, sizeof(idx->refresh_str), "%.31s", s);
-        return 0;
-    }
-    if (strcmp(key, "number_of_replicas") == 0) {
-        char *end = NULL;
-        long long r;
-
-        if (s == NULL) {
-            idx->replicas = 1;
-            idx->replicas_set = false;
-            return 0;
-        }
-        r = strtoll(s, &end, 10);
-        if (end == s || *end != 0 || r < 0 || r > 1000) {
-            snprintf(reason, cap,
-                     "Failed to parse value [%s] for setting "
-                     "[index.number_of_replicas] must be >= 0",
-                     s);
-            return -1;
-        }
-        idx->replicas = (int)r;
-        idx->replicas_set = true;
-        return 0;
-    }
-    if (strcmp(key, "number_of_shards") == 0 && !creating) {
-        snprintf(reason, cap,
-                 "Can't update non dynamic settings "
-                 "[[index.number_of_shards]] for open indices [[%s/%s]]",
-                 idx->name, idx->uuid);
-        return -1;
-    }
-    /* Other settings are accepted and ignored. */
-    return 0;
-}
-
-int
-ts_store_apply_settings(struct ts_index *idx, json_t *settings, bool creating,
-                        char *reason, size_t cap)
-{
-    const char *key;
-    json_t *v;
-
-    if (!json_is_object(settings))
-        return 0;
-    json_object_foreach(settings, key, v)
-    {
-        if (strcmp(key, "index") == 0 && json_is_object(v)) {
-            if (ts_store_apply_settings(idx, v, creating, reason, cap) != 0)
-                return -1;
-            continue;
-        }
-        if (apply_one_setting(idx, key, v, creating, reason, cap) != 0)
-            return -1;
-    }
-    return 0;
-}
-
 static void
 apply_properties(struct ts_index *idx, json_t *props, char *path, size_t plen,
                  size_t cap)
@@ -618,27 +491,115 @@ make_uuid(struct ts_state *st, char *out)
     out[22] = 0;
 }
 
-/* Simple glob with '*' for template index_patterns. */
-static bool
-pattern_match(const char *p, const char *s)
+bool
+ts_glob_match(const char *p, const char *s)
 {
     if (*p == 0)
         return *s == 0;
     if (*p == '*')
-        return pattern_match(p + 1, s) || (*s != 0 && pattern_match(p, s + 1));
-    return *s == *p && pattern_match(p + 1, s + 1);
+        return ts_glob_match(p + 1, s) || (*s != 0 && ts_glob_match(p, s + 1));
+    return *s == *p && ts_glob_match(p + 1, s + 1);
 }
 
 static int apply_aliases(struct ts_state *st, struct ts_index *idx,
                          json_t *aliases);
+
+/* The template of highest priority whose patterns match name, or NULL. */
+static struct ts_template *
+template_for(struct ts_state *st, const char *name)
+{
+    struct ts_template *t;
+    struct ts_template *best = NULL;
+    int i;
+
+    for (t = st->templates; t != NULL; t = t->next) {
+        for (i = 0; i < t->npatterns; i++) {
+            if (ts_glob_match(t->patterns[i], name) &&
+                (best == NULL || t->priority > best->priority)) {
+                best = t;
+                break;
+            }
+        }
+    }
+    return best;
+}
+
+static void
+put_default(json_t *flat, const char *key, const char *value)
+{
+    if (json_object_get(flat, key) == NULL)
+        json_object_set_new(flat, key, json_string(value));
+}
+
+/*
+ * What a node adds to the settings of every index it creates, as GET
+ * /{index}/_settings then shows them.
+ */
+static void
+add_created_settings(struct ts_state *st, struct ts_index *idx)
+{
+    static const char *const created[] = {"7172499", "8512000", "136387827"};
+    struct timespec now;
+    char date[32];
+
+    clock_gettime(CLOCK_REALTIME, &now);
+    snprintf(date, sizeof(date), "%lld",
+             (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000);
+    put_default(idx->settings, "index.number_of_shards", "1");
+    put_default(idx->settings, "index.number_of_replicas", "1");
+    json_object_set_new(idx->settings, "index.creation_date",
+                        json_string(date));
+    json_object_set_new(idx->settings, "index.provided_name",
+                        json_string(idx->name));
+    json_object_set_new(idx->settings, "index.uuid", json_string(idx->uuid));
+    json_object_set_new(idx->settings, "index.version.created",
+                        json_string(created[st->config.mode]));
+    /* ES since 7.10 puts new indices on the content tier; OpenSearch
+     * writes how it replicates */
+    if (st->config.mode == TS_MODE_OPENSEARCH)
+        put_default(idx->settings, "index.replication.type", "DOCUMENT");
+    else
+        put_default(idx->settings,
+                    "index.routing.allocation.include._tier_preference",
+                    "data_content");
+}
+
+/* Applies a template, then the create body, to a new index. */
+static int
+apply_create(struct ts_index *idx, const struct ts_template *t, json_t *body,
+             char *reason, size_t cap)
+{
+    if (t != NULL && t->settings != NULL &&
+        json_object_update(idx->settings, t->settings) != 0) {
+        snprintf(reason, cap, "out of memory");
+        return -1;
+    }
+    if (t != NULL && t->template != NULL)
+        ts_store_apply_mappings(idx, json_object_get(t->template, "mappings"));
+    if (body == NULL)
+        return 0;
+    if (ts_settings_apply(idx->settings, json_object_get(body, "settings"),
+                          true, idx->name, idx->uuid, reason, cap) != 0)
+        return -1;
+    ts_store_apply_mappings(idx, json_object_get(body, "mappings"));
+    return 0;
+}
+
+static void
+index_free(struct ts_index *idx)
+{
+    ts_idtab_free(&idx->ids);
+    free(idx->fields.slots);
+    json_decref(idx->settings);
+    free(idx);
+}
 
 struct ts_index *
 ts_store_create(struct ts_state *st, const char *name, size_t len, json_t *body,
                 char *reason, size_t cap)
 {
     struct ts_index *idx = NULL;
-    struct ts_template *t;
-    struct ts_template *best = NULL;
+    struct ts_template *t = NULL;
     char numeric[TS_NAME_MAX];
 
     if (len >= TS_NAME_MAX) {
@@ -646,63 +607,34 @@ ts_store_create(struct ts_state *st, const char *name, size_t len, json_t *body,
         return NULL;
     }
     idx = calloc(1, sizeof(*idx));
-    if (idx == NULL) {
+    if (idx == NULL || (idx->settings = json_object()) == NULL) {
+        free(idx);
         snprintf(reason, cap, "out of memory");
         return NULL;
     }
     memcpy(idx->name, name, len);
     idx->name[len] = 0;
     make_uuid(st, idx->uuid);
-    idx->replicas = 1;
-    idx->refresh_ms = 1000;
-    {
-        struct timespec now;
-
-        clock_gettime(CLOCK_REALTIME, &now);
-        idx->creation_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-    }
     idx->last_write_ms = ts_now_ms();
     if (st->numeric_field != NULL) {
         snprintf(numeric, sizeof(numeric), "%s", st->numeric_field);
         ts_fieldmap_put(&idx->fields, ts_path_hash(numeric, strlen(numeric)),
                         TS_FT_LONG, 0);
     }
-    for (t = st->templates; t != NULL; t = t->next) {
-        int i;
-
-        for (i = 0; i < t->npatterns; i++) {
-            if (pattern_match(t->patterns[i], idx->name) &&
-                (best == NULL || t->priority > best->priority)) {
-                best = t;
-                break;
-            }
-        }
+    t = template_for(st, idx->name);
+    if (apply_create(idx, t, body, reason, cap) != 0) {
+        index_free(idx);
+        return NULL;
     }
-    if (best != NULL && best->template != NULL) {
-        if (ts_store_apply_settings(idx,
-                                    json_object_get(best->template, "settings"),
-                                    true, reason, cap) != 0)
-            goto fail;
-        ts_store_apply_mappings(idx,
-                                json_object_get(best->template, "mappings"));
-    }
-    if (body != NULL) {
-        if (ts_store_apply_settings(idx, json_object_get(body, "settings"),
-                                    true, reason, cap) != 0)
-            goto fail;
-        ts_store_apply_mappings(idx, json_object_get(body, "mappings"));
-    }
+    add_created_settings(st, idx);
+    ts_settings_sync(idx);
     idx->next = st->indices;
     st->indices = idx;
-    if (best != NULL && best->template != NULL)
-        apply_aliases(st, idx, json_object_get(best->template, "aliases"));
+    if (t != NULL && t->template != NULL)
+        apply_aliases(st, idx, json_object_get(t->template, "aliases"));
     if (body != NULL)
         apply_aliases(st, idx, json_object_get(body, "aliases"));
     return idx;
-fail:
-    free(idx->fields.slots);
-    free(idx);
-    return NULL;
 }
 
 static int
@@ -722,26 +654,6 @@ apply_aliases(struct ts_state *st, struct ts_index *idx, json_t *aliases)
             return -1;
     }
     return 0;
-}
-
-int
-ts_store_resolve(struct ts_state *st, const char *name, size_t len,
-                 struct ts_index **out, int cap)
-{
-    struct ts_index *idx = ts_store_index(st, name, len);
-    struct ts_alias *a;
-    int n = 0;
-
-    if (idx != NULL) {
-        if (cap > 0)
-            out[0] = idx;
-        return 1;
-    }
-    for (a = st->aliases; a != NULL; a = a->next)
-        if (strlen(a->name) == len && memcmp(a->name, name, len) == 0 &&
-            n < cap)
-            out[n++] = a->index;
-    return n;
 }
 
 int
@@ -815,50 +727,211 @@ write_flag:
     return 0;
 }
 
-int
-ts_store_alias_remove(struct ts_state *st, const char *alias,
-                      struct ts_index *idx)
+struct ts_alias *
+ts_store_alias_on(struct ts_state *st, const char *alias,
+                  const struct ts_index *idx)
 {
-    struct ts_alias **pp;
+    struct ts_alias *a;
 
-    for (pp = &st->aliases; *pp != NULL; pp = &(*pp)->next) {
-        if ((*pp)->index == idx && strcmp((*pp)->name, alias) == 0) {
-            struct ts_alias *dead = *pp;
+    for (a = st->aliases; a != NULL; a = a->next)
+        if (a->index == idx && strcmp(a->name, alias) == 0)
+            return a;
+    return NULL;
+}
 
-            *pp = dead->next;
-            free(dead);
-            return 0;
+/* ---- index expressions ---- */
+
+struct expand {
+    struct ts_state *st;
+    int flags;
+    struct ts_index **list;
+    int n;
+    int cap;
+};
+
+static bool
+expand_add(struct expand *e, struct ts_index *idx)
+{
+    struct ts_index **grown = NULL;
+    int i;
+
+    for (i = 0; i < e->n; i++)
+        if (e->list[i] == idx)
+            return true;
+    if (e->n == e->cap) {
+        e->cap = e->cap ? e->cap * 2 : 16;
+        grown = realloc(e->list, (size_t)e->cap * sizeof(*grown));
+        if (grown == NULL)
+            return false;
+        e->list = grown;
+    }
+    e->list[e->n++] = idx;
+    return true;
+}
+
+static void
+expand_remove(struct expand *e, const char *pattern)
+{
+    int i = 0;
+
+    while (i < e->n) {
+        if (ts_glob_match(pattern, e->list[i]->name))
+            e->list[i] = e->list[--e->n];
+        else
+            i++;
+    }
+}
+
+int
+ts_index_name_cmp(const void *a, const void *b)
+{
+    return strcmp((*(struct ts_index *const *)a)->name,
+                  (*(struct ts_index *const *)b)->name);
+}
+
+/* A pattern: the indices it matches (and the aliases', if allowed). */
+static bool
+expand_pattern(struct expand *e, const char *pattern)
+{
+    struct ts_index *idx;
+    struct ts_alias *a;
+    int from = e->n;
+
+    for (idx = e->st->indices; idx != NULL; idx = idx->next)
+        if (ts_glob_match(pattern, idx->name) && !expand_add(e, idx))
+            return false;
+    for (a = e->st->aliases; a != NULL; a = a->next)
+        if ((e->flags & TS_EXPAND_ALIASES) && ts_glob_match(pattern, a->name) &&
+            !expand_add(e, a->index))
+            return false;
+    /* the store lists indices newest first; ES answers in name order */
+    if (e->n > from)
+        qsort(e->list + from, (size_t)(e->n - from), sizeof(*e->list),
+              ts_index_name_cmp);
+    return true;
+}
+
+/* One name: an index, or an alias's indices. */
+static enum ts_expand_result
+expand_name(struct expand *e, const char *name)
+{
+    struct ts_index *idx = ts_store_index(e->st, name, strlen(name));
+    struct ts_alias *a;
+    bool alias = false;
+
+    if (idx != NULL)
+        return expand_add(e, idx) ? TS_EXPAND_OK : TS_EXPAND_NOMEM;
+    for (a = e->st->aliases; a != NULL; a = a->next) {
+        if (strcmp(a->name, name) != 0)
+            continue;
+        alias = true;
+        if ((e->flags & TS_EXPAND_ALIASES) && !expand_add(e, a->index))
+            return TS_EXPAND_NOMEM;
+    }
+    if (!alias)
+        return TS_EXPAND_MISSING;
+    return (e->flags & TS_EXPAND_ALIASES) ? TS_EXPAND_OK : TS_EXPAND_ALIAS;
+}
+
+static enum ts_expand_result
+expand_part(struct expand *e, const char *part, bool *wildcard_seen)
+{
+    if (part[0] == '-' && *wildcard_seen) {
+        expand_remove(e, part + 1);
+        return TS_EXPAND_OK;
+    }
+    if (strcmp(part, "_all") == 0 || strchr(part, '*') != NULL) {
+        *wildcard_seen = true;
+        return expand_pattern(e, strcmp(part, "_all") == 0 ? "*" : part)
+                   ? TS_EXPAND_OK
+                   : TS_EXPAND_NOMEM;
+    }
+    return expand_name(e, part);
+}
+
+enum ts_expand_result
+ts_store_expand(struct ts_state *st, const char *expr, int flags,
+                struct ts_index ***out, int *n, char *bad, size_t cap)
+{
+    struct expand e = {st, flags, NULL, 0, 0};
+    enum ts_expand_result rc = TS_EXPAND_OK;
+    bool wildcard_seen = false;
+    const char *p = expr;
+    char part[TS_NAME_MAX + 1];
+
+    *out = NULL;
+    *n = 0;
+    while (rc == TS_EXPAND_OK) {
+        size_t len = strcspn(p, ",");
+
+        snprintf(part, sizeof(part), "%.*s", (int)len, p);
+        if (len > 0)
+            rc = expand_part(&e, part, &wildcard_seen);
+        if (p[len] == 0)
+            break;
+        p += len + 1;
+    }
+    if (rc == TS_EXPAND_OK && e.list == NULL &&
+        (e.list = malloc(sizeof(*e.list))) == NULL)
+        rc = TS_EXPAND_NOMEM;
+    if (rc != TS_EXPAND_OK) {
+        snprintf(bad, cap, "%s", part);
+        free(e.list);
+        return rc;
+    }
+    *out = e.list;
+    *n = e.n;
+    return TS_EXPAND_OK;
+}
+
+void
+ts_store_delete(struct ts_state *st, struct ts_index *idx)
+{
+    struct ts_index **pp;
+    struct ts_alias **ap;
+
+    for (pp = &st->indices; *pp != NULL && *pp != idx; pp = &(*pp)->next)
+        ;
+    if (*pp == NULL)
+        return;
+    *pp = idx->next;
+    for (ap = &st->aliases; *ap != NULL;) {
+        struct ts_alias *a = *ap;
+
+        if (a->index == idx) {
+            *ap = a->next;
+            free(a);
+        } else {
+            ap = &a->next;
         }
     }
-    return 1;
+    index_free(idx);
+}
+
+void
+ts_store_template_free(struct ts_template *t)
+{
+    int i;
+
+    if (t == NULL)
+        return;
+    for (i = 0; i < t->npatterns; i++)
+        free(t->patterns[i]);
+    json_decref(t->body);
+    json_decref(t->settings);
+    free(t);
 }
 
 void
 ts_store_reset(struct ts_state *st)
 {
-    while (st->indices != NULL) {
-        struct ts_index *idx = st->indices;
-
-        st->indices = idx->next;
-        ts_idtab_free(&idx->ids);
-        free(idx->fields.slots);
-        free(idx);
-    }
-    while (st->aliases != NULL) {
-        struct ts_alias *a = st->aliases;
-
-        st->aliases = a->next;
-        free(a);
-    }
+    while (st->indices != NULL)
+        ts_store_delete(st, st->indices);
     while (st->templates != NULL) {
         struct ts_template *t = st->templates;
-        int i;
 
         st->templates = t->next;
-        for (i = 0; i < t->npatterns; i++)
-            free(t->patterns[i]);
-        json_decref(t->template);
-        free(t);
+        ts_store_template_free(t);
     }
     memset(&st->stats, 0, sizeof(st->stats));
 }

@@ -2,7 +2,8 @@
  * test_pg_conn.c
  *    The parts of the PostgreSQL connection layer that need no server:
  *    finding a password in --pg as libpq itself reads it, and the exact
- *    timestamptz text that carries an hour to the server.
+ *    timestamptz text that carries an hour to the server, and how a table
+ *    name splits into schema and name.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -127,6 +129,66 @@ test_format_us(void **state)
     assert_string_equal(out, "1969-12-31 23:59:59.999999+00");
 }
 
+/* table splits into schema (NULL: none) and name. */
+static void
+assert_split(const char *table, const char *schema, const char *name)
+{
+    char err[256] = "";
+    char *s = NULL;
+    char *n = NULL;
+
+    assert_int_equal(fb_pg_split_table(table, &s, &n, err, sizeof err), 0);
+    if (schema == NULL)
+        assert_null(s);
+    else
+        assert_string_equal(s, schema);
+    assert_string_equal(n, name);
+    free(s);
+    free(n);
+}
+
+static void
+assert_bad_name(const char *table, const char *message)
+{
+    char err[256] = "";
+    char *s = NULL;
+    char *n = NULL;
+
+    assert_int_equal(fb_pg_split_table(table, &s, &n, err, sizeof err),
+                     FB_EXIT_CONFIG);
+    assert_null(s);
+    assert_null(n);
+    assert_string_equal(err, message);
+}
+
+static void
+test_split_table(void **state)
+{
+    (void)state;
+    assert_split("flows", NULL, "flows");
+    assert_split("public.flows", "public", "flows");
+    /* Unquoted: as written, case included (not folded as in SQL). */
+    assert_split("Public.Flows", "Public", "Flows");
+    /* Quoted: exact, dots and doubled quotes included. */
+    assert_split("\"My.Schema\".\"We\"\"ird\"", "My.Schema", "We\"ird");
+    assert_split("\"a.b\"", NULL, "a.b");
+    assert_split("s.\"T\"", "s", "T");
+    assert_split("\"S\".t", "S", "t");
+    /* Any other byte is part of an unquoted name. */
+    assert_split("odd\"t$1", NULL, "odd\"t$1");
+    assert_split("\xc3\x89t\xc3\xa9", NULL, "\xc3\x89t\xc3\xa9");
+    assert_bad_name("", "table name []: an empty name");
+    assert_bad_name("s.", "table name [s.]: an empty name");
+    assert_bad_name(".t", "table name [.t]: an empty name");
+    assert_bad_name("\"\"", "table name [\"\"]: an empty name");
+    assert_bad_name("\"abc", "table name [\"abc]: a quoted name has no "
+                             "closing quote");
+    assert_bad_name("\"a\"b", "table name [\"a\"b]: text after a closing "
+                              "quote");
+    assert_bad_name("db.s.t",
+                    "table name [db.s.t]: more parts than schema.table");
+}
+
 int
 main(void)
 {
@@ -137,6 +199,7 @@ main(void)
         cmocka_unit_test(test_no_password),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_format_us),
+        cmocka_unit_test(test_split_table),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

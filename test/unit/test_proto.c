@@ -36,6 +36,10 @@ sample(enum fb_msg_type type)
     m.counts.bytes_sent = UINT64_MAX - 1;
     m.counts.requests = 7;
     m.counts.blank = 8;
+    for (int i = 0; i < FB_MAX_NODES; i++) {
+        m.counts.nodes[i].requests = 0x0101010101010101ull * (uint64_t)(i + 1);
+        m.counts.nodes[i].failures = UINT64_MAX - (uint64_t)i;
+    }
     m.win_start = -1;
     m.win_end = INT64_MAX;
     m.kind = 3;
@@ -118,7 +122,10 @@ test_layout_is_little_endian_and_fixed(void **state)
     assert_int_equal(frame[7], 0xfe);
     assert_int_equal(frame[8], 0xef);
     assert_int_equal(frame[15], 0x01);
-    assert_int_equal(FB_MSG_SIZE, 444);
+    /* The first node's requests follow the 8 counters (at 92). */
+    assert_int_equal(frame[92], 0x01);
+    assert_int_equal(frame[100], 0xff);
+    assert_int_equal(FB_MSG_SIZE, 700);
     assert_true(FB_MSG_SIZE <= PIPE_BUF);
 }
 
