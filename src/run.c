@@ -12,6 +12,7 @@
 #include "forkbulk/check.h"
 #include "forkbulk/clock.h"
 #include "forkbulk/dry_run.h"
+#include "forkbulk/index_counts.h"
 #include "forkbulk/log.h"
 #include "forkbulk/metrics.h"
 #include "forkbulk/progress.h"
@@ -73,6 +74,25 @@ unit_begin(void *arg, const struct fb_unit *unit, struct fb_summary *total)
     return FB_EXIT_OK;
 }
 
+/* The unit's index, or each index its documents named (--time-field),
+ * made searchable. */
+static void
+refresh(const struct run *r, const struct fb_unit *unit,
+        const struct fb_summary *summary)
+{
+    if (r->opts->time_field == NULL) {
+        fb_sink_refresh(r->opts, unit->index);
+        return;
+    }
+    for (size_t i = 0;
+         summary->indices != NULL && i < fb_index_counts_size(summary->indices);
+         i++) {
+        uint64_t n;
+
+        fb_sink_refresh(r->opts, fb_index_counts_get(summary->indices, i, &n));
+    }
+}
+
 /* A loaded unit is made searchable at once, unless the run was stopped;
  * rejects within the budget are said, once per unit. */
 static void
@@ -83,7 +103,7 @@ unit_end(void *arg, const struct fb_unit *unit, struct fb_summary *summary)
     if (r->opts->refresh && summary->ranges_done > 0 &&
         summary->exit_code != FB_EXIT_SIGINT &&
         summary->exit_code != FB_EXIT_SIGTERM)
-        fb_sink_refresh(r->opts, unit->index);
+        refresh(r, unit, summary);
     if (summary->exit_code == FB_EXIT_OK && summary->counts.rejected > 0)
         fb_warn("%s: %llu record(s) rejected, within --max-rejects; see %s",
                 unit->name, (unsigned long long)summary->counts.rejected,
@@ -177,6 +197,7 @@ load(const struct fb_options *opts, const struct fb_source *src,
         *stop_signal = summary.stop_signal;
     }
     rc = write_metrics(&r, plan, &summary, rc, started);
+    fb_index_counts_free(summary.indices);
     if (plan != NULL)
         src->plan_close(plan);
     return rc;
