@@ -11,9 +11,16 @@
 
 #include "forkbulk/jsonout.h"
 
-/* The longest action line: an id of FB_ES_ID_MAX bytes, each escaped as
- * \u00XX, plus the fixed text. */
-#define ACTION_MAX (6u * FB_ES_ID_MAX + 64u)
+/* The longest action line: an index of FB_ES_INDEX_MAX bytes and an id of
+ * FB_ES_ID_MAX bytes, each byte escaped as \u00XX, plus the fixed text. */
+#define ACTION_MAX (6u * (FB_ES_INDEX_MAX + FB_ES_ID_MAX) + 64u)
+
+/* What render_action() wrote besides the line's length. */
+struct action {
+    size_t len;
+    size_t index;     /* where the index value starts; 0: none */
+    size_t index_len; /* its escaped bytes */
+};
 
 struct fb_bulk {
     char *buf;
@@ -69,23 +76,33 @@ fb_bulk_reset(struct fb_bulk *b)
     b->count = 0;
 }
 
-/* Renders the action line into out[ACTION_MAX]; returns its length. */
-static size_t
-render_action(const struct fb_bulk *b, const char *id, size_t idlen, char *out)
+/* Renders the action line into out[ACTION_MAX]. */
+static void
+render_action(const struct fb_bulk *b, const char *index, const char *id,
+              size_t idlen, char *out, struct action *a)
 {
     size_t pos = 0;
     const char *verb =
         b->op == FB_BULK_CREATE ? "{\"create\":{" : "{\"index\":{";
     int rc = fb_json_raw(out, ACTION_MAX, &pos, verb, strlen(verb));
 
+    a->index = a->index_len = 0;
+    if (index != NULL) {
+        rc |= fb_json_raw(out, ACTION_MAX, &pos, "\"_index\":", 9);
+        a->index = pos + 1; /* after the opening quote */
+        rc |= fb_json_escape(out, ACTION_MAX, &pos, index, strlen(index));
+        a->index_len = pos - 1 - a->index;
+        if (id != NULL)
+            rc |= fb_json_raw(out, ACTION_MAX, &pos, ",", 1);
+    }
     if (id != NULL) {
         rc |= fb_json_raw(out, ACTION_MAX, &pos, "\"_id\":", 6);
         rc |= fb_json_escape(out, ACTION_MAX, &pos, id, idlen);
     }
     rc |= fb_json_raw(out, ACTION_MAX, &pos, "}}\n", 3);
-    assert(rc == 0); /* ACTION_MAX covers the longest id */
+    assert(rc == 0); /* ACTION_MAX covers the longest index and id */
     (void)rc;
-    return pos;
+    a->len = pos;
 }
 
 static size_t
@@ -95,37 +112,41 @@ room(const struct fb_bulk *b)
 }
 
 static void
-record_item(struct fb_bulk *b, size_t alen, size_t srclen, uint64_t offset,
-            uint64_t line)
+record_item(struct fb_bulk *b, const struct action *a, size_t srclen,
+            uint64_t offset, uint64_t line)
 {
     struct fb_bulk_item *it = &b->items[b->count++];
 
     it->offset = offset;
     it->line = line;
     it->pos = b->len;
-    it->len = alen + srclen + 1;
-    it->src = alen;
-    b->buf[b->len + alen + srclen] = '\n';
+    it->len = a->len + srclen + 1;
+    it->src = a->len;
+    it->index = a->index;
+    it->index_len = a->index_len;
+    b->buf[b->len + a->len + srclen] = '\n';
     b->len += it->len;
 }
 
 enum fb_bulk_result
-fb_bulk_add(struct fb_bulk *b, const char *id, size_t idlen, const char *src,
-            size_t srclen, uint64_t offset, uint64_t line)
+fb_bulk_add(struct fb_bulk *b, const char *index, const char *id, size_t idlen,
+            const char *src, size_t srclen, uint64_t offset, uint64_t line)
 {
     char action[ACTION_MAX];
-    size_t alen;
+    struct action a;
 
     if (id != NULL && idlen > FB_ES_ID_MAX)
         return FB_BULK_BAD_ID;
-    alen = render_action(b, id, idlen, action);
-    if (srclen > b->limit || alen + 1 > b->limit - srclen)
+    if (index != NULL && strnlen(index, FB_ES_INDEX_MAX + 1) > FB_ES_INDEX_MAX)
+        return FB_BULK_BAD_INDEX;
+    render_action(b, index, id, idlen, action, &a);
+    if (srclen > b->limit || a.len + 1 > b->limit - srclen)
         return FB_BULK_TOO_LARGE;
-    if (b->count == b->max_docs || alen + srclen + 1 > room(b))
+    if (b->count == b->max_docs || a.len + srclen + 1 > room(b))
         return FB_BULK_FULL;
-    memcpy(b->buf + b->len, action, alen);
-    memcpy(b->buf + b->len + alen, src, srclen);
-    record_item(b, alen, srclen, offset, line);
+    memcpy(b->buf + b->len, action, a.len);
+    memcpy(b->buf + b->len + a.len, src, srclen);
+    record_item(b, &a, srclen, offset, line);
     return FB_BULK_OK;
 }
 
@@ -175,6 +196,15 @@ fb_bulk_source(const struct fb_bulk *b, size_t i, size_t *len)
 
     *len = it->len - it->src - 1;
     return b->buf + it->pos + it->src;
+}
+
+const char *
+fb_bulk_index(const struct fb_bulk *b, size_t i, size_t *len)
+{
+    const struct fb_bulk_item *it = fb_bulk_item(b, i);
+
+    *len = it->index_len;
+    return it->index == 0 ? NULL : b->buf + it->pos + it->index;
 }
 
 size_t

@@ -31,7 +31,7 @@ fb_check_index_wildcard(const struct fb_options *opts, char *out, size_t cap)
         opts->index_pattern != NULL ? opts->index_pattern : "";
     const char *field = strchr(pattern, '%');
 
-    if (opts->index != NULL)
+    if (opts->index != NULL && opts->time_field == NULL)
         snprintf(out, cap, "%s", opts->index);
     else if (field == NULL)
         snprintf(out, cap, "%s", pattern);

@@ -7,7 +7,8 @@
  * (file_reader.h); each NDJSON line is validated, each CSV row rendered as a
  * JSON object, and each record gets the id that makes a re-send overwrite
  * it: from --id-field, or the file's identity and the record's offset
- * (docid.h).
+ * (docid.h); with --time-field, also the index of its own hour
+ * (timefield.h).
  */
 #include "forkbulk/source.h"
 
@@ -31,6 +32,7 @@
 #include "forkbulk/file_reader.h"
 #include "forkbulk/publish.h"
 #include "forkbulk/status.h"
+#include "forkbulk/timefield.h"
 
 /* ---- parent ------------------------------------------------------- */
 
@@ -87,12 +89,28 @@ check_columns(const struct fb_options *opts)
     return rc;
 }
 
+/* --time-field: the zone and the pattern can name every hour. */
+static int
+check_time_field(const struct fb_options *opts)
+{
+    char err[1024];
+
+    if (opts->time_field == NULL ||
+        fb_timefield_check(opts->index_pattern, opts->timezone, err,
+                           sizeof(err)) == 0)
+        return FB_EXIT_OK;
+    fb_error("%s", err);
+    return FB_EXIT_USAGE;
+}
+
 static int
 file_plan_open(const struct fb_options *opts, void **plan)
 {
     struct file_plan *fp;
     int rc = check_columns(opts);
 
+    if (rc == FB_EXIT_OK)
+        rc = check_time_field(opts);
     if (rc != FB_EXIT_OK)
         return rc;
     if ((fp = calloc(1, sizeof(*fp))) == NULL)
@@ -164,6 +182,12 @@ file_describe(const void *plan, const struct fb_unit *unit, FILE *out)
         fprintf(out,
                 "  input: %s, %" PRIu64 " bytes, ranges of %" PRIu64 " bytes\n",
                 kind_name(kind), fp->plan.size, fp->plan.range_bytes);
+    if (fp->opts->time_field != NULL)
+        fprintf(out,
+                "  index: each record's own, %s for the time in its field "
+                "%s (%s)\n",
+                fp->opts->index_pattern, fp->opts->time_field,
+                fp->opts->timezone != NULL ? fp->opts->timezone : "UTC");
     for (uint64_t i = 0; i < fp->plan.n_ranges; i++) {
         fb_plan_range(&fp->plan, i, &lo, &hi);
         snprintf(lo_text, sizeof(lo_text), "%" PRIu64, lo);
@@ -201,13 +225,14 @@ struct file_reader {
     struct fb_reader *reader;
     struct fb_scan_state ckpt; /* lets consecutive ranges skip prefixes */
     struct fb_docid_source idsrc;
+    struct fb_timefield *tf; /* --time-field, or NULL */
     struct fb_csv *csv;
     char *scratch; /* CSV record rendered as JSON; the header */
     size_t scratch_cap;
     uint64_t lo, hi;     /* the current range */
     uint64_t blank_seen; /* of the range's blank lines, told already */
     char id[FB_DOCID_BUFSIZE];
-    char err[192];
+    char err[512];
 };
 
 static void file_reader_close(void *reader);
@@ -299,6 +324,11 @@ alloc_reader(struct file_reader *fr, const struct fb_options *opts)
     ro.max_record_bytes = opts->max_record_bytes;
     fr->reader = fb_reader_new(&ro);
     if (fr->reader == NULL)
+        return FB_EXIT_OSERR;
+    if (opts->time_field != NULL &&
+        (fr->tf = fb_timefield_new(opts->time_field, opts->time_field_format,
+                                   opts->index_pattern, opts->timezone)) ==
+            NULL)
         return FB_EXIT_OSERR;
     if (opts->format != FB_FORMAT_CSV)
         return FB_EXIT_OK;
@@ -424,6 +454,15 @@ to_document(struct file_reader *fr, const struct fb_record *rec,
     derive_id(fr, doc);
 }
 
+/* --time-field: the document goes to the index of its own hour. */
+static void
+place(struct file_reader *fr, struct fb_doc *doc)
+{
+    if (fb_timefield_index(fr->tf, doc->json, doc->len, &doc->index, fr->err,
+                           sizeof(fr->err)) < 0)
+        refuse(doc, "invalid_time", fr->err);
+}
+
 /* Blank lines the reader skipped since it was last asked. */
 static uint64_t
 blank_since(struct file_reader *fr)
@@ -475,6 +514,8 @@ file_reader_next(void *reader, struct fb_doc *doc)
     doc->raw = rec.data;
     doc->raw_len = rec.data != NULL ? rec.len : 0;
     to_document(fr, &rec, doc);
+    if (fr->tf != NULL && doc->json != NULL)
+        place(fr, doc);
     return 1;
 }
 
@@ -509,6 +550,7 @@ file_reader_close(void *reader)
     if (fr == NULL)
         return;
     fb_reader_free(fr->reader);
+    fb_timefield_free(fr->tf);
     fb_csv_free(fr->csv);
     free(fr->scratch);
     free(fr);

@@ -477,9 +477,9 @@ fb_hours_parse_time(const char *s, const char *tz, int64_t *out, char *err,
     return rc;
 }
 
-/* Start of the hour (in tz) that contains t. */
-static int
-hours_floor(int64_t t, const char *tz, int64_t *out, char *err, size_t errlen)
+int
+fb_hours_floor(int64_t t, const char *tz, int64_t *out, char *err,
+               size_t errlen)
 {
     struct tz_saved saved;
     int rc = -1;
@@ -499,7 +499,7 @@ fb_hours_last(int64_t now_us, const char *tz, int64_t *out, char *err,
 {
     int64_t start = 0;
 
-    if (hours_floor(now_us, tz, &start, err, errlen) != 0)
+    if (fb_hours_floor(now_us, tz, &start, err, errlen) != 0)
         return -1;
     *out = start - FB_HOUR_US;
     return 0;
@@ -625,8 +625,8 @@ fb_hours_lookback(int64_t now_us, int64_t lookback_us, const char *tz,
         snprintf(err, errlen, "the lookback must be positive");
         return -1;
     }
-    if (hours_floor(now_us, tz, &end, err, errlen) != 0 ||
-        hours_floor(end - lookback_us, tz, &start, err, errlen) != 0)
+    if (fb_hours_floor(now_us, tz, &end, err, errlen) != 0 ||
+        fb_hours_floor(end - lookback_us, tz, &start, err, errlen) != 0)
         return -1;
     hours = (end - start) / FB_HOUR_US;
     if ((uint64_t)hours > max_hours) {

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "forkbulk/index_admin.h"
+#include "forkbulk/index_counts.h"
 #include "forkbulk/job.h"
 #include "forkbulk/log.h"
 #include "forkbulk/publish.h"
@@ -177,6 +178,11 @@ fb_lifecycle_new(const struct fb_options *opts, struct fb_lifecycle **out)
     if (opts->replace && opts->catch_up) {
         fb_error("--replace loads the hours given by --hour or --from/--to "
                  "again; --catch-up loads only hours that are not done");
+        rc = FB_EXIT_USAGE;
+    }
+    if (opts->publish == FB_PUBLISH_ALIAS && opts->time_field != NULL) {
+        fb_error("--publish alias publishes a load's one index; with "
+                 "--time-field each record goes to its own hour's index");
         rc = FB_EXIT_USAGE;
     }
     if (rc == FB_EXIT_OK && opts->apply_load_settings &&
@@ -377,6 +383,12 @@ fb_lifecycle_unit_begin(struct fb_lifecycle *lc, const struct fb_unit *unit)
     if (a == NULL)
         return FB_EXIT_OSERR;
     rc = install_template(lc, a);
+    /* --time-field: each record's hour index, which _bulk creates (the
+     * cluster's templates apply): the unit's own is not loaded. */
+    if (lc->opts->time_field != NULL) {
+        fb_index_admin_close(a);
+        return rc;
+    }
     if (rc == FB_EXIT_OK && lc->opts->publish == FB_PUBLISH_ALIAS &&
         fb_publish_name_of(unit->index, name, sizeof(name)))
         rc = fb_publish_clean(a, name, unit->index);
@@ -429,6 +441,24 @@ drop_if_unused(struct fb_lifecycle *lc, struct fb_index_admin *a,
                  index);
 }
 
+/* The unit's index made searchable; with --time-field each index its
+ * documents named. */
+static void
+refresh(const struct fb_lifecycle *lc, const struct fb_unit *unit,
+        const struct fb_summary *summary)
+{
+    uint64_t n;
+
+    if (lc->opts->time_field == NULL) {
+        fb_sink_refresh(lc->opts, unit->index);
+        return;
+    }
+    for (size_t i = 0;
+         summary->indices != NULL && i < fb_index_counts_size(summary->indices);
+         i++)
+        fb_sink_refresh(lc->opts, fb_index_counts_get(summary->indices, i, &n));
+}
+
 /* How long the calls after a unit may take: a load's budget when it is
  * complete, else --grace (at least RESTORE_MIN_MS). */
 static long
@@ -460,7 +490,7 @@ fb_lifecycle_unit_end(struct fb_lifecycle *lc, const struct fb_unit *unit,
         drop_if_unused(lc, a, unit->index, summary);
     if (summary->ranges_done > 0 && !stopped &&
         (lc->opts->refresh || (alias && complete && rc == FB_EXIT_OK)))
-        fb_sink_refresh(lc->opts, unit->index);
+        refresh(lc, unit, summary);
     if (alias && complete && rc == FB_EXIT_OK &&
         fb_publish_name_of(unit->index, name, sizeof(name)))
         rc = fb_publish_switch(a, name, unit->index);

@@ -723,6 +723,10 @@ check_settings(const struct fb_options *opts)
                                "--time-column) or --query");
         if (opts->table != NULL && opts->time_column == NULL)
             return usage_error("--table needs --time-column");
+        if (opts->time_field != NULL)
+            return usage_error("--time-field is for files (--input): a "
+                               "PostgreSQL load takes the hour of its "
+                               "window");
         return 0;
     }
     if (opts->input == NULL)

@@ -96,6 +96,14 @@ static const char *const delimiter_names[] = {
     NULL,
 };
 
+static const char *const time_format_names[] = {
+    [FB_TIME_AUTO] = "auto",
+    [FB_TIME_ISO8601] = "iso8601",
+    [FB_TIME_EPOCH_S] = "epoch_s",
+    [FB_TIME_EPOCH_MS] = "epoch_ms",
+    NULL,
+};
+
 /* --print-man SECTION, --print-completion SHELL */
 static const char *const man_sections[] = {"1", "5", NULL};
 static const char *const completion_shells[] = {"bash", NULL};
@@ -392,7 +400,8 @@ static const struct fb_opt rows[] = {
      .example = "Europe/Berlin",
      .help = "hour labels and index names in this zone",
      .doc = "Hour labels and index names in this time zone (such as "
-            "Europe/Berlin)."},
+            "Europe/Berlin); with time_field, also the zone of times "
+            "without an offset."},
     {.flag = "ledger-table",
      .section = "job",
      .key = "ledger_table",
@@ -562,6 +571,45 @@ static const struct fb_opt rows[] = {
      .example = "id",
      .help = "files: document id from this dotted field",
      .doc = "Files: take the document id from this field (a dotted path)."},
+    {.flag = "time-field",
+     .section = "elasticsearch",
+     .key = "time_field",
+     STRING(time_field),
+     .arg = "FIELD",
+     .example = "ts",
+     .help = "files: each record into the index of its own time, from this "
+             "dotted field",
+     .doc = "Files: each record goes to the index that the index pattern "
+            "names for the time in this field (a dotted path; for CSV a "
+            "column), in the time zone of timezone, as the hourly job "
+            "names its hours: a file that spans days fills every hour's "
+            "index in one run, and the summary counts the documents of "
+            "each.  Times are ISO 8601 with or without an offset "
+            "(2026-11-27T03:04:05Z, 2026-11-27T03:04:05.123+01:00, "
+            "2026-11-27 03:04:05; without one the time is in timezone, and "
+            "a local time that a DST change skips or repeats is rejected), "
+            "or epoch seconds or milliseconds (see time_field_format), "
+            "years 1970 to 9999.  A record without such a time (the field "
+            "missing, of another type, unreadable, out of range) is "
+            "rejected with the reason.  These indices get no load settings "
+            "and no alias publishing (the cluster's index templates still "
+            "apply).  Not for PostgreSQL loads: they take the hour from "
+            "their window."},
+    {.flag = "time-field-format",
+     .section = "elasticsearch",
+     .key = "time_field_format",
+     ENUM(time_field_format, time_format_names),
+     .def = "auto",
+     .arg = "FMT",
+     .help = "auto (ISO strings; numbers: seconds below 10^11, else "
+             "milliseconds), iso8601, epoch_s or epoch_ms",
+     .doc = "How time_field values are read.  auto: a string is ISO 8601, "
+            "or epoch time when it holds a decimal number only; a number is "
+            "epoch seconds below 100000000000 (10^11 s is the year 5138) "
+            "and epoch milliseconds from there on, so milliseconds before "
+            "1973-03-03 need epoch_ms.  iso8601: strings only.  epoch_s, "
+            "epoch_ms: a number, or a string holding one, in that unit; a "
+            "fraction is kept (1764212645.5)."},
     {.flag = "compress",
      .section = "elasticsearch",
      .key = "compress",

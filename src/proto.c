@@ -102,7 +102,7 @@ fb_msg_decode(const unsigned char frame[FB_MSG_SIZE], struct fb_msg *msg)
 
     if (p[0] != FB_PROTO_VERSION)
         return -1;
-    if (p[1] < FB_MSG_RANGE || p[1] > FB_MSG_PROGRESS)
+    if (p[1] < FB_MSG_RANGE || p[1] > FB_MSG_INDEX_COUNT)
         return -1;
     memset(msg, 0, sizeof(*msg));
     msg->type = p[1];

@@ -12,6 +12,7 @@
 #include "forkbulk/check.h"
 #include "forkbulk/clock.h"
 #include "forkbulk/dry_run.h"
+#include "forkbulk/index_counts.h"
 #include "forkbulk/lifecycle.h"
 #include "forkbulk/log.h"
 #include "forkbulk/metrics.h"
@@ -189,6 +190,7 @@ load(const struct fb_options *opts, const struct fb_source *src,
         *stop_signal = summary.stop_signal;
     }
     rc = write_metrics(&r, plan, &summary, rc, started);
+    fb_index_counts_free(summary.indices);
     if (plan != NULL)
         src->plan_close(plan);
     fb_lifecycle_free(r.lifecycle);

@@ -169,6 +169,11 @@ apply_items(struct fb_sink *s, size_t i, size_t j)
         switch (fb_bulkresp_classify(it)) {
         case FB_ITEM_OK:
             s->counts->loaded++;
+            /* A document with its own index (--time-field) is counted
+             * per index too. */
+            src = fb_bulk_index(s->bulk, k, &len);
+            if (src != NULL && s->hooks.loaded_into != NULL)
+                s->hooks.loaded_into(s->hooks.arg, src, len);
             break;
         case FB_ITEM_EXISTS:
             s->counts->conflicts++;
@@ -459,13 +464,13 @@ fb_sink_add(struct fb_sink *s, const struct fb_doc *doc)
     enum fb_bulk_result r;
     int rc;
 
-    r = fb_bulk_add(s->bulk, doc->id, doc->id_len, doc->json, doc->len,
-                    doc->offset, doc->line);
+    r = fb_bulk_add(s->bulk, doc->index, doc->id, doc->id_len, doc->json,
+                    doc->len, doc->offset, doc->line);
     if (r == FB_BULK_FULL) {
         if ((rc = fb_sink_flush(s)) != FB_EXIT_OK)
             return rc;
-        r = fb_bulk_add(s->bulk, doc->id, doc->id_len, doc->json, doc->len,
-                        doc->offset, doc->line);
+        r = fb_bulk_add(s->bulk, doc->index, doc->id, doc->id_len, doc->json,
+                        doc->len, doc->offset, doc->line);
     }
     if (r == FB_BULK_OK)
         return FB_EXIT_OK;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "forkbulk/index_counts.h"
 #include "forkbulk/safefile.h"
 #include "forkbulk/status.h"
 
@@ -16,6 +17,37 @@ static double
 docs_per_second(const struct fb_summary *s)
 {
     return s->seconds > 0 ? (double)s->counts.loaded / s->seconds : 0.0;
+}
+
+/* Where the documents went: the index, or with --time-field the
+ * pattern each record's time fills in. */
+static const char *
+target(const struct fb_options *opts)
+{
+    return opts->index != NULL && opts->time_field == NULL
+               ? opts->index
+               : opts->index_pattern;
+}
+
+/* Documents per index, when documents named their own. */
+static void
+print_indices(const struct fb_summary *s, FILE *out)
+{
+    size_t n = fb_index_counts_size(s->indices);
+    uint64_t more = fb_index_counts_unlisted(s->indices);
+
+    fprintf(out, "  indices        %zu, documents loaded into each:\n", n);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t loaded;
+        const char *name = fb_index_counts_get(s->indices, i, &loaded);
+
+        fprintf(out, "    %s %llu\n", name, (unsigned long long)loaded);
+    }
+    if (more > 0)
+        fprintf(out,
+                "    and %llu more document(s) in indices past the first %d "
+                "listed\n",
+                (unsigned long long)more, FB_INDEX_COUNTS_MAX);
 }
 
 void
@@ -37,8 +69,7 @@ fb_summary_print(const struct fb_summary *s, const struct fb_options *opts,
             "  time           %.2f s, %.0f docs/s\n"
             "  peak RSS       parent %.1f MB, largest worker %.1f MB\n"
             "  exit           %d (%s)\n",
-            source, opts->index != NULL ? opts->index : opts->index_pattern,
-            s->cluster[0] ? s->cluster : "no cluster",
+            source, target(opts), s->cluster[0] ? s->cluster : "no cluster",
             (unsigned long long)c->read, (unsigned long long)c->blank,
             (unsigned long long)c->loaded, (unsigned long long)c->rejected,
             c->rejected && opts->reject_file ? " (see " : "",
@@ -56,6 +87,8 @@ fb_summary_print(const struct fb_summary *s, const struct fb_options *opts,
         fprintf(out, "  node           %s: %llu requests, %llu failed\n",
                 opts->es_nodes[i], (unsigned long long)c->nodes[i].requests,
                 (unsigned long long)c->nodes[i].failures);
+    if (s->indices != NULL)
+        print_indices(s, out);
 }
 
 /* "nodes": [{"url", "requests", "failures"}, ...], in the order of --es. */
@@ -76,6 +109,36 @@ add_nodes(json_t *o, const struct fb_counts *c, const struct fb_options *opts)
     return 0;
 }
 
+/* "indices": {name: loaded, ...} and "indices_unlisted": documents of
+ * indices past the table's cap, when documents named their own index
+ * (with --time-field also when none loaded); 0 or -1. */
+static int
+add_indices(const struct fb_summary *s, const struct fb_options *opts,
+            json_t *o)
+{
+    json_t *map = NULL;
+    uint64_t more = 0;
+
+    if (s->indices == NULL && opts->time_field == NULL)
+        return 0;
+    if ((map = json_object()) == NULL ||
+        json_object_set_new(o, "indices", map) < 0)
+        return -1;
+    for (size_t i = 0;
+         s->indices != NULL && i < fb_index_counts_size(s->indices); i++) {
+        uint64_t loaded;
+        const char *name = fb_index_counts_get(s->indices, i, &loaded);
+
+        if (json_object_set_new(map, name, json_integer((json_int_t)loaded)) <
+            0)
+            return -1;
+    }
+    if (s->indices != NULL)
+        more = fb_index_counts_unlisted(s->indices);
+    return json_object_set_new(o, "indices_unlisted",
+                               json_integer((json_int_t)more));
+}
+
 int
 fb_summary_write_json(const struct fb_summary *s, const struct fb_options *opts,
                       const char *source, const char *path,
@@ -90,21 +153,20 @@ fb_summary_write_json(const struct fb_summary *s, const struct fb_options *opts,
     o = json_pack(
         "{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
         "s:I, s:I, s:f, s:f, s:I, s:I, s:i, s:s}",
-        "input", source, "index",
-        opts->index != NULL ? opts->index : opts->index_pattern, "cluster",
-        s->cluster, "read", (json_int_t)c->read, "blank", (json_int_t)c->blank,
-        "loaded", (json_int_t)c->loaded, "rejected", (json_int_t)c->rejected,
-        "conflicts", (json_int_t)c->conflicts, "retried",
-        (json_int_t)c->retried, "requests", (json_int_t)c->requests,
-        "bytes_sent", (json_int_t)c->bytes_sent, "ranges",
-        (json_int_t)s->ranges, "ranges_done", (json_int_t)s->ranges_done,
-        "ranges_failed", (json_int_t)s->ranges_failed, "worker_deaths",
+        "input", source, "index", target(opts), "cluster", s->cluster, "read",
+        (json_int_t)c->read, "blank", (json_int_t)c->blank, "loaded",
+        (json_int_t)c->loaded, "rejected", (json_int_t)c->rejected, "conflicts",
+        (json_int_t)c->conflicts, "retried", (json_int_t)c->retried, "requests",
+        (json_int_t)c->requests, "bytes_sent", (json_int_t)c->bytes_sent,
+        "ranges", (json_int_t)s->ranges, "ranges_done",
+        (json_int_t)s->ranges_done, "ranges_failed",
+        (json_int_t)s->ranges_failed, "worker_deaths",
         (json_int_t)s->worker_deaths, "seconds", s->seconds, "docs_per_second",
         docs_per_second(s), "parent_rss_kb", (json_int_t)s->parent_rss_kb,
         "worker_rss_kb", (json_int_t)s->worker_rss_kb, "exit_code",
         s->exit_code, "exit_meaning", fb_exit_meaning(s->exit_code));
     if (o != NULL && add_nodes(o, c, opts) == 0 &&
-        (extra == NULL || extra(arg, o) == 0))
+        add_indices(s, opts, o) == 0 && (extra == NULL || extra(arg, o) == 0))
         text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(o);
     if (text == NULL) {

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "forkbulk/clock.h"
+#include "forkbulk/index_counts.h"
 #include "forkbulk/log.h"
 #include "forkbulk/status.h"
 
@@ -52,6 +53,9 @@ struct slot {
     double seen;           /* when it last showed progress (monotonic s) */
     struct fb_counts live; /* its current range so far (PROGRESS) */
     bool stall_kill;       /* killed for making no progress */
+    /* Its current range's INDEX_COUNT reports, until its DONE; NULL until
+     * the first. */
+    struct fb_index_counts *pending;
 };
 
 struct supervisor {
@@ -59,9 +63,11 @@ struct supervisor {
     const struct fb_source *src;
     void *plan; /* the source's parent side */
     const struct fb_supervisor_hooks *hooks;
-    struct fb_unit unit;    /* the unit being loaded */
-    struct fb_summary usum; /* its summary */
-    struct range *ranges;   /* its ranges */
+    struct fb_unit unit;              /* the unit being loaded */
+    struct fb_summary usum;           /* its summary */
+    struct fb_index_counts *uindices; /* its per-index counts, once a range
+                                       * reported some (usum.indices) */
+    struct range *ranges;             /* its ranges */
     struct slot *slots;
     int n_slots;
     uint64_t next_range;     /* ranges before this were dispatched once */
@@ -395,6 +401,48 @@ on_progress(struct supervisor *sv, int i, const struct fb_msg *msg)
         range->rejects_done = msg->counts.rejected;
 }
 
+/* A table for per-index counts, made when the first report comes;
+ * NULL (after a warning) when out of memory. */
+static struct fb_index_counts *
+table(struct fb_index_counts **t)
+{
+    if (*t == NULL && (*t = fb_index_counts_new(FB_INDEX_COUNTS_MAX)) == NULL)
+        fb_warn("out of memory: the summary will lack documents per index");
+    return *t;
+}
+
+/* A worker reports documents of its range loaded into one index; they
+ * count once the range is DONE (a death before drops them: the range's
+ * next attempt reports it all again). */
+static void
+on_index_count(struct supervisor *sv, int i, const struct fb_msg *msg)
+{
+    struct slot *s = &sv->slots[i];
+
+    if (s->range < 0 || (uint32_t)s->range != msg->range_id ||
+        table(&s->pending) == NULL)
+        return;
+    if (msg->index[0] == '\0')
+        fb_index_counts_add_unlisted(s->pending, msg->counts.loaded);
+    else
+        fb_index_counts_add(s->pending, msg->index, strlen(msg->index),
+                            msg->counts.loaded);
+}
+
+/* The range slot i held is DONE: its per-index reports are the unit's. */
+static void
+take_index_counts(struct supervisor *sv, struct slot *s)
+{
+    if (s->pending == NULL || (fb_index_counts_size(s->pending) == 0 &&
+                               fb_index_counts_unlisted(s->pending) == 0))
+        return;
+    if (table(&sv->uindices) != NULL) {
+        fb_index_counts_merge(sv->uindices, s->pending);
+        sv->usum.indices = sv->uindices;
+    }
+    fb_index_counts_clear(s->pending);
+}
+
 /* Codes after which nothing more can load: the cluster or PostgreSQL
  * stays away, the configuration or the system is wrong.  Anything else
  * (a range that kept killing workers) fails the unit alone. */
@@ -442,6 +490,7 @@ on_done(struct supervisor *sv, int i, const struct fb_msg *msg)
     }
     range = &sv->ranges[s->range];
     add_counts(&sv->usum.counts, &msg->counts);
+    take_index_counts(sv, s);
     memset(&s->live, 0, sizeof(s->live));
     if (sv->src->range_done != NULL)
         sv->src->range_done(sv->plan, (uint64_t)s->range, msg);
@@ -487,6 +536,8 @@ on_range_death(struct supervisor *sv, int i, const char *how)
 
     range->deaths++;
     sv->usum.worker_deaths++;
+    if (s->pending != NULL)
+        fb_index_counts_clear(s->pending);
     if (sv->stopping && sv->stop_signal != 0) {
         range->state = RANGE_FAILED;
     } else if (range->deaths >= FB_MAX_RANGE_DEATHS) {
@@ -802,6 +853,8 @@ main_loop(struct supervisor *sv)
                     sv->slots[i].seen = fb_monotonic_seconds();
                 if (rc == 1 && msg.type == FB_MSG_PROGRESS)
                     on_progress(sv, i, &msg);
+                else if (rc == 1 && msg.type == FB_MSG_INDEX_COUNT)
+                    on_index_count(sv, i, &msg);
                 else if (rc == 1 && msg.type == FB_MSG_DONE)
                     on_done(sv, i, &msg);
                 else
@@ -822,6 +875,8 @@ static void
 add_summary(struct fb_summary *to, const struct fb_summary *u)
 {
     add_counts(&to->counts, &u->counts);
+    if (u->indices != NULL && table(&to->indices) != NULL)
+        fb_index_counts_merge(to->indices, u->indices);
     to->ranges += u->ranges;
     to->ranges_done += u->ranges_done;
     to->ranges_failed += u->ranges_failed;
@@ -845,6 +900,8 @@ static void
 begin_unit_summary(struct supervisor *sv)
 {
     memset(&sv->usum, 0, sizeof(sv->usum));
+    if (sv->uindices != NULL)
+        fb_index_counts_clear(sv->uindices);
     snprintf(sv->usum.cluster, sizeof(sv->usum.cluster), "%s",
              sv->summary->cluster);
     sv->usum.ranges = sv->unit.n_ranges;
@@ -1035,7 +1092,12 @@ fb_supervisor_run(const struct fb_options *opts, const struct fb_source *src,
     }
     reap_workers(&sv);
     restore_signals();
+    for (int i = 0; i < sv.n_slots; i++)
+        fb_index_counts_free(sv.slots[i].pending);
     free(sv.slots);
+    fb_index_counts_free(sv.uindices);
+    if (summary->indices != NULL)
+        fb_index_counts_sort(summary->indices);
     summary->parent_rss_kb = self_peak_rss_kb();
     summary->seconds = fb_monotonic_seconds() - sv.started;
     summary->exit_code = sv.status;

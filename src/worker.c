@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "forkbulk/backoff.h"
+#include "forkbulk/index_counts.h"
 #include "forkbulk/log.h"
 #include "forkbulk/proto.h"
 #include "forkbulk/rejects.h"
@@ -36,6 +37,8 @@ struct worker {
     uint32_t range_id;
     struct fb_counts counts; /* of the current range */
     uint64_t rejects_done;   /* of its rejects, already in the reject file */
+    struct fb_index_counts *indices; /* its loaded documents that named
+                                      * their own index, per index */
 };
 
 static void
@@ -120,6 +123,15 @@ on_reject(void *arg, struct fb_reject *r)
      * reject line twice. */
     report_progress(w);
     return FB_EXIT_OK;
+}
+
+/* The cluster stored a document that named its own index. */
+static void
+on_loaded_into(void *arg, const char *index, size_t len)
+{
+    struct worker *w = arg;
+
+    fb_index_counts_add(w->indices, index, len, 1);
 }
 
 /* A record the source refused. */
@@ -210,6 +222,7 @@ restart_range(struct worker *w)
     w->counts.retried += w->counts.loaded + w->counts.conflicts;
     w->counts.read = w->counts.loaded = w->counts.conflicts = 0;
     w->counts.rejected = 0;
+    fb_index_counts_clear(w->indices);
 }
 
 /*
@@ -247,7 +260,8 @@ static int
 worker_init(struct worker *w, const struct fb_options *opts,
             const struct fb_source *src, int res_fd)
 {
-    struct fb_sink_hooks hooks = {on_reject, on_progress, w, &fb_worker_stop};
+    struct fb_sink_hooks hooks = {on_reject, on_progress, w, &fb_worker_stop,
+                                  on_loaded_into};
 
     memset(w, 0, sizeof(*w));
     w->opts = opts;
@@ -258,7 +272,8 @@ worker_init(struct worker *w, const struct fb_options *opts,
     w->sink = fb_sink_new(opts, &hooks, &w->counts);
     /* The reject file's name is the unit's (start_range()). */
     w->rejects = fb_rejects_open(NULL, src->name(opts), opts->max_record_bytes);
-    if (w->sink == NULL || w->rejects == NULL) {
+    w->indices = fb_index_counts_new(FB_INDEX_COUNTS_MAX);
+    if (w->sink == NULL || w->rejects == NULL || w->indices == NULL) {
         fb_error("cannot allocate the batch buffers (--batch-bytes %zu, "
                  "--batch-docs %zu): out of memory",
                  opts->batch_bytes, opts->batch_docs);
@@ -274,6 +289,7 @@ worker_free(struct worker *w)
         w->src->reader_close(w->reader);
     fb_sink_free(w->sink);
     fb_rejects_close(w->rejects);
+    fb_index_counts_free(w->indices);
 }
 
 /* Takes range msg: its counts start at 0, its documents go to its
@@ -288,6 +304,7 @@ start_range(struct worker *w, const struct fb_msg *msg)
     w->range_id = msg->range_id;
     w->rejects_done = msg->rejects_done;
     memset(&w->counts, 0, sizeof(w->counts));
+    fb_index_counts_clear(w->indices);
     if ((rc = fb_sink_set_index(w->sink, msg->index)) != FB_EXIT_OK)
         return rc;
     if (w->opts->reject_file == NULL)
@@ -301,13 +318,39 @@ start_range(struct worker *w, const struct fb_msg *msg)
                                                      : FB_EXIT_OK;
 }
 
-/* Answers a range with its counts and exit code; -1 if the parent is
+/* One INDEX_COUNT frame: n documents loaded into index ("": into
+ * indices the table could not list). */
+static int
+report_index(const struct worker *w, const char *index, uint64_t n)
+{
+    struct fb_msg msg;
+
+    memset(&msg, 0, sizeof(msg));
+    msg.type = FB_MSG_INDEX_COUNT;
+    msg.range_id = w->range_id;
+    msg.counts.loaded = n;
+    snprintf(msg.index, sizeof(msg.index), "%s", index);
+    return fb_msg_send(w->res_fd, &msg);
+}
+
+/* Answers a range with its per-index counts, if its documents named
+ * their own indices, then its counts and exit code; -1 if the parent is
  * gone. */
 static int
 report_done(struct worker *w, int status)
 {
     struct fb_msg done;
 
+    for (size_t i = 0; i < fb_index_counts_size(w->indices); i++) {
+        uint64_t n;
+        const char *index = fb_index_counts_get(w->indices, i, &n);
+
+        if (report_index(w, index, n) < 0)
+            return -1;
+    }
+    if (fb_index_counts_unlisted(w->indices) > 0 &&
+        report_index(w, "", fb_index_counts_unlisted(w->indices)) < 0)
+        return -1;
     memset(&done, 0, sizeof(done));
     done.type = FB_MSG_DONE;
     done.range_id = w->range_id;

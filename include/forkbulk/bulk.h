@@ -11,10 +11,13 @@
  * Each record becomes two lines,
  *   {"index":{"_id":"<id>"}}\n      (or "create"; {"index":{}} without id)
  *   <source>\n
- * The target index is in the URL, not in every action line.  Items are
- * laid out in order with no gaps, so items [i, j) are one contiguous
- * slice of the body (halving a batch after a 413 needs no copy), and
- * fb_bulk_keep() compacts the items to resend in place.
+ * The target index is in the URL, not in every action line, unless a
+ * record names its own (--time-field: the index of its hour); its action
+ * line then carries it, {"index":{"_index":"<index>","_id":"<id>"}}, so
+ * one batch may hold several indices.  Items are laid out in order with
+ * no gaps, so items [i, j) are one contiguous slice of the body (halving
+ * a batch after a 413 needs no copy), and fb_bulk_keep() compacts the
+ * items to resend in place.
  */
 #ifndef FORKBULK_BULK_H
 #define FORKBULK_BULK_H
@@ -35,6 +38,7 @@ enum fb_bulk_result {
     FB_BULK_FULL,      /* send the batch, reset, add the record again */
     FB_BULK_TOO_LARGE, /* larger than an empty batch: reject the record */
     FB_BULK_BAD_ID,    /* id longer than FB_ES_ID_MAX: reject it */
+    FB_BULK_BAD_INDEX, /* index longer than FB_ES_INDEX_MAX: reject it */
 };
 
 /* Where an item came from and where it sits in the body. */
@@ -44,6 +48,9 @@ struct fb_bulk_item {
     size_t pos;      /* first byte of its action line in the body */
     size_t len;      /* action line + source line, both '\n' included */
     size_t src;      /* where its source line starts, from pos */
+    size_t index;    /* where its own _index value starts, from pos (its
+                      * text as the action line has it); 0: none */
+    size_t index_len;
 };
 
 struct fb_bulk;
@@ -59,13 +66,14 @@ void fb_bulk_reset(struct fb_bulk *b);
 
 /*
  * Appends one record: src[0..srclen) is one JSON document without a
- * newline in it (a validated NDJSON line, or a rendered CSV row).  id
- * NULL means the cluster generates one.  On anything but FB_BULK_OK the
- * batch is unchanged.
+ * newline in it (a validated NDJSON line, or a rendered CSV row).  index
+ * (NUL-terminated) is the record's own index, escaped into its action
+ * line as the id is; NULL: the URL's.  id NULL means the cluster
+ * generates one.  On anything but FB_BULK_OK the batch is unchanged.
  */
-enum fb_bulk_result fb_bulk_add(struct fb_bulk *b, const char *id, size_t idlen,
-                                const char *src, size_t srclen, uint64_t offset,
-                                uint64_t line);
+enum fb_bulk_result fb_bulk_add(struct fb_bulk *b, const char *index,
+                                const char *id, size_t idlen, const char *src,
+                                size_t srclen, uint64_t offset, uint64_t line);
 
 /* The whole body (NULL and 0 when empty). */
 const char *fb_bulk_body(const struct fb_bulk *b, size_t *len);
@@ -83,6 +91,11 @@ const struct fb_bulk_item *fb_bulk_item(const struct fb_bulk *b, size_t i);
 
 /* Item i's source line, without its '\n' (for the reject file). */
 const char *fb_bulk_source(const struct fb_bulk *b, size_t i, size_t *len);
+
+/* Item i's own index as its action line has it (JSON-escaped: the same
+ * text for any name a cluster accepts), or NULL (and 0) when it goes to
+ * the URL's. */
+const char *fb_bulk_index(const struct fb_bulk *b, size_t i, size_t *len);
 
 /*
  * Keeps only the items i with keep[i] (keep has count entries), in their

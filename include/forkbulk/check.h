@@ -37,9 +37,9 @@ int fb_check(const struct fb_options *opts, const struct fb_source *src,
 int fb_check_say(FILE *out, const char *what, int rc, const char *detail);
 
 /* The indices a run may write to, as one name or wildcard for a
- * privilege check: opts->index when it is fixed (file loads), else the
- * index pattern up to its first strftime field, then '*'
- * ("flows-%Y.%m.%d.%H" -> "flows-*"). */
+ * privilege check: opts->index when it is fixed (file loads without
+ * --time-field), else the index pattern up to its first strftime field,
+ * then '*' ("flows-%Y.%m.%d.%H" -> "flows-*"). */
 void fb_check_index_wildcard(const struct fb_options *opts, char *out,
                              size_t cap);
 

@@ -20,6 +20,9 @@ struct fb_doc {
     size_t len;
     const char *id; /* document id; NULL: the cluster makes one up */
     size_t id_len;
+    /* Its own index (--time-field: its hour's), NUL-terminated, at most
+     * FB_ES_INDEX_MAX bytes; NULL: the unit's. */
+    const char *index;
 
     /* Where it came from, for the reject file: files give the byte
      * offset and the line counted from the range's first record

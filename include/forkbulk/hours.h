@@ -53,6 +53,10 @@ int fb_hours_parse_time(const char *s, const char *tz, int64_t *out, char *err,
 int fb_hours_parse_hour(const char *s, const char *tz, int64_t now_us,
                         int64_t *out, char *err, size_t errlen);
 
+/* Start of the hour (in tz) that contains t. */
+int fb_hours_floor(int64_t t, const char *tz, int64_t *out, char *err,
+                   size_t errlen);
+
 /* Start of the last complete hour before now_us: the hour that ended at
  * or before now_us, in tz. */
 int fb_hours_last(int64_t now_us, const char *tz, int64_t *out, char *err,

@@ -22,6 +22,12 @@
  *   - the index is refreshed (--refresh), unless the run was stopped;
  *   - --publish alias, the unit complete: refreshed in any case, then
  *     the alias switched and the previous generation deleted.
+ * With --time-field a file's records go to each one's own hour index,
+ * which _bulk creates (the cluster's index templates apply): the unit's
+ * one index is not loaded, so only the template and the refresh (of
+ * every index the records named) are done, and --publish alias is
+ * refused (64).
+ *
  * At the start of a run, before any unit (fb_lifecycle_recover), every
  * record the job's runs that died left is put back first, each with a
  * warning "restoring the settings of index X left by a run that died".
@@ -50,7 +56,8 @@ struct fb_lifecycle;
  * In the parent before any work: --load-settings parsed, the template
  * file read and checked as JSON, --replace checked.  0 with *out, or an
  * exit code after logging why: 64 for --load-settings that are not
- * KEY=VALUE,... or --replace with --catch-up, 78 for a template file
+ * KEY=VALUE,..., --replace with --catch-up or --publish alias with
+ * --time-field, 78 for a template file
  * that cannot be read or is not a JSON object (naming the file and the
  * JSON error).
  */

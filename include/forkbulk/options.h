@@ -80,6 +80,14 @@ enum fb_publish {
     FB_PUBLISH_ALIAS,  /* loaded into a new generation, then the alias */
 };
 
+/* How --time-field values are read (timefield.h). */
+enum fb_time_format {
+    FB_TIME_AUTO,     /* strings ISO 8601, numbers by magnitude */
+    FB_TIME_ISO8601,  /* strings only */
+    FB_TIME_EPOCH_S,  /* numbers (or numeric strings): seconds */
+    FB_TIME_EPOCH_MS, /* numbers (or numeric strings): milliseconds */
+};
+
 struct fb_options {
     /* Input: a file ... */
     char *input;       /* path, or "-" for standard input */
@@ -126,18 +134,20 @@ struct fb_options {
     char *es_nodes[FB_MAX_NODES];
     int n_es_nodes;
     char *es_user;
-    char *es_password;  /* secret */
-    char *es_api_key;   /* secret */
-    char *ca_file;      /* TLS trust anchors; system default if NULL */
-    char *cert_file;    /* TLS client certificate (PEM); NULL: none */
-    char *key_file;     /* its private key (PEM); NULL: in cert_file */
-    char *key_password; /* secret: the passphrase of key_file */
-    bool insecure;      /* do not verify TLS (never the default) */
-    int es_flavor;      /* enum fb_es_flavor */
-    int op;             /* enum fb_op */
-    char *id_field;     /* files: NULL means id from the source position */
-    bool compress;      /* gzip request bodies */
-    bool refresh;       /* POST _refresh when a unit is done */
+    char *es_password;     /* secret */
+    char *es_api_key;      /* secret */
+    char *ca_file;         /* TLS trust anchors; system default if NULL */
+    char *cert_file;       /* TLS client certificate (PEM); NULL: none */
+    char *key_file;        /* its private key (PEM); NULL: in cert_file */
+    char *key_password;    /* secret: the passphrase of key_file */
+    bool insecure;         /* do not verify TLS (never the default) */
+    int es_flavor;         /* enum fb_es_flavor */
+    int op;                /* enum fb_op */
+    char *id_field;        /* files: NULL means id from the source position */
+    char *time_field;      /* files: each record into its own hour's index */
+    int time_field_format; /* enum fb_time_format */
+    bool compress;         /* gzip request bodies */
+    bool refresh;          /* POST _refresh when a unit is done */
 
     /* The index around a load (lifecycle.h). */
     char *load_settings;      /* "KEY=VALUE,...": set while a unit loads */

@@ -13,6 +13,17 @@
  *                      PROGRESS(range_id, counters)
  *                                                a batch went out, or a
  *                                                reject line was written
+ *                      INDEX_COUNT(range_id, index, counts.loaded)
+ *                                                documents of the range
+ *                                                that named their own
+ *                                                index (--time-field),
+ *                                                loaded into it: one
+ *                                                frame per index, all
+ *                                                before the range's DONE;
+ *                                                index "" counts those
+ *                                                of indices the worker
+ *                                                could not list
+ *                                                (index_counts.h)
  *
  * Closing the parent's end of the command pipe means "no more work"; EOF
  * on a result pipe before DONE means the worker died holding its range.
@@ -32,6 +43,7 @@ enum fb_msg_type {
     FB_MSG_RANGE = 1,
     FB_MSG_DONE = 2,
     FB_MSG_PROGRESS = 3,
+    FB_MSG_INDEX_COUNT = 4,
 };
 
 /* _bulk requests sent to one node of the cluster, and how many of them
@@ -84,7 +96,8 @@ struct fb_msg {
      * strftime pattern is expanded with, by the parent and the worker
      * alike. */
     int64_t unit_time;
-    char index[FB_MSG_INDEX_MAX];
+    char index[FB_MSG_INDEX_MAX]; /* RANGE: the unit's; INDEX_COUNT: the
+                                   * one counted */
     char snapshot[FB_MSG_SNAPSHOT_MAX];
 };
 

@@ -56,6 +56,9 @@ struct fb_sink_hooks {
     /* Set by a stop signal: a backoff ends at once and the flush fails
      * with the signal's exit code.  May be NULL. */
     const volatile sig_atomic_t *stop;
+    /* The cluster stored a document that named its own index (doc->index),
+     * index[0..len) as its action line carries it.  May be NULL. */
+    void (*loaded_into)(void *arg, const char *index, size_t len);
 };
 
 /*

@@ -12,8 +12,16 @@
 #include "forkbulk/options.h"
 #include "forkbulk/proto.h"
 
+struct fb_index_counts;
+
 struct fb_summary {
     struct fb_counts counts;
+    /* Documents loaded per index, of documents that named their own
+     * (--time-field); NULL when none did.  A unit's summary borrows the
+     * supervisor's table for the hooks' call; the run's summary
+     * (fb_supervisor_run's) owns its table, sorted by name: free it with
+     * fb_index_counts_free() once reported. */
+    struct fb_index_counts *indices;
     uint64_t ranges;        /* planned */
     uint64_t ranges_done;   /* loaded to the end */
     uint64_t ranges_failed; /* given up (crashes, cluster failure) */
@@ -26,7 +34,8 @@ struct fb_summary {
     int stop_signal; /* SIGINT or SIGTERM that stopped the run, or 0 */
 };
 
-/* Human-readable summary, a few lines; source names what was read. */
+/* Human-readable summary, a few lines (and one per index of
+ * s->indices); source names what was read. */
 void fb_summary_print(const struct fb_summary *s, const struct fb_options *opts,
                       const char *source, FILE *out);
 

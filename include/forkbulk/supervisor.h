@@ -86,7 +86,8 @@ struct fb_supervisor_hooks {
 int fb_supervisor_slot(void);
 
 /* Runs the whole load of src (plan is its parent side, opened); returns
- * the exit code (also in total). */
+ * the exit code (also in total).  total->indices, when documents named
+ * their own index, is the caller's to free (summary.h). */
 int fb_supervisor_run(const struct fb_options *opts,
                       const struct fb_source *src, void *plan,
                       const struct fb_supervisor_hooks *hooks,

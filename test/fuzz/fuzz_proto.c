@@ -54,7 +54,7 @@ fuzz_frame(const unsigned char *frame)
     struct fb_msg m, m2;
     unsigned char again[FB_MSG_SIZE];
     int expect_ok = frame[0] == FB_PROTO_VERSION && frame[1] >= FB_MSG_RANGE &&
-                    frame[1] <= FB_MSG_PROGRESS &&
+                    frame[1] <= FB_MSG_INDEX_COUNT &&
                     memchr(frame + TEXT_AT, 0, FB_MSG_INDEX_MAX) != NULL &&
                     memchr(frame + TEXT_AT + FB_MSG_INDEX_MAX, 0,
                            FB_MSG_SNAPSHOT_MAX) != NULL;
@@ -105,7 +105,7 @@ fuzz_fields(const uint8_t *data, size_t size)
     memset(raw, 0, sizeof(raw));
     memcpy(raw, data, n);
     memset(&m, 0, sizeof(m));
-    m.type = (uint8_t)(FB_MSG_RANGE + p[0] % 3);
+    m.type = (uint8_t)(FB_MSG_RANGE + p[0] % 4);
     m.kind = p[1];
     memcpy(&m.range_id, p + 2, 4);
     memcpy(&m.lo, p + 6, 8);

@@ -1,9 +1,9 @@
 /*
  * test_bulk.c
  *    The batch buffer: exact bytes of the NDJSON body, the FULL /
- *    TOO_LARGE / BAD_ID boundaries, slices, in-place rendering, lowering
- *    the limit, and in-place compaction checked against a reference on
- *    random keep masks.
+ *    TOO_LARGE / BAD_ID / BAD_INDEX boundaries, documents with their own
+ *    index, slices, in-place rendering, lowering the limit, and in-place
+ *    compaction checked against a reference on random keep masks.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,8 +24,8 @@ static enum fb_bulk_result
 add(struct fb_bulk *b, const char *id, const char *src, uint64_t off,
     uint64_t line)
 {
-    return fb_bulk_add(b, id, id == NULL ? 0 : strlen(id), src, strlen(src),
-                       off, line);
+    return fb_bulk_add(b, NULL, id, id == NULL ? 0 : strlen(id), src,
+                       strlen(src), off, line);
 }
 
 static void
@@ -127,12 +127,14 @@ test_limits(void **state)
                    "{\"index\":{\"_id\":\"3\"}}\n{}\n");
     /* A record that an empty batch could not hold: TOO_LARGE even now. */
     memset(big, 'x', sizeof big);
-    assert_int_equal(fb_bulk_add(b, "5", 1, big, 53, 12, 5), FB_BULK_TOO_LARGE);
+    assert_int_equal(fb_bulk_add(b, NULL, "5", 1, big, 53, 12, 5),
+                     FB_BULK_TOO_LARGE);
     fb_bulk_reset(b);
     /* 22 + 53 + 1 = 76 > 75; 52 fits exactly. */
-    assert_int_equal(fb_bulk_add(b, "5", 1, big, 53, 12, 5), FB_BULK_TOO_LARGE);
+    assert_int_equal(fb_bulk_add(b, NULL, "5", 1, big, 53, 12, 5),
+                     FB_BULK_TOO_LARGE);
     assert_int_equal(fb_bulk_count(b), 0);
-    assert_int_equal(fb_bulk_add(b, "5", 1, big, 52, 12, 5), FB_BULK_OK);
+    assert_int_equal(fb_bulk_add(b, NULL, "5", 1, big, 52, 12, 5), FB_BULK_OK);
     assert_int_equal(fb_bulk_bytes(b), 75);
     fb_bulk_free(b);
 
@@ -155,14 +157,14 @@ test_id_limit(void **state)
 
     (void)state;
     memset(id, 'i', sizeof id);
-    assert_int_equal(fb_bulk_add(b, id, FB_ES_ID_MAX + 1, "{}", 2, 0, 1),
+    assert_int_equal(fb_bulk_add(b, NULL, id, FB_ES_ID_MAX + 1, "{}", 2, 0, 1),
                      FB_BULK_BAD_ID);
     assert_int_equal(fb_bulk_count(b), 0);
-    assert_int_equal(fb_bulk_add(b, id, FB_ES_ID_MAX, "{}", 2, 0, 1),
+    assert_int_equal(fb_bulk_add(b, NULL, id, FB_ES_ID_MAX, "{}", 2, 0, 1),
                      FB_BULK_OK);
     /* The worst case for escaping: every byte a control character. */
     memset(id, 1, sizeof id);
-    assert_int_equal(fb_bulk_add(b, id, FB_ES_ID_MAX, "{}", 2, 0, 2),
+    assert_int_equal(fb_bulk_add(b, NULL, id, FB_ES_ID_MAX, "{}", 2, 0, 2),
                      FB_BULK_OK);
     body = fb_bulk_slice(b, 1, 2, &len);
     assert_int_equal(len, 17 + 6 * FB_ES_ID_MAX + 4 + 3);
@@ -220,6 +222,104 @@ test_set_limit(void **state)
                      FB_BULK_TOO_LARGE);
     assert_int_equal(fb_bulk_set_limit(b, 100), 0);
     assert_int_equal(add(b, "4", "{}", 0, 4), FB_BULK_OK);
+    fb_bulk_free(b);
+}
+
+/* Action lines with an _index: before the id, escaped as the id is, and
+ * readable back from each item; documents without one in the same batch
+ * go to the URL's index. */
+static void
+test_own_index(void **state)
+{
+    struct fb_bulk *b = fb_bulk_new(4096, 10, FB_BULK_INDEX);
+    const char *s = NULL;
+    size_t len = 0;
+
+    (void)state;
+    assert_int_equal(
+        fb_bulk_add(b, "flows-2026.11.27.03", "a", 1, "{}", 2, 0, 1),
+        FB_BULK_OK);
+    assert_int_equal(fb_bulk_add(b, NULL, "b", 1, "{}", 2, 3, 2), FB_BULK_OK);
+    assert_int_equal(
+        fb_bulk_add(b, "flows-2026.11.27.04", NULL, 0, "{}", 2, 6, 3),
+        FB_BULK_OK);
+    assert_int_equal(fb_bulk_add(b, "x\"\\y", "c", 1, "{}", 2, 9, 4),
+                     FB_BULK_OK);
+    assert_body(b,
+                "{\"index\":{\"_index\":\"flows-2026.11.27.03\","
+                "\"_id\":\"a\"}}\n{}\n"
+                "{\"index\":{\"_id\":\"b\"}}\n{}\n"
+                "{\"index\":{\"_index\":\"flows-2026.11.27.04\"}}\n{}\n"
+                "{\"index\":{\"_index\":\"x\\\"\\\\y\",\"_id\":\"c\"}}\n{}\n");
+    s = fb_bulk_index(b, 0, &len);
+    assert_int_equal(len, 19);
+    assert_memory_equal(s, "flows-2026.11.27.03", 19);
+    assert_int_equal(fb_bulk_item(b, 0)->index, 20);
+    assert_null(fb_bulk_index(b, 1, &len));
+    assert_int_equal(len, 0);
+    assert_int_equal(fb_bulk_item(b, 1)->index, 0);
+    s = fb_bulk_index(b, 2, &len);
+    assert_memory_equal(s, "flows-2026.11.27.04", 19);
+    /* The text as the line has it: escaped. */
+    s = fb_bulk_index(b, 3, &len);
+    assert_int_equal(len, 6);
+    assert_memory_equal(s, "x\\\"\\\\y", 6);
+    s = fb_bulk_source(b, 2, &len);
+    assert_memory_equal(s, "{}", len);
+    fb_bulk_free(b);
+
+    b = fb_bulk_new(256, 4, FB_BULK_CREATE);
+    assert_int_equal(fb_bulk_add(b, "i", "7", 1, "{}", 2, 0, 1), FB_BULK_OK);
+    assert_body(b, "{\"create\":{\"_index\":\"i\",\"_id\":\"7\"}}\n{}\n");
+    fb_bulk_free(b);
+}
+
+/* The index counts toward the byte limit; a name longer than a cluster
+ * takes is refused, and the worst case for escaping fits. */
+static void
+test_index_limits(void **state)
+{
+    /* {"index":{"_index":"ab","_id":"1"}}\n{}\n is 39 bytes. */
+    struct fb_bulk *b = fb_bulk_new(78, 10, FB_BULK_INDEX);
+    char name[FB_ES_INDEX_MAX + 2];
+    char id[FB_ES_ID_MAX];
+    const char *body = NULL;
+    size_t len = 0;
+
+    (void)state;
+    assert_int_equal(fb_bulk_add(b, "ab", "1", 1, "{}", 2, 0, 1), FB_BULK_OK);
+    assert_int_equal(fb_bulk_bytes(b), 39);
+    assert_int_equal(fb_bulk_add(b, "abc", "2", 1, "{}", 2, 0, 2),
+                     FB_BULK_FULL);
+    assert_int_equal(fb_bulk_add(b, "ab", "2", 1, "{}", 2, 0, 2), FB_BULK_OK);
+    assert_int_equal(fb_bulk_bytes(b), 78);
+    fb_bulk_reset(b);
+    /* 37 bytes besides a name of 46: more than an empty batch holds. */
+    assert_int_equal(
+        fb_bulk_add(b, "abcdefghijklmnopqrstuvwxyz0123456789abcdefghij", "1", 1,
+                    "{}", 2, 0, 1),
+        FB_BULK_TOO_LARGE);
+    fb_bulk_free(b);
+
+    b = fb_bulk_new(1 << 16, 10, FB_BULK_INDEX);
+    memset(name, 'n', sizeof name);
+    name[FB_ES_INDEX_MAX + 1] = '\0';
+    assert_int_equal(fb_bulk_add(b, name, "1", 1, "{}", 2, 0, 1),
+                     FB_BULK_BAD_INDEX);
+    assert_int_equal(fb_bulk_count(b), 0);
+    name[FB_ES_INDEX_MAX] = '\0';
+    assert_int_equal(fb_bulk_add(b, name, "1", 1, "{}", 2, 0, 1), FB_BULK_OK);
+    /* Every byte of both a control character: six bytes each. */
+    memset(name, 1, FB_ES_INDEX_MAX);
+    memset(id, 2, sizeof id);
+    assert_int_equal(fb_bulk_add(b, name, id, sizeof id, "{}", 2, 0, 2),
+                     FB_BULK_OK);
+    body = fb_bulk_slice(b, 1, 2, &len);
+    assert_int_equal(len,
+                     20 + 6 * FB_ES_INDEX_MAX + 9 + 6 * FB_ES_ID_MAX + 4 + 3);
+    assert_memory_equal(body, "{\"index\":{\"_index\":\"\\u0001", 25);
+    fb_bulk_index(b, 1, &len);
+    assert_int_equal(len, 6 * FB_ES_INDEX_MAX);
     fb_bulk_free(b);
 }
 
@@ -284,14 +384,18 @@ test_keep_random(void **state)
             size_t slen, blen = 0;
             const char *s = NULL;
             int k = snprintf(id, sizeof id, "id-%zu-%d", i, iter);
+            char index[32];
+
+            /* A third of the items name their own index, by hour. */
+            snprintf(index, sizeof index, "flows-2026.11.27.%02zu", i % 24);
 
             slen = (size_t)snprintf(src, sizeof src,
                                     "{\"i\":%zu,\"pad\":\"%.*s\"}", i,
                                     (int)(testutil_rng(&rng_state) % 40),
                                     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
-            assert_int_equal(
-                fb_bulk_add(b, id, (size_t)k, src, slen, i * 1000, i + 1),
-                FB_BULK_OK);
+            assert_int_equal(fb_bulk_add(b, i % 3 == 0 ? index : NULL, id,
+                                         (size_t)k, src, slen, i * 1000, i + 1),
+                             FB_BULK_OK);
             s = fb_bulk_slice(b, i, i + 1, &blen);
             assert_true(blen < sizeof orig[0]);
             memcpy(orig[i], s, blen);
@@ -336,6 +440,17 @@ test_keep_random(void **state)
                 assert_int_equal(s[sl - 1], '}');
                 assert_int_equal(s[sl], '\n');
                 assert_int_equal(body[it->pos + it->src - 1], '\n');
+                s = fb_bulk_index(b, i, &sl);
+                if (alive[i] % 3 != 0) {
+                    assert_null(s);
+                    assert_int_equal(sl, 0);
+                } else {
+                    wl = snprintf(want, sizeof want, "flows-2026.11.27.%02zu",
+                                  alive[i] % 24);
+                    assert_int_equal(sl, (size_t)wl);
+                    assert_memory_equal(s, want, sl);
+                    assert_ptr_equal(s, body + it->pos + 20);
+                }
             }
             /* Every split of the compacted batch is contiguous. */
             if (count >= 2) {
@@ -360,6 +475,7 @@ main(void)
         cmocka_unit_test(test_limits),     cmocka_unit_test(test_id_limit),
         cmocka_unit_test(test_slices),     cmocka_unit_test(test_set_limit),
         cmocka_unit_test(test_keep_fixed), cmocka_unit_test(test_keep_random),
+        cmocka_unit_test(test_own_index),  cmocka_unit_test(test_index_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -72,7 +72,7 @@ static void
 test_round_trip_every_type(void **state)
 {
     (void)state;
-    for (int t = FB_MSG_RANGE; t <= FB_MSG_PROGRESS; t++) {
+    for (int t = FB_MSG_RANGE; t <= FB_MSG_INDEX_COUNT; t++) {
         struct fb_msg in = sample((enum fb_msg_type)t);
         struct fb_msg out;
         unsigned char frame[FB_MSG_SIZE];
@@ -82,6 +82,30 @@ test_round_trip_every_type(void **state)
         assert_int_equal(fb_msg_decode(frame, &out), 0);
         assert_msg_equal(&in, &out);
     }
+}
+
+/* INDEX_COUNT: an index name (or "" for the unlisted) and a count. */
+static void
+test_index_count_frame(void **state)
+{
+    struct fb_msg in, out;
+    unsigned char frame[FB_MSG_SIZE];
+
+    (void)state;
+    memset(&in, 0, sizeof(in));
+    in.type = FB_MSG_INDEX_COUNT;
+    in.range_id = 7;
+    in.counts.loaded = 123456789;
+    memset(in.index, 'i', FB_MSG_INDEX_MAX - 1);
+    fb_msg_encode(&in, frame);
+    assert_int_equal(fb_msg_decode(frame, &out), 0);
+    assert_msg_equal(&in, &out);
+    assert_int_equal(strlen(out.index), FB_MSG_INDEX_MAX - 1);
+    in.index[0] = '\0';
+    fb_msg_encode(&in, frame);
+    assert_int_equal(fb_msg_decode(frame, &out), 0);
+    assert_string_equal(out.index, "");
+    assert_true(out.counts.loaded == 123456789);
 }
 
 static void
@@ -119,7 +143,7 @@ test_decode_rejects_bad_frames(void **state)
     fb_msg_encode(&in, frame);
     frame[1] = 0;
     assert_int_equal(fb_msg_decode(frame, &out), -1);
-    frame[1] = FB_MSG_PROGRESS + 1;
+    frame[1] = FB_MSG_INDEX_COUNT + 1;
     assert_int_equal(fb_msg_decode(frame, &out), -1);
     /* An index slot without its NUL would be read past. */
     fb_msg_encode(&in, frame);
@@ -187,6 +211,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip_every_type),
+        cmocka_unit_test(test_index_count_frame),
         cmocka_unit_test(test_layout_is_little_endian_and_fixed),
         cmocka_unit_test(test_decode_rejects_bad_frames),
         cmocka_unit_test(test_long_index_is_cut_not_overrun),

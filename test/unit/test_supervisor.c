@@ -23,6 +23,7 @@
 
 #include <cmocka.h>
 
+#include "forkbulk/index_counts.h"
 #include "forkbulk/log.h"
 #include "forkbulk/proto.h"
 #include "forkbulk/source.h"
@@ -32,14 +33,17 @@
 #define MAX_RANGES 64
 
 enum act {
-    ACT_DONE = 0, /* DONE with 10 records read and loaded */
-    ACT_CRASH,    /* SIGKILL itself while holding the range */
-    ACT_HANG,     /* never answer: the stall timeout must end it */
-    ACT_FATAL,    /* exit 78 while holding the range */
-    ACT_GARBAGE,  /* write half a frame of junk, then exit */
-    ACT_WRONG_ID, /* DONE for a range it does not hold */
-    ACT_REJECTS,  /* DONE with 5 of its 10 records rejected */
-    ACT_SIGTERM,  /* SIGTERM the parent, then finish the range */
+    ACT_DONE = 0,      /* DONE with 10 records read and loaded */
+    ACT_CRASH,         /* SIGKILL itself while holding the range */
+    ACT_HANG,          /* never answer: the stall timeout must end it */
+    ACT_FATAL,         /* exit 78 while holding the range */
+    ACT_GARBAGE,       /* write half a frame of junk, then exit */
+    ACT_WRONG_ID,      /* DONE for a range it does not hold */
+    ACT_REJECTS,       /* DONE with 5 of its 10 records rejected */
+    ACT_SIGTERM,       /* SIGTERM the parent, then finish the range */
+    ACT_INDICES,       /* INDEX_COUNT frames (idx-b 6, idx-a 3, unlisted 1),
+                        * then DONE */
+    ACT_INDICES_CRASH, /* INDEX_COUNT idx-z 99, then SIGKILL itself */
 };
 
 /* Shared with every worker process. */
@@ -129,6 +133,19 @@ send_done(int res_fd, const struct fb_msg *range, uint32_t id,
     fb_msg_send(res_fd, &done);
 }
 
+static void
+send_index_count(int res_fd, uint32_t id, const char *index, uint64_t n)
+{
+    struct fb_msg m;
+
+    memset(&m, 0, sizeof(m));
+    m.type = FB_MSG_INDEX_COUNT;
+    m.range_id = id;
+    m.counts.loaded = n;
+    snprintf(m.index, sizeof(m.index), "%s", index);
+    fb_msg_send(res_fd, &m);
+}
+
 /* What range lo does this time (a shared counter per range). */
 static int
 next_act(uint64_t lo)
@@ -167,6 +184,16 @@ fake_worker(void *arg, int cmd_fd, int res_fd)
             break;
         case ACT_REJECTS:
             send_done(res_fd, &msg, msg.range_id, 5);
+            break;
+        case ACT_INDICES:
+            send_index_count(res_fd, msg.range_id, "idx-b", 6);
+            send_index_count(res_fd, msg.range_id, "idx-a", 3);
+            send_index_count(res_fd, msg.range_id, "", 1);
+            send_done(res_fd, &msg, msg.range_id, 0);
+            break;
+        case ACT_INDICES_CRASH:
+            send_index_count(res_fd, msg.range_id, "idx-z", 99);
+            raise(SIGKILL);
             break;
         case ACT_SIGTERM:
             kill(getppid(), SIGTERM);
@@ -442,6 +469,41 @@ test_sigterm_stops_with_143(void **state)
     assert_int_equal(p.last_unit.exit_code, FB_EXIT_SIGTERM);
 }
 
+/* Per-index reports count once their range is DONE: those of a worker
+ * that died first are dropped (its range's next attempt reports again);
+ * each unit's table, and the run's sorted by name. */
+static void
+test_index_counts_per_unit_and_run(void **state)
+{
+    struct fake_plan p;
+    struct fb_summary sum;
+    uint64_t n = 0;
+
+    (void)state;
+    for (int r = 0; r < 5; r++)
+        on_cue((uint64_t)r, ACT_INDICES, -1);
+    on_cue(5, ACT_INDICES_CRASH, 1);
+    assert_int_equal(run(&p, 2, 6, &sum), FB_EXIT_OK);
+    assert_int_equal(sum.worker_deaths, 1);
+    assert_non_null(sum.indices);
+    assert_int_equal(fb_index_counts_size(sum.indices), 2);
+    assert_string_equal(fb_index_counts_get(sum.indices, 0, &n), "idx-a");
+    assert_int_equal(n, 2 * 5 * 3);
+    assert_string_equal(fb_index_counts_get(sum.indices, 1, &n), "idx-b");
+    assert_int_equal(n, 2 * 5 * 6);
+    assert_int_equal(fb_index_counts_unlisted(sum.indices), 2 * 5);
+    /* The last unit's own table, as unit_done saw it. */
+    assert_non_null(p.last_unit.indices);
+    fb_index_counts_free(sum.indices);
+
+    /* No reports: no table. */
+    memset(sh->act, 0, sizeof(sh->act));
+    memset(sh->act_times, 0, sizeof(sh->act_times));
+    assert_int_equal(run(&p, 1, 3, &sum), FB_EXIT_OK);
+    assert_null(sum.indices);
+    assert_null(p.last_unit.indices);
+}
+
 int
 main(void)
 {
@@ -469,6 +531,8 @@ main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_sigterm_stops_with_143, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_index_counts_per_unit_and_run,
+                                        setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
