@@ -197,6 +197,36 @@ class LifecycleTest(IndexJobTest):
             self.assertNotIn("restoring", err)
             self.assertEqual(self.records(), [os.path.basename(other)])
 
+    def test_time_field_indices_are_refreshed_not_tuned(self):
+        """--time-field: each record's hour index is made by _bulk with
+        the cluster's templates; the run's own --index is not made, no
+        settings are changed, and every hour index is refreshed."""
+        data = self.path("hours.ndjson")
+        with open(data, "w") as f:
+            for i in range(40):
+                f.write('{"id":%d,"ts":"2026-11-27T%02d:30:00Z"}\n'
+                        % (i, 3 + i % 2))
+        with Server() as es:
+            rc, err = run_forkbulk(["--input", data, "--index",
+                                    "tf-%Y.%m.%d.%H", "--time-field", "ts",
+                                    "--es", es.url, "--state-dir",
+                                    self.state, "--index-template",
+                                    TEMPLATE, "--index-template-name",
+                                    "tf"])
+            self.assertEqual(rc, 0, err)
+            calls = [(e["method"], e["path"]) for e in request_log(es)
+                     if e["path"] != "/"]
+            self.assertEqual(calls[0], ("PUT", "/_index_template/tf"))
+            self.assertEqual(
+                sorted(c for c in calls if c[1].endswith("/_refresh")),
+                [("POST", "/tf-2026.11.27.03/_refresh"),
+                 ("POST", "/tf-2026.11.27.04/_refresh")])
+            self.assertEqual([c for c in calls if "_settings" in c[1]
+                              or c[0] in ("PUT", "HEAD")][1:], [])
+            for h in ("03", "04"):
+                self.assertEqual(
+                    es.index_stats("tf-2026.11.27." + h)["docs"], 20)
+
     def test_template_before_the_first_hour_index(self):
         """etc/flows-template.json, installed before the first hour index
         is created: the index has its mappings (an ip field refuses what

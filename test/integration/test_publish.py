@@ -165,6 +165,14 @@ class FilePublishTest(LoaderTest):
                 self.assertIsNone(es.index_stats("pub.g1"))
                 self.assertEqual(count(es, "pub"), 1000)
 
+    def test_not_with_time_field(self):
+        """--time-field fills an index per hour: no one index to publish."""
+        rc, err = run_forkbulk(["--input", "/dev/null", "--index",
+                                "pub-%Y.%m.%d.%H", "--time-field", "ts",
+                                "--publish", "alias"])
+        self.assertEqual(rc, 64, err)
+        self.assertIn("--publish alias", err)
+
 
 if __name__ == "__main__":
     unittest.main()
