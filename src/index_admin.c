@@ -424,24 +424,20 @@ alias_actions(const char *alias, const char *const *from, size_t n,
               const char *to)
 {
     json_t *actions = json_array();
-    json_t *body = NULL;
+    json_t *body = json_pack("{s:o}", "actions", actions); /* steals it */
+    bool ok = body != NULL;
     char *text = NULL;
 
-    for (size_t i = 0; actions != NULL && i < n; i++)
-        if (json_array_append_new(actions,
-                                  json_pack("{s:{s:s, s:s}}", "remove", "index",
-                                            from[i], "alias", alias)) < 0)
-            goto out;
-    if (actions == NULL ||
-        json_array_append_new(actions, json_pack("{s:{s:s, s:s}}", "add",
-                                                 "index", to, "alias", alias)) <
-            0)
-        goto out;
-    body = json_pack("{s:O}", "actions", actions);
-    if (body != NULL)
+    for (size_t i = 0; ok && i < n; i++)
+        ok = json_array_append_new(
+                 actions, json_pack("{s:{s:s, s:s}}", "remove", "index",
+                                    from[i], "alias", alias)) == 0;
+    if (ok)
+        ok = json_array_append_new(actions,
+                                   json_pack("{s:{s:s, s:s}}", "add", "index",
+                                             to, "alias", alias)) == 0;
+    if (ok)
         text = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
-out:
-    json_decref(actions);
     json_decref(body);
     return text;
 }
