@@ -30,6 +30,7 @@
 #include "forkbulk/jsonscan.h"
 #include "forkbulk/log.h"
 #include "forkbulk/file_reader.h"
+#include "forkbulk/publish.h"
 #include "forkbulk/status.h"
 #include "forkbulk/timefield.h"
 
@@ -130,8 +131,10 @@ file_next_unit(void *plan, struct fb_unit *unit)
     fp->planned = true;
     if ((rc = fb_plan_input(fp->opts, &fp->plan)) != 0)
         return -rc;
+    if ((rc = fb_publish_target(fp->opts, fp->opts->index, unit->index,
+                                sizeof(unit->index))) != 0)
+        return -rc;
     snprintf(unit->name, sizeof(unit->name), "%s", fp->opts->input);
-    snprintf(unit->index, sizeof(unit->index), "%s", fp->opts->index);
     unit->n_ranges = fp->plan.n_ranges;
     unit->time_us = fb_unix_us();
     return 1;

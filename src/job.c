@@ -22,6 +22,7 @@
 #include "forkbulk/metrics.h"
 #include "forkbulk/pg_plan.h"
 #include "forkbulk/pg_spec.h"
+#include "forkbulk/publish.h"
 #include "forkbulk/status.h"
 #include "forkbulk/summary.h"
 
@@ -57,9 +58,8 @@ struct fb_job {
 
 static int reconnect_ledger(struct fb_job *job, char *err, size_t errlen);
 
-/* The job's name: the lock's and the ledger's key, the metrics' label. */
-static const char *
-job_name(const struct fb_options *opts)
+const char *
+fb_job_name(const struct fb_options *opts)
 {
     return opts->job != NULL ? opts->job : fb_pg_source_name(opts);
 }
@@ -192,7 +192,7 @@ fb_job_open(const struct fb_options *opts, void **out)
         fb_job_close(job);
         return FB_EXIT_USAGE;
     }
-    snprintf(job->name, sizeof(job->name), "%s", job_name(opts));
+    snprintf(job->name, sizeof(job->name), "%s", fb_job_name(opts));
     if ((rc = take_lock(job, err, sizeof(err))) != 0 ||
         (rc = open_ledger(job, err, sizeof(err))) != 0) {
         fb_error("%s", err);
@@ -254,6 +254,11 @@ fb_job_next_unit(void *ctx, struct fb_unit *unit)
     if (job->plan.n_ranges == 0)
         fb_info("hour %s: no rows in %s for this window; nothing to load",
                 h->label, fb_pg_source_name(job->opts));
+    /* The ledger keeps the name readers query; the documents may go to
+     * a generation of it (publish.h). */
+    if ((rc = fb_publish_target(job->opts, h->index, unit->index,
+                                sizeof(unit->index))) != 0)
+        return -rc;
     if (!job->opts->dry_run &&
         (rc = fb_ledger_begin(job->ledger, job->name, h->start_us, h->index,
                               job->plan.snapshot, &job->run_id, err,
@@ -263,7 +268,6 @@ fb_job_next_unit(void *ctx, struct fb_unit *unit)
     }
     snprintf(unit->name, sizeof(unit->name), "hour %s", h->label);
     unit->time_us = h->start_us;
-    snprintf(unit->index, sizeof(unit->index), "%s", h->index);
     unit->n_ranges = job->plan.n_ranges;
     return 1;
 }
@@ -487,7 +491,7 @@ fb_job_metrics(const struct fb_options *opts, void *arg, struct fb_metrics *m)
     int64_t done_us = 0, oldest_us = 0;
     char err[512];
 
-    snprintf(m->job, sizeof(m->job), "%s", job_name(opts));
+    snprintf(m->job, sizeof(m->job), "%s", fb_job_name(opts));
     if (job == NULL)
         return; /* the lock was busy, or PostgreSQL down: nothing known */
     for (size_t i = 0; i < job->n_hours; i++) {

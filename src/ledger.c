@@ -82,10 +82,11 @@
 
 struct fb_ledger {
     PGconn *conn;
-    char runs[QNAME_MAX];   /* quoted, schema-qualified run table */
-    char ranges[QNAME_MAX]; /* quoted, schema-qualified range table */
-    char index[QIDENT_MAX]; /* quoted name of the run table's index */
-    char check[QIDENT_MAX]; /* quoted name of its status CHECK */
+    char runs[QNAME_MAX];     /* quoted, schema-qualified run table */
+    char ranges[QNAME_MAX];   /* quoted, schema-qualified range table */
+    char restores[QNAME_MAX]; /* quoted, schema-qualified restore table */
+    char index[QIDENT_MAX];   /* quoted name of the run table's index */
+    char check[QIDENT_MAX];   /* quoted name of its status CHECK */
     char schema[IDENT_MAX + 1];
     char host[HOST_MAX];
     /* For messages, as quote_ident() writes names: public.forkbulk_ledger,
@@ -93,6 +94,7 @@ struct fb_ledger {
     char show_schema[QIDENT_MAX];
     char show_runs[QNAME_MAX];
     char show_ranges[QNAME_MAX];
+    char show_restores[QNAME_MAX];
     char show_check[QIDENT_MAX];
     char role[QIDENT_MAX];      /* current_user */
     char show_role[QIDENT_MAX]; /* quote_ident(current_user) */
@@ -224,16 +226,18 @@ show_names(struct fb_ledger *l, const char *schema, const char *table,
         " pg_catalog.format('%I.%I', $1::pg_catalog.text, $2::pg_catalog.text),"
         " pg_catalog.format('%I.%I', $1::pg_catalog.text, $3::pg_catalog.text),"
         " pg_catalog.quote_ident($4), CURRENT_USER,"
-        " pg_catalog.quote_ident(CURRENT_USER)";
-    char ranges[IDENT_MAX + 1], check[IDENT_MAX + 1];
-    const char *vals[4] = {schema, table, ranges, check};
+        " pg_catalog.quote_ident(CURRENT_USER),"
+        " pg_catalog.format('%I.%I', $1::pg_catalog.text, $5::pg_catalog.text)";
+    char ranges[IDENT_MAX + 1], check[IDENT_MAX + 1], restores[IDENT_MAX + 1];
+    const char *vals[5] = {schema, table, ranges, check, restores};
     PGresult *res = NULL;
     const char *what = "cannot name the ledger tables";
     int rc;
 
     snprintf(ranges, sizeof ranges, "%s_ranges", table);
     snprintf(check, sizeof check, "%s_status", table);
-    rc = exec_params(l, sql, 4, vals, PGRES_TUPLES_OK, what, &res, err, errlen);
+    snprintf(restores, sizeof restores, "%s_restore", table);
+    rc = exec_params(l, sql, 5, vals, PGRES_TUPLES_OK, what, &res, err, errlen);
     if (rc == 0)
         rc = copy_value(res, 0, l->show_schema, sizeof l->show_schema, what,
                         err, errlen);
@@ -251,13 +255,16 @@ show_names(struct fb_ledger *l, const char *schema, const char *table,
     if (rc == 0)
         rc = copy_value(res, 5, l->show_role, sizeof l->show_role, what, err,
                         errlen);
+    if (rc == 0)
+        rc = copy_value(res, 6, l->show_restores, sizeof l->show_restores, what,
+                        err, errlen);
     PQclear(res);
     return rc;
 }
 
-/* Builds the quoted names: schema.table, schema.table_ranges, and
- * table_hours, table_status (an index or a constraint lives in its
- * table's schema). */
+/* Builds the quoted names: schema.table, schema.table_ranges,
+ * schema.table_restore, and table_hours, table_status (an index or a
+ * constraint lives in its table's schema). */
 static int
 make_names(struct fb_ledger *l, const char *schema, const char *table,
            char *err, size_t errlen)
@@ -271,6 +278,10 @@ make_names(struct fb_ledger *l, const char *schema, const char *table,
     snprintf(name, sizeof(name), "%s_ranges", table);
     if (rc == 0)
         rc = quote_into(l, schema, name, l->ranges, sizeof(l->ranges), err,
+                        errlen);
+    snprintf(name, sizeof(name), "%s_restore", table);
+    if (rc == 0)
+        rc = quote_into(l, schema, name, l->restores, sizeof(l->restores), err,
                         errlen);
     snprintf(name, sizeof(name), "%s_hours", table);
     if (rc == 0)
@@ -290,7 +301,40 @@ struct state {
     bool may_create; /* CREATE on it */
     bool runs;       /* the run table exists */
     bool ranges;     /* the range table exists */
+    bool restores;   /* the restore table exists */
 };
+
+/* The ledger's tables, as bits of a set. */
+enum {
+    T_RUNS = 1,
+    T_RANGES = 2,
+    T_RESTORES = 4,
+};
+
+/* Those of want that st says are missing. */
+static unsigned
+missing(const struct state *st, unsigned want)
+{
+    return want & ((st->runs ? 0u : T_RUNS) | (st->ranges ? 0u : T_RANGES) |
+                   (st->restores ? 0u : T_RESTORES));
+}
+
+/* The names of the tables of set, as messages show them, joined by sep;
+ * *count is how many. */
+static void
+join_names(const struct fb_ledger *l, unsigned set, const char *sep, char *out,
+           size_t cap, int *count)
+{
+    const char *names[] = {l->show_runs, l->show_ranges, l->show_restores};
+    size_t n = 0;
+
+    out[0] = '\0';
+    *count = 0;
+    for (unsigned i = 0; i < 3; i++)
+        if ((set & (1u << i)) && n < cap)
+            n += (size_t)snprintf(out + n, cap - n, "%s%s",
+                                  (*count)++ > 0 ? sep : "", names[i]);
+}
 
 static int
 read_state(struct fb_ledger *l, struct state *st, char *err, size_t errlen)
@@ -303,16 +347,18 @@ read_state(struct fb_ledger *l, struct state *st, char *err, size_t errlen)
         " CASE WHEN u.ok THEN"
         "  pg_catalog.to_regclass($2::pg_catalog.text) IS NOT NULL END,"
         " CASE WHEN u.ok THEN"
-        "  pg_catalog.to_regclass($3::pg_catalog.text) IS NOT NULL END"
+        "  pg_catalog.to_regclass($3::pg_catalog.text) IS NOT NULL END,"
+        " CASE WHEN u.ok THEN"
+        "  pg_catalog.to_regclass($4::pg_catalog.text) IS NOT NULL END"
         " FROM (SELECT (SELECT oid FROM pg_catalog.pg_namespace"
         " WHERE nspname OPERATOR(pg_catalog.=) $1) AS oid) n,"
         " LATERAL (SELECT COALESCE(pg_catalog.has_schema_privilege(n.oid,"
         " 'USAGE'), false) AS ok) u";
-    const char *vals[3] = {l->schema, l->runs, l->ranges};
+    const char *vals[4] = {l->schema, l->runs, l->ranges, l->restores};
     PGresult *res = NULL;
     int rc;
 
-    rc = exec_params(l, sql, 3, vals, PGRES_TUPLES_OK,
+    rc = exec_params(l, sql, 4, vals, PGRES_TUPLES_OK,
                      "cannot read the ledger's catalog", &res, err, errlen);
     if (rc == 0) {
         st->schema = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
@@ -320,6 +366,7 @@ read_state(struct fb_ledger *l, struct state *st, char *err, size_t errlen)
         st->may_create = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
         st->runs = strcmp(PQgetvalue(res, 0, 3), "t") == 0;
         st->ranges = strcmp(PQgetvalue(res, 0, 4), "t") == 0;
+        st->restores = strcmp(PQgetvalue(res, 0, 5), "t") == 0;
     }
     if (rc == 0 && st->schema && !st->may_use) {
         snprintf(err, errlen,
@@ -422,12 +469,15 @@ ranges_ddl(const struct fb_ledger *l, char *sql, size_t cap)
              l->ranges, l->runs);
 }
 
-/* Whether the role may create the tables that are missing: the schema
- * must exist and the role hold CREATE on it. */
+/* Whether the role may create the tables of set (missing ones): the
+ * schema must exist and the role hold CREATE on it. */
 static int
-creatable(const struct fb_ledger *l, const struct state *st, char *err,
-          size_t errlen)
+creatable(const struct fb_ledger *l, const struct state *st, unsigned set,
+          char *err, size_t errlen)
 {
+    char tables[3 * QNAME_MAX + 64];
+    int n;
+
     if (!st->schema) {
         snprintf(err, errlen,
                  "cannot create the ledger tables: schema \"%s\" does not "
@@ -436,54 +486,66 @@ creatable(const struct fb_ledger *l, const struct state *st, char *err,
         return FB_EXIT_CONFIG;
     }
     if (!st->may_create) {
+        join_names(l, set, ", CREATE TABLE ", tables, sizeof(tables), &n);
         snprintf(err, errlen,
                  "ledger: role \"%s\" lacks CREATE on schema %s to run "
-                 "CREATE TABLE %s%s%s: GRANT CREATE ON SCHEMA %s TO %s, or "
+                 "CREATE TABLE %s: GRANT CREATE ON SCHEMA %s TO %s, or "
                  "run forkbulk once as a role that has it",
-                 l->role, l->show_schema, st->runs ? "" : l->show_runs,
-                 st->runs || st->ranges ? "" : ", CREATE TABLE ",
-                 st->ranges ? "" : l->show_ranges, l->show_schema,
-                 l->show_role);
+                 l->role, l->show_schema, tables, l->show_schema, l->show_role);
         return FB_EXIT_CONFIG;
     }
     return 0;
 }
 
-/* The DDL of the tables st says are missing, one statement after the
- * other. */
-static int
-run_ddl(struct fb_ledger *l, const struct state *st, const char *what,
-        char *err, size_t errlen)
+/* One row per index whose settings a run changed and has not put back
+ * (fb_ledger_restore_save). */
+static void
+restores_ddl(const struct fb_ledger *l, char *sql, size_t cap)
 {
+    snprintf(sql, cap,
+             "CREATE TABLE IF NOT EXISTS %s ("
+             " job pg_catalog.text NOT NULL,"
+             " index_name pg_catalog.text NOT NULL,"
+             " settings pg_catalog.json NOT NULL,"
+             " written_at pg_catalog.timestamptz NOT NULL"
+             "  DEFAULT pg_catalog.clock_timestamp(),"
+             " PRIMARY KEY (job, index_name))",
+             l->restores);
+}
+
+/* The DDL of the tables of set, one statement after the other. */
+static int
+run_ddl(struct fb_ledger *l, unsigned set, const char *what, char *err,
+        size_t errlen)
+{
+    static void (*const ddl[])(const struct fb_ledger *, char *,
+                               size_t) = {runs_ddl, ranges_ddl, restores_ddl};
     char sql[SQL_MAX];
     int rc = 0;
 
-    if (!st->runs) {
-        runs_ddl(l, sql, sizeof(sql));
-        rc = fb_pg_exec(l->conn, sql, NULL, PGRES_COMMAND_OK, what, NULL, err,
-                        errlen);
-    }
-    if (rc == 0 && !st->ranges) {
-        ranges_ddl(l, sql, sizeof(sql));
+    for (unsigned i = 0; rc == 0 && i < 3; i++) {
+        if (!(set & (1u << i)))
+            continue;
+        ddl[i](l, sql, sizeof(sql));
         rc = fb_pg_exec(l->conn, sql, NULL, PGRES_COMMAND_OK, what, NULL, err,
                         errlen);
     }
     return rc;
 }
 
-/* Creates the tables that are missing, if the role may. */
+/* Creates the tables of set (missing ones), if the role may. */
 static int
-create_tables(struct fb_ledger *l, const struct state *st, char *err,
-              size_t errlen)
+create_tables(struct fb_ledger *l, const struct state *st, unsigned set,
+              char *err, size_t errlen)
 {
     static const char what[] = "cannot create the ledger tables";
-    int rc = creatable(l, st, err, errlen);
+    int rc = creatable(l, st, set, err, errlen);
 
     if (rc != 0)
         return rc;
     rc = begin_locked(l, what, err, errlen);
     if (rc == 0)
-        rc = run_ddl(l, st, what, err, errlen);
+        rc = run_ddl(l, set, what, err, errlen);
     return end_locked(l, rc, what, err, errlen);
 }
 
@@ -615,38 +677,91 @@ migrate(struct fb_ledger *l, char *err, size_t errlen)
 }
 
 /* A privilege the ledger's statements need: result column, name, and on
- * which object (0 the run table, 1 the range table, 2 the id sequence). */
-static const struct {
+ * which object (0 the run table, 1 the range table, 2 the id sequence,
+ * 3 the restore table). */
+struct need {
     int col;
     const char *priv;
     int object;
-} needed[] = {
+};
+
+/* One check of privileges: its query, its parameters (the quoted names
+ * of tables), and what its columns mean. */
+struct privileges {
+    const char *sql;
+    int nparams;
+    const struct need *needed;
+    size_t n;
+};
+
+static const struct need run_needs[] = {
     {0, "SELECT", 0}, {1, "INSERT", 0}, {2, "UPDATE", 0},
     {3, "INSERT", 1}, {5, "USAGE", 2},
 };
 
-#define N_NEEDED (sizeof(needed) / sizeof(needed[0]))
+/* $1 the run table, $2 the range table; column 4 names the sequence. */
+static const struct privileges run_privileges = {
+    "SELECT pg_catalog.has_table_privilege($1::pg_catalog.regclass,"
+    " 'SELECT'),"
+    " pg_catalog.has_table_privilege($1::pg_catalog.regclass, 'INSERT'),"
+    " pg_catalog.has_table_privilege($1::pg_catalog.regclass, 'UPDATE'),"
+    " pg_catalog.has_table_privilege($2::pg_catalog.regclass, 'INSERT'),"
+    " s.seq, s.seq IS NULL"
+    " OR pg_catalog.has_sequence_privilege(s.seq, 'USAGE')"
+    " OR pg_catalog.has_sequence_privilege(s.seq, 'UPDATE')"
+    " FROM (SELECT pg_catalog.pg_get_serial_sequence($1::pg_catalog.text,"
+    " 'id') AS seq) s",
+    2, run_needs, sizeof(run_needs) / sizeof(run_needs[0])};
+
+static const struct need restore_needs[] = {
+    {0, "SELECT", 3},
+    {1, "INSERT", 3},
+    {2, "DELETE", 3},
+};
+
+/* $1 the restore table. */
+static const struct privileges restore_privileges = {
+    "SELECT pg_catalog.has_table_privilege($1::pg_catalog.regclass,"
+    " 'SELECT'),"
+    " pg_catalog.has_table_privilege($1::pg_catalog.regclass, 'INSERT'),"
+    " pg_catalog.has_table_privilege($1::pg_catalog.regclass, 'DELETE')",
+    1, restore_needs, sizeof(restore_needs) / sizeof(restore_needs[0])};
+
+/* The name of object o as messages show it (res from check_privileges). */
+static const char *
+object_name(const struct fb_ledger *l, const PGresult *res, int o)
+{
+    switch (o) {
+    case 0:
+        return l->show_runs;
+    case 1:
+        return l->show_ranges;
+    case 2:
+        return PQgetvalue(res, 0, 4);
+    default:
+        return l->show_restores;
+    }
+}
 
 /* Says what the role lacks on object o (res from check_privileges):
  * "lacks INSERT, UPDATE on table t (GRANT INSERT, UPDATE ON t TO r)". */
 static size_t
-say_lacking(const struct fb_ledger *l, const PGresult *res, int o, char *out,
-            size_t cap)
+say_lacking(const struct fb_ledger *l, const struct privileges *p,
+            const PGresult *res, int o, char *out, size_t cap)
 {
-    const char *name = o == 0   ? l->show_runs
-                       : o == 1 ? l->show_ranges
-                                : PQgetvalue(res, 0, 4);
+    const char *name = NULL;
     char privs[64] = "";
     size_t n = 0;
 
-    for (size_t i = 0; i < N_NEEDED; i++)
-        if (needed[i].object == o &&
-            strcmp(PQgetvalue(res, 0, needed[i].col), "t") != 0 &&
+    for (size_t i = 0; i < p->n; i++)
+        if (p->needed[i].object == o &&
+            strcmp(PQgetvalue(res, 0, p->needed[i].col), "t") != 0 &&
             n < sizeof(privs))
             n += (size_t)snprintf(privs + n, sizeof(privs) - n, "%s%s",
-                                  n > 0 ? ", " : "", needed[i].priv);
+                                  n > 0 ? ", " : "", p->needed[i].priv);
     if (n == 0 || cap == 0)
         return 0;
+    name = object_name(l, res, o);
     n = (size_t)snprintf(out, cap,
                          "; lacks %s on %s %s (GRANT %s ON %s%s TO %s)", privs,
                          o == 2 ? "sequence" : "table", name, privs,
@@ -654,31 +769,21 @@ say_lacking(const struct fb_ledger *l, const PGresult *res, int o, char *out,
     return n < cap ? n : cap - 1;
 }
 
-/* Before any work: may the role do what the ledger's statements do? */
+/* Before any work: may the role do what the statements of p's tables
+ * do?  vals are p's parameters. */
 static int
-check_privileges(struct fb_ledger *l, char *err, size_t errlen)
+check_privileges(struct fb_ledger *l, const struct privileges *p,
+                 const char *const *vals, char *err, size_t errlen)
 {
-    static const char sql[] =
-        "SELECT pg_catalog.has_table_privilege($1::pg_catalog.regclass,"
-        " 'SELECT'),"
-        " pg_catalog.has_table_privilege($1::pg_catalog.regclass, 'INSERT'),"
-        " pg_catalog.has_table_privilege($1::pg_catalog.regclass, 'UPDATE'),"
-        " pg_catalog.has_table_privilege($2::pg_catalog.regclass, 'INSERT'),"
-        " s.seq, s.seq IS NULL"
-        " OR pg_catalog.has_sequence_privilege(s.seq, 'USAGE')"
-        " OR pg_catalog.has_sequence_privilege(s.seq, 'UPDATE')"
-        " FROM (SELECT pg_catalog.pg_get_serial_sequence($1::pg_catalog.text,"
-        " 'id') AS seq) s";
-    const char *vals[2] = {l->runs, l->ranges};
     char lacking[1024];
     PGresult *res = NULL;
     size_t n = 0;
     int rc =
-        exec_params(l, sql, 2, vals, PGRES_TUPLES_OK,
+        exec_params(l, p->sql, p->nparams, vals, PGRES_TUPLES_OK,
                     "cannot read the ledger's privileges", &res, err, errlen);
 
-    for (int o = 0; rc == 0 && o < 3; o++)
-        n += say_lacking(l, res, o, lacking + n, sizeof(lacking) - n);
+    for (int o = 0; rc == 0 && o < 4; o++)
+        n += say_lacking(l, p, res, o, lacking + n, sizeof(lacking) - n);
     if (rc == 0 && n > 0) {
         /* Each clause starts "; ": the first one's is dropped. */
         snprintf(err, errlen, "ledger: role \"%s\" %s", l->role, lacking + 2);
@@ -686,6 +791,15 @@ check_privileges(struct fb_ledger *l, char *err, size_t errlen)
     }
     PQclear(res);
     return rc;
+}
+
+/* The privileges the run and range tables need. */
+static int
+check_run_privileges(struct fb_ledger *l, char *err, size_t errlen)
+{
+    const char *vals[2] = {l->runs, l->ranges};
+
+    return check_privileges(l, &run_privileges, vals, err, errlen);
 }
 
 /* Creates what is missing, updates what is old, and checks that the role
@@ -696,12 +810,13 @@ prepare_tables(struct fb_ledger *l, char *err, size_t errlen)
     struct state st;
     int rc = read_state(l, &st, err, errlen);
 
-    if (rc == 0 && (!st.runs || !st.ranges))
-        rc = create_tables(l, &st, err, errlen);
+    if (rc == 0 && missing(&st, T_RUNS | T_RANGES) != 0)
+        rc =
+            create_tables(l, &st, missing(&st, T_RUNS | T_RANGES), err, errlen);
     if (rc == 0)
         rc = migrate(l, err, errlen);
     if (rc == 0)
-        rc = check_privileges(l, err, errlen);
+        rc = check_run_privileges(l, err, errlen);
     return rc;
 }
 
@@ -736,26 +851,24 @@ struct how {
 static int
 stand_in(struct fb_ledger *l, const char *table, char *err, size_t errlen)
 {
-    const struct state none = {true, true, true, false, false};
     int rc = make_names(l, "pg_temp", table, err, errlen);
 
     if (rc == 0)
-        rc = run_ddl(l, &none, "cannot make the ledger's stand-in tables", err,
-                     errlen);
+        rc = run_ddl(l, T_RUNS | T_RANGES,
+                     "cannot make the ledger's stand-in tables", err, errlen);
     return rc;
 }
 
-/* What a run would do to the tables st says are missing. */
+/* What a run would do to the tables of set (missing ones). */
 static void
-say_missing(const struct fb_ledger *l, const struct state *st, char *note,
-            size_t notelen)
+say_missing(const struct fb_ledger *l, unsigned set, char *note, size_t notelen)
 {
-    bool both = !st->runs && !st->ranges;
+    char tables[3 * QNAME_MAX + 16];
+    int n;
 
-    snprintf(note, notelen, "%s%s%s %s not exist: a run creates %s",
-             st->runs ? "" : l->show_runs, both ? " and " : "",
-             st->ranges ? "" : l->show_ranges, both ? "do" : "does",
-             both ? "them" : "it");
+    join_names(l, set, " and ", tables, sizeof(tables), &n);
+    snprintf(note, notelen, "%s %s not exist: a run creates %s", tables,
+             n > 1 ? "do" : "does", n > 1 ? "them" : "it");
 }
 
 /* Read-only: checks the tables as a run would need them, says in
@@ -769,9 +882,11 @@ probe_tables(struct fb_ledger *l, const char *table, const struct how *how,
     struct shape sh;
     int rc = read_state(l, &st, err, errlen);
 
-    if (rc == 0 && (!st.runs || !st.ranges)) {
-        if ((rc = creatable(l, &st, err, errlen)) == 0)
-            say_missing(l, &st, how->note, how->notelen);
+    if (rc == 0 && missing(&st, T_RUNS | T_RANGES) != 0) {
+        unsigned set = missing(&st, T_RUNS | T_RANGES);
+
+        if ((rc = creatable(l, &st, set, err, errlen)) == 0)
+            say_missing(l, set, how->note, how->notelen);
         if (rc == 0 && how->stand_in && !st.runs)
             rc = stand_in(l, table, err, errlen);
     } else if (rc == 0 && (rc = read_shape(l, &sh, err, errlen)) == 0) {
@@ -780,7 +895,7 @@ probe_tables(struct fb_ledger *l, const char *table, const struct how *how,
                      "%s predates status 'skipped': a run updates it",
                      l->show_runs);
         if (rc == 0)
-            rc = check_privileges(l, err, errlen);
+            rc = check_run_privileges(l, err, errlen);
         if (rc == 0 && how->note[0] == '\0')
             snprintf(how->note, how->notelen, "%s is ready", l->show_runs);
     }
@@ -1296,6 +1411,144 @@ fb_ledger_health(struct fb_ledger *l, const char *job, int64_t *last_done_us,
             rc = FB_EXIT_SOFTWARE;
         }
     }
+    PQclear(res);
+    return rc;
+}
+
+/* --- settings to put back ---------------------------------------------- */
+
+int
+fb_ledger_restores_ready(struct fb_ledger *l, bool create, bool *exists,
+                         char *err, size_t errlen)
+{
+    const char *vals[1] = {l->restores};
+    struct state st;
+    int rc = read_state(l, &st, err, errlen);
+
+    *exists = false;
+    if (rc == 0 && !st.restores) {
+        if (!create)
+            return 0;
+        rc = create_tables(l, &st, T_RESTORES, err, errlen);
+    }
+    if (rc == 0)
+        rc = check_privileges(l, &restore_privileges, vals, err, errlen);
+    if (rc == 0)
+        *exists = true;
+    return rc;
+}
+
+int
+fb_ledger_restore_save(struct fb_ledger *l, const char *job, const char *index,
+                       const char *settings, char **earlier, char *err,
+                       size_t errlen)
+{
+    static const char what[] = "cannot record the settings to restore";
+    char sql[SQL_MAX];
+    const char *params[3] = {job, index, settings};
+    PGresult *res = NULL;
+    int rc;
+
+    *earlier = NULL;
+    /* The second SELECT sees the table as the statement began: the row
+     * of an earlier run when the INSERT found one, else nothing. */
+    snprintf(sql, sizeof(sql),
+             "WITH ins AS (INSERT INTO %s (job, index_name, settings)"
+             " VALUES ($1, $2, $3::pg_catalog.json)"
+             " ON CONFLICT (job, index_name) DO NOTHING RETURNING 1)"
+             " SELECT (SELECT pg_catalog.count(*) FROM ins),"
+             " (SELECT r.settings::pg_catalog.text FROM %s r"
+             " WHERE r.job OPERATOR(pg_catalog.=) $1"
+             " AND r.index_name OPERATOR(pg_catalog.=) $2)",
+             l->restores, l->restores);
+    rc = exec_params(l, sql, 3, params, PGRES_TUPLES_OK, what, &res, err,
+                     errlen);
+    if (rc == 0 && PQntuples(res) != 1) {
+        snprintf(err, errlen, "%s: no answer", what);
+        rc = FB_EXIT_SOFTWARE;
+    } else if (rc == 0 && strcmp(PQgetvalue(res, 0, 0), "0") == 0 &&
+               !PQgetisnull(res, 0, 1) &&
+               (*earlier = strdup(PQgetvalue(res, 0, 1))) == NULL) {
+        snprintf(err, errlen, "out of memory");
+        rc = FB_EXIT_OSERR;
+    }
+    PQclear(res);
+    return rc;
+}
+
+int
+fb_ledger_restore_drop(struct fb_ledger *l, const char *job, const char *index,
+                       char *err, size_t errlen)
+{
+    char sql[SQL_MAX];
+    const char *params[2] = {job, index};
+
+    snprintf(sql, sizeof(sql),
+             "DELETE FROM %s WHERE job OPERATOR(pg_catalog.=) $1"
+             " AND index_name OPERATOR(pg_catalog.=) $2",
+             l->restores);
+    return exec_params(l, sql, 2, params, PGRES_COMMAND_OK,
+                       "cannot drop a restored index's record", NULL, err,
+                       errlen);
+}
+
+void
+fb_ledger_restores_free(struct fb_ledger_restore *v, size_t n)
+{
+    for (size_t i = 0; v != NULL && i < n; i++)
+        free(v[i].settings);
+    free(v);
+}
+
+/* The rows of a restore query into a new array. */
+static int
+read_restores(const PGresult *res, struct fb_ledger_restore **out, size_t *n,
+              char *err, size_t errlen)
+{
+    size_t rows = (size_t)PQntuples(res);
+    struct fb_ledger_restore *v = calloc(rows + 1, sizeof(*v));
+
+    if (v == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return FB_EXIT_OSERR;
+    }
+    for (size_t i = 0; i < rows; i++) {
+        struct fb_ledger_restore *r = &v[i];
+
+        if ((size_t)snprintf(r->index, sizeof(r->index), "%s",
+                             PQgetvalue(res, (int)i, 0)) >= sizeof(r->index) ||
+            (r->settings = strdup(PQgetvalue(res, (int)i, 1))) == NULL) {
+            fb_ledger_restores_free(v, i + 1);
+            snprintf(err, errlen, "settings to restore: bad row %zu", i);
+            return FB_EXIT_SOFTWARE;
+        }
+    }
+    *out = v;
+    *n = rows;
+    return 0;
+}
+
+int
+fb_ledger_restores(struct fb_ledger *l, const char *job,
+                   struct fb_ledger_restore **out, size_t *n, char *err,
+                   size_t errlen)
+{
+    char sql[SQL_MAX];
+    const char *params[1] = {job};
+    PGresult *res = NULL;
+    int rc;
+
+    *out = NULL;
+    *n = 0;
+    snprintf(sql, sizeof(sql),
+             "SELECT index_name, settings::pg_catalog.text FROM %s"
+             " WHERE job OPERATOR(pg_catalog.=) $1"
+             " ORDER BY written_at, index_name",
+             l->restores);
+    rc = exec_params(l, sql, 1, params, PGRES_TUPLES_OK,
+                     "cannot read the settings to restore", &res, err, errlen);
+    if (rc == 0)
+        rc = read_restores(res, out, n, err, errlen);
     PQclear(res);
     return rc;
 }

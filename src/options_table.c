@@ -69,6 +69,12 @@ static const char *const flavor_names[] = {
     NULL,
 };
 
+static const char *const publish_names[] = {
+    [FB_PUBLISH_DIRECT] = "direct",
+    [FB_PUBLISH_ALIAS] = "alias",
+    NULL,
+};
+
 static const char *const pg_infinity_names[] = {
     [FB_PG_INFINITY_REJECT] = "reject",
     [FB_PG_INFINITY_NULL] = "null",
@@ -365,6 +371,16 @@ static const struct fb_opt rows[] = {
      .arg = "TEXT",
      .help = "why --skip-hour skips it (kept in the ledger)",
      .doc = "Why skip_hour skips its hour; kept in the ledger."},
+    {.flag = "replace",
+     .section = "job",
+     .key = "replace",
+     BOOL(replace),
+     .def = "false",
+     .help = "load the given hours (or file) again even if done",
+     .doc = "Load the hours given by hour or from/to (or the input file) "
+            "again, even if they are done; with publish = alias into a new "
+            "generation, which drops documents of rows deleted since.  Not "
+            "with catch_up."},
     {.flag = "state-dir",
      .section = "job",
      .key = "state_dir",
@@ -372,7 +388,8 @@ static const struct fb_opt rows[] = {
      .def = "/var/lib/forkbulk",
      .arg = "PATH",
      .help = "the job's lock file and state (created 0700 when it can be)",
-     .doc = "Where the job keeps its lock file and its state; created with "
+     .doc = "Where the job keeps its lock file and its state (for file "
+            "loads, the settings to put back on an index); created with "
             "mode 0700 when forkbulk can create it."},
     {.flag = "timezone",
      .section = "job",
@@ -607,6 +624,58 @@ static const struct fb_opt rows[] = {
      .def = "true",
      .help = "do not refresh the index when a load is done",
      .doc = "Refresh the index when its load is done."},
+    {.flag = "load-settings",
+     .section = "elasticsearch",
+     .key = "load_settings",
+     STRING(load_settings),
+     .def = "refresh_interval=-1,number_of_replicas=0",
+     .arg = "K=V,...",
+     .help = "index settings while a load runs, restored after it",
+     .doc = "Index settings set while an index loads (comma-separated "
+            "KEY=VALUE, keys as in PUT _settings without \"index.\"), and "
+            "put back as they were after its last batch, also when the load "
+            "fails or is stopped; a run that dies leaves them to the next "
+            "run of the job, which puts them back first."},
+    {.flag = "no-load-settings",
+     .section = "elasticsearch",
+     .key = "apply_load_settings",
+     NOBOOL(apply_load_settings),
+     .def = "true",
+     .help = "leave index settings alone during a load",
+     .doc = "Set load_settings while an index loads; false leaves the "
+            "index's settings alone."},
+    {.flag = "index-template",
+     .section = "elasticsearch",
+     .key = "index_template",
+     STRING(index_template),
+     .arg = "FILE",
+     .example = "/etc/forkbulk/flows-template.json",
+     .help = "install this composable index template before the first "
+             "index",
+     .doc = "A composable index template (JSON, the body of PUT "
+            "_index_template/NAME) installed or updated before the first "
+            "index is created, so that new indices get its mappings and "
+            "settings."},
+    {.flag = "index-template-name",
+     .section = "elasticsearch",
+     .key = "index_template_name",
+     STRING(index_template_name),
+     .arg = "NAME",
+     .computed = "the file's name without .json",
+     .help = "the name of the index template",
+     .doc = "The name index_template is installed under."},
+    {.flag = "publish",
+     .section = "elasticsearch",
+     .key = "publish",
+     ENUM(publish, publish_names),
+     .def = "direct",
+     .arg = "HOW",
+     .help = "direct, or alias: load a new generation, then switch the alias",
+     .doc = "direct loads into the index readers query.  alias loads into "
+            "a new index NAME.gN and, once it is complete, points the alias "
+            "NAME at it in one atomic request and deletes the previous "
+            "generation: readers never see a half-loaded index, and "
+            "documents of deleted rows go at the next re-load."},
 
     /* [limits] */
     {.flag = "workers",

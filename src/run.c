@@ -13,6 +13,7 @@
 #include "forkbulk/clock.h"
 #include "forkbulk/dry_run.h"
 #include "forkbulk/index_counts.h"
+#include "forkbulk/lifecycle.h"
 #include "forkbulk/log.h"
 #include "forkbulk/metrics.h"
 #include "forkbulk/progress.h"
@@ -27,7 +28,9 @@
 struct run {
     const struct fb_options *opts;
     const struct fb_source *src;
-    bool checked;           /* the cluster answered once */
+    struct fb_lifecycle *lifecycle; /* the index around each unit */
+    bool checked;                   /* the cluster answered once */
+    int status;             /* the worst code the lifecycle gave a unit */
     char rejects[PATH_MAX]; /* the current unit's reject file, or "" */
 };
 
@@ -55,55 +58,40 @@ prepare_rejects(struct run *r, const struct fb_unit *unit)
     return FB_EXIT_OK;
 }
 
-/* Before a unit's first range: its reject file, and the cluster, which is
- * checked once per run. */
+/* Before a unit's first range: its reject file, the cluster (checked
+ * once per run), then its index (lifecycle.h). */
 static int
 unit_begin(void *arg, const struct fb_unit *unit, struct fb_summary *total)
 {
     struct run *r = arg;
     int rc = prepare_rejects(r, unit);
 
-    if (rc != FB_EXIT_OK || r->checked)
-        return rc;
-    rc = fb_sink_check(r->opts, total->cluster, sizeof(total->cluster));
-    if (rc != FB_EXIT_OK)
-        return rc;
-    fb_info("cluster at %s is %s; %d worker(s)", r->opts->es_url,
-            total->cluster, r->opts->workers);
-    r->checked = true;
-    return FB_EXIT_OK;
+    if (rc == FB_EXIT_OK && !r->checked) {
+        rc = fb_sink_check(r->opts, total->cluster, sizeof(total->cluster));
+        if (rc != FB_EXIT_OK)
+            return rc;
+        fb_info("cluster at %s is %s; %d worker(s)", r->opts->es_url,
+                total->cluster, r->opts->workers);
+        r->checked = true;
+    }
+    if (rc == FB_EXIT_OK)
+        rc = fb_lifecycle_unit_begin(r->lifecycle, unit);
+    return rc;
 }
 
-/* The unit's index, or each index its documents named (--time-field),
- * made searchable. */
-static void
-refresh(const struct run *r, const struct fb_unit *unit,
-        const struct fb_summary *summary)
-{
-    if (r->opts->time_field == NULL) {
-        fb_sink_refresh(r->opts, unit->index);
-        return;
-    }
-    for (size_t i = 0;
-         summary->indices != NULL && i < fb_index_counts_size(summary->indices);
-         i++) {
-        uint64_t n;
-
-        fb_sink_refresh(r->opts, fb_index_counts_get(summary->indices, i, &n));
-    }
-}
-
-/* A loaded unit is made searchable at once, unless the run was stopped;
- * rejects within the budget are said, once per unit. */
+/* The unit's index gets its settings back, is refreshed and published
+ * (lifecycle.h); a unit whose index could not be is incomplete.
+ * Rejects within the budget are said, once per unit. */
 static void
 unit_end(void *arg, const struct fb_unit *unit, struct fb_summary *summary)
 {
-    const struct run *r = arg;
+    struct run *r = arg;
+    int rc = fb_lifecycle_unit_end(r->lifecycle, unit, summary);
 
-    if (r->opts->refresh && summary->ranges_done > 0 &&
-        summary->exit_code != FB_EXIT_SIGINT &&
-        summary->exit_code != FB_EXIT_SIGTERM)
-        refresh(r, unit, summary);
+    if (rc != FB_EXIT_OK) {
+        summary->exit_code = fb_exit_worse(summary->exit_code, rc);
+        r->status = fb_exit_worse(r->status, rc);
+    }
     if (summary->exit_code == FB_EXIT_OK && summary->counts.rejected > 0)
         fb_warn("%s: %llu record(s) rejected, within --max-rejects; see %s",
                 unit->name, (unsigned long long)summary->counts.rejected,
@@ -176,7 +164,7 @@ static int
 load(const struct fb_options *opts, const struct fb_source *src,
      int *stop_signal)
 {
-    struct run r = {opts, src, false, ""};
+    struct run r = {opts, src, NULL, false, FB_EXIT_OK, ""};
     struct fb_supervisor_hooks hooks = {.worker_main = worker_body,
                                         .unit_begin = unit_begin,
                                         .unit_end = unit_end,
@@ -188,11 +176,16 @@ load(const struct fb_options *opts, const struct fb_source *src,
     int rc;
 
     memset(&summary, 0, sizeof(summary));
-    rc = src->plan_open(opts, &plan);
+    rc = fb_lifecycle_new(opts, &r.lifecycle);
+    if (rc == FB_EXIT_OK)
+        rc = src->plan_open(opts, &plan);
+    if (rc == FB_EXIT_OK) /* the job's lock is held from here on */
+        rc = fb_lifecycle_recover(r.lifecycle, &r.status);
     if (rc == FB_EXIT_OK) {
         fb_progress_start(&progress, opts, &hooks);
         rc = fb_supervisor_run(opts, src, plan, &hooks, &summary);
         fb_progress_end(&progress); /* the line goes before the summary */
+        summary.exit_code = rc = fb_exit_worse(rc, r.status);
         rc = report(&r, plan, &summary, rc);
         *stop_signal = summary.stop_signal;
     }
@@ -200,15 +193,23 @@ load(const struct fb_options *opts, const struct fb_source *src,
     fb_index_counts_free(summary.indices);
     if (plan != NULL)
         src->plan_close(plan);
+    fb_lifecycle_free(r.lifecycle);
     return rc;
 }
 
-/* --dry-run: the plan opened as for a load, printed, closed. */
+/* --dry-run: the settings a load checks before any work (lifecycle.h),
+ * then the plan opened as for a load, printed, closed. */
 static int
 dry_run(const struct fb_options *opts, const struct fb_source *src)
 {
+    struct fb_lifecycle *lifecycle = NULL;
     void *plan = NULL;
-    int rc = src->plan_open(opts, &plan);
+    int rc = fb_lifecycle_new(opts, &lifecycle);
+
+    fb_lifecycle_free(lifecycle);
+    if (rc != FB_EXIT_OK)
+        return rc;
+    rc = src->plan_open(opts, &plan);
 
     if (rc == FB_EXIT_OK)
         rc = fb_dry_run(opts, src, plan, stdout);

@@ -24,6 +24,10 @@
 #include "forkbulk/source.h"
 #include "forkbulk/summary.h"
 
+/* The job's name: the lock's and the ledger's key, the metrics' label:
+ * --job, else the table (or "query"). */
+const char *fb_job_name(const struct fb_options *opts);
+
 /*
  * Works out the hours, takes the job's lock and opens the ledger; for a
  * dry run read-only (ledger.h: nothing written, dead runs not reaped).

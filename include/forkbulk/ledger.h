@@ -3,7 +3,7 @@
  *    The run ledger of the hourly job, kept in PostgreSQL: what was loaded,
  *    when, how many, with which result; and which hours still need a load.
  *
- * Two tables:
+ * Two tables, and a third for runs that change index settings:
  *
  *   <table>         one row per (job, hour) run:
  *     id bigserial, job, hour_start timestamptz, index_name,
@@ -14,17 +14,23 @@
  *   <table>_ranges  one row per completed range of a run:
  *     run_id (references <table>.id), range_no, lo, hi, loaded, rejected,
  *     finished_at
+ *   <table>_restore one row per index whose settings a run of the job
+ *                   changed for its load and has not put back yet:
+ *     job, index_name text, settings json (each setting the load changed,
+ *     with the value to put back, null for "not set"), written_at
+ *     timestamptz; primary key (job, index_name)
  *
  * The table name (default forkbulk_ledger, at most 54 bytes so that
- * <table>_ranges fits PostgreSQL's 63) and an optional schema are quoted
- * with PQescapeIdentifier.  Without a schema, the schema is found once at
- * open with the role's own search_path: where a table of that name is,
- * else current_schema() (where CREATE TABLE would put it); from then on
- * the session's search_path is pinned (pg_conn.h) and every statement
- * names the tables by schema.  Every value is a PQexecParams parameter.
- * Times cross the API as int64 microseconds since the epoch, and cross
- * to the server as exact timestamptz text (fb_pg_format_us) and back
- * through extract(epoch), which is numeric: no float, no time zone.
+ * <table>_ranges and <table>_restore fit PostgreSQL's 63) and an optional
+ * schema are quoted with PQescapeIdentifier.  Without a schema, the
+ * schema is found once at open with the role's own search_path: where a
+ * table of that name is, else current_schema() (where CREATE TABLE would
+ * put it); from then on the session's search_path is pinned (pg_conn.h)
+ * and every statement names the tables by schema.  Every value is a
+ * PQexecParams parameter.  Times cross the API as int64 microseconds
+ * since the epoch, and cross to the server as exact timestamptz text
+ * (fb_pg_format_us) and back through extract(epoch), which is numeric:
+ * no float, no time zone.
  *
  * No DDL when there is nothing to do.  fb_ledger_open() reads the
  * catalogs: when both tables exist, are current and the role holds
@@ -41,6 +47,11 @@
  * that would let it, e.g.
  *   ledger: role "loader" lacks INSERT on table public.forkbulk_ledger
  *   (GRANT INSERT ON public.forkbulk_ledger TO loader)
+ * The restore table is made ready apart, by fb_ledger_restores_ready(),
+ * the same way (created under the same lock when missing; when it is
+ * there the role needs SELECT, INSERT, DELETE on it), and only by runs
+ * that need it (lifecycle.h), so that a ledger a DBA made before it
+ * existed keeps working for every other run.
  *
  * Who writes: the parent only, one connection, and only while it holds
  * the job's lock (lock.h).  That is what makes "running" meaningful: a
@@ -99,6 +110,12 @@ struct fb_ledger_done {
     int64_t loaded;
     int64_t run_id;
     char index[FB_MSG_INDEX_MAX];
+};
+
+/* An index whose settings are to be put back (fb_ledger_restores). */
+struct fb_ledger_restore {
+    char index[FB_MSG_INDEX_MAX];
+    char *settings; /* JSON object text, as fb_ledger_restore_save got it */
 };
 
 /* "running", "done", "failed", "interrupted", "skipped" (the stored
@@ -224,5 +241,40 @@ int fb_ledger_done_hours(struct fb_ledger *l, const char *job, int64_t from_us,
 int fb_ledger_health(struct fb_ledger *l, const char *job,
                      int64_t *last_done_us, int64_t *oldest_incomplete_us,
                      char *err, size_t errlen);
+
+/*
+ * Makes <table>_restore ready: with create, a missing table is created
+ * (CREATE on the schema needed); without, a missing one is left so and
+ * *exists is false.  A table that is there must let the role SELECT,
+ * INSERT and DELETE (78 naming the GRANT otherwise); *exists is then
+ * true.  Call it before the functions below.
+ */
+int fb_ledger_restores_ready(struct fb_ledger *l, bool create, bool *exists,
+                             char *err, size_t errlen);
+
+/*
+ * Records, before a load changes them, the settings to put back on index
+ * (settings: a JSON object text).  When a row of (job, index) is there
+ * already (an earlier run died, and its record was not restored), it is
+ * kept as it is and *earlier is a malloc'd copy of its settings: those
+ * are what must be put back, since the index has the earlier run's load
+ * settings now.  *earlier is NULL when the row was written.
+ */
+int fb_ledger_restore_save(struct fb_ledger *l, const char *job,
+                           const char *index, const char *settings,
+                           char **earlier, char *err, size_t errlen);
+
+/* Removes the row of (job, index), once its settings are back; no row is
+ * no error. */
+int fb_ledger_restore_drop(struct fb_ledger *l, const char *job,
+                           const char *index, char *err, size_t errlen);
+
+/* Every row of job, oldest first, into *out (*n of them; free with
+ * fb_ledger_restores_free). */
+int fb_ledger_restores(struct fb_ledger *l, const char *job,
+                       struct fb_ledger_restore **out, size_t *n, char *err,
+                       size_t errlen);
+
+void fb_ledger_restores_free(struct fb_ledger_restore *v, size_t n);
 
 #endif

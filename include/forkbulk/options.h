@@ -74,6 +74,12 @@ enum fb_op {
     FB_OP_CREATE,
 };
 
+/* How a loaded unit reaches readers (lifecycle.h). */
+enum fb_publish {
+    FB_PUBLISH_DIRECT, /* loaded into the index readers query */
+    FB_PUBLISH_ALIAS,  /* loaded into a new generation, then the alias */
+};
+
 /* How --time-field values are read (timefield.h). */
 enum fb_time_format {
     FB_TIME_AUTO,     /* strings ISO 8601, numbers by magnitude */
@@ -142,6 +148,14 @@ struct fb_options {
     int time_field_format; /* enum fb_time_format */
     bool compress;         /* gzip request bodies */
     bool refresh;          /* POST _refresh when a unit is done */
+
+    /* The index around a load (lifecycle.h). */
+    char *load_settings;      /* "KEY=VALUE,...": set while a unit loads */
+    bool apply_load_settings; /* false: --no-load-settings */
+    char *index_template;     /* a composable index template file */
+    char *index_template_name;
+    int publish;  /* enum fb_publish */
+    bool replace; /* load given hours and files again (they always are) */
 
     /* Limits. */
     int workers;

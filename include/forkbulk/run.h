@@ -1,8 +1,9 @@
 /*
  * run.h
  *    One run of forkbulk once its options are known: the source and its
- *    plan, the reject file, the workers, the cluster around each unit
- *    (checked before the first, refreshed after each), the summary and
+ *    plan, the reject file, the workers, the cluster (checked before the
+ *    first unit) and the index around each unit (lifecycle.h: settings,
+ *    template, refresh, publish), the summary and
  *    the metrics (metrics.h, whatever the outcome); or instead --check
  *    (check.h) or --dry-run (dry_run.h), which load nothing and write no
  *    metrics.
