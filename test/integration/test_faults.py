@@ -299,6 +299,11 @@ class FaultTest(FlowFileTest):
                  "--range-bytes", "1GiB"], stderr=subprocess.PIPE)
             killed = set()
             deadline = time.monotonic() + 60
+            # The range goes out once the index is ready (created, load
+            # settings set): the first worker to kill is one sending it.
+            while (es.stats()["bulk_requests"] == 0
+                   and time.monotonic() < deadline):
+                time.sleep(0.02)
             while len(killed) < 3 and time.monotonic() < deadline:
                 kids = [p for p in children_of(proc.pid) if p not in killed]
                 if kids:
