@@ -621,7 +621,8 @@ apply_flags(struct fb_options *opts, const struct getopt_spec *g, int argc,
     return 0;
 }
 
-/* Settings still unset that the environment supplies (credentials). */
+/* Settings the environment supplies (credentials, the state directory):
+ * over the defaults, under the config file and the flags. */
 static int
 apply_env(struct fb_options *opts)
 {
@@ -633,8 +634,7 @@ apply_env(struct fb_options *opts)
         char **field = field_of(opts, rows[i].field);
         const char *value;
 
-        if (rows[i].env == NULL || *field != NULL ||
-            (value = getenv(rows[i].env)) == NULL)
+        if (rows[i].env == NULL || (value = getenv(rows[i].env)) == NULL)
             continue;
         if (set_string(field, value, why, sizeof(why)) < 0)
             return FB_EXIT_OSERR;
@@ -809,13 +809,12 @@ fb_options_parse(struct fb_options *opts, int argc, char **argv)
     struct getopt_spec g;
     int rc;
 
-    if ((rc = apply_defaults(opts)) != 0)
+    if ((rc = apply_defaults(opts)) != 0 || (rc = apply_env(opts)) != 0)
         return rc;
     build_getopt(&g);
     if ((rc = read_config_flags(opts, &g, argc, argv)) != 0 ||
         (rc = apply_flags(opts, &g, argc, argv)) != 0 ||
-        (rc = apply_env(opts)) != 0 || (rc = split_nodes(opts)) != 0 ||
-        (rc = check_settings(opts)) != 0)
+        (rc = split_nodes(opts)) != 0 || (rc = check_settings(opts)) != 0)
         return rc;
     if (opts->print_config)
         return FB_OPTIONS_PRINT_CONFIG;

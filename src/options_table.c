@@ -386,6 +386,7 @@ static const struct fb_opt rows[] = {
      .key = "state_dir",
      STRING(state_dir),
      .def = "/var/lib/forkbulk",
+     .env = "FORKBULK_STATE_DIR",
      .arg = "PATH",
      .help = "the job's lock file and state (created 0700 when it can be)",
      .doc = "Where the job keeps its lock file and its state (for file "

@@ -40,6 +40,14 @@ SOURCE_DIR = os.path.normpath(os.path.join(
 # test/data: what the scripts and the tests share (flows.sql).
 DATA_DIR = os.path.join(SOURCE_DIR, "test", "data")
 
+# Lock files and the settings a file load must put back go to a state
+# directory of this test process, not to the host's /var/lib/forkbulk:
+# a record left there by one test (every node down) would be restored by
+# a later test whose server happened to get the same port.
+if "FORKBULK_STATE_DIR" not in os.environ:
+    _STATE_DIR = tempfile.TemporaryDirectory(prefix="fb-state.")
+    os.environ["FORKBULK_STATE_DIR"] = _STATE_DIR.name
+
 
 class Server:
     """An es-test-server process on a free loopback port."""
