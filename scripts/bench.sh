@@ -238,21 +238,28 @@ for size in "${size_list[@]}"; do
             --index "floor-server-$size" --file "$ref" --id-field id --body-mib 8
     fi
     # --- forkbulk ---
+    # Load settings (refresh_interval -1, no replicas, put back after) are
+    # on by default; forkbulk-pg-w4-plain is the same load without them,
+    # to show what their requests cost.
+    for name in forkbulk-pg-w1 forkbulk-pg-w2 forkbulk-pg-w4 forkbulk-pg-w4-plain; do
+        wanted "$name" || continue
+        w=${name#forkbulk-pg-w}
+        opt=()
+        [[ $w == *-plain ]] && { w=${w%-plain}; opt=(--no-load-settings); }
+        echo "bench: size $size: $name"
+        job=bench-$name-$size-$$
+        run_one "$name" es -- "$forkbulk" --pg "$conninfo" --table flows \
+            --time-column ts --hour 2026-11-27T03 --workers "$w" --es "$url" \
+            --index "$name-$size" --job "$job" --state-dir "$work" \
+            --summary-json "$out/logs/$name-$size.summary.json" "${opt[@]}"
+    done
     for w in 1 2 4; do
-        name=forkbulk-pg-w$w
-        if wanted "$name"; then
-            echo "bench: size $size: $name"
-            job=bench-$name-$size-$$
-            run_one "$name" es -- "$forkbulk" --pg "$conninfo" --table flows \
-                --time-column ts --hour 2026-11-27T03 --workers "$w" --es "$url" \
-                --index "$name-$size" --job "$job" --lock-file "$work/$job.lock" \
-                --summary-json "$out/logs/$name-$size.summary.json"
-        fi
         name=forkbulk-ndjson-w$w
         if wanted "$name"; then
             echo "bench: size $size: $name"
             run_one "$name" es -- "$forkbulk" --input "$ref" --id-field id \
                 --index "$name-$size" --workers "$w" --es "$url" \
+                --state-dir "$work" \
                 --summary-json "$out/logs/$name-$size.summary.json"
         fi
     done

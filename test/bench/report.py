@@ -32,6 +32,7 @@ BIG, SMALL = 7850484, 1000000
 # The order of the table and of the plots' bars.
 ORDER = ["floor-pg-copy", "floor-pg-json", "floor-server",
          "forkbulk-pg-w1", "forkbulk-pg-w2", "forkbulk-pg-w4",
+         "forkbulk-pg-w4-plain",
          "forkbulk-ndjson-w1", "forkbulk-ndjson-w2", "forkbulk-ndjson-w4",
          "py-careful", "py-careful-parallel4", "py-faithful-thread4",
          "py-faithful-4", "py-faithful"]
