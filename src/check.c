@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "forkbulk/es_privileges.h"
 #include "forkbulk/sink.h"
 #include "forkbulk/status.h"
 
@@ -39,8 +40,9 @@ fb_check_index_wildcard(const struct fb_options *opts, char *out, size_t cap)
         snprintf(out, cap, "%.*s*", (int)(field - pattern), pattern);
 }
 
-/* The cluster: it answers, and the credentials may write to the target
- * indices.  0, or the exit code of the first failure. */
+/* The cluster: it answers, and the credentials may do what the load
+ * does to the target indices (es_privileges.h).  0, or the exit code of the
+ * first failure. */
 static int
 check_cluster(const struct fb_options *opts, FILE *out)
 {
@@ -57,11 +59,11 @@ check_cluster(const struct fb_options *opts, FILE *out)
         fprintf(out, "%s: not checked: the cluster did not answer\n", what);
         return rc;
     }
-    wrc = fb_sink_may_write(opts, target, &checked, why, sizeof(why));
+    wrc = fb_es_privileges_check(opts, target, &checked, why, sizeof(why));
     if (wrc == FB_EXIT_OK && !checked)
         fprintf(out, "%s: not checked: %s\n", what, why);
     else
-        fb_check_say(out, what, wrc, wrc == FB_EXIT_OK ? "create_doc" : why);
+        fb_check_say(out, what, wrc, why);
     return wrc;
 }
 

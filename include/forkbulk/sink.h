@@ -107,20 +107,6 @@ int fb_sink_check(const struct fb_options *opts, char *desc, size_t desclen);
 int fb_sink_probe(const struct fb_options *opts, char *desc, size_t desclen,
                   char *why, size_t whylen);
 
-/*
- * Parent, --check: may the credentials write documents to the indices
- * pattern names ("flows-*")?  Asks the cluster's security API
- * (POST /_security/user/_has_privileges, the create_doc index
- * privilege).  Logs nothing.  0 with *checked true: they may; 0 with
- * *checked false and why saying so: the cluster has no security API to
- * ask (security disabled, OpenSearch without its plugin: 400, 404, 405,
- * 501, or Elasticsearch's 500 "security must be explicitly enabled"),
- * which is not a failure; or an exit code with why: 78 the privilege is
- * lacking or the credentials are refused, 69 no usable answer.
- */
-int fb_sink_may_write(const struct fb_options *opts, const char *pattern,
-                      bool *checked, char *why, size_t whylen);
-
 /* Parent: POST /{index}/_refresh, so the load is searchable now.  A
  * failure is logged as a warning: the cluster refreshes on its own. */
 void fb_sink_refresh(const struct fb_options *opts, const char *index);

@@ -40,10 +40,12 @@ def closed_port():
 
 
 class SecurityCluster(http.server.BaseHTTPRequestHandler):
-    """GET / as Elasticsearch 8 answers it, and _has_privileges answering
-    has_all_requested as the class says; it records the requests."""
+    """GET / as Elasticsearch 8 answers it, and _has_privileges as
+    Elasticsearch answers it for a user holding the privileges in `held`
+    (cluster ones by name, index ones on every name asked); it records
+    the requests."""
 
-    grant = True
+    held = set()
     asked = []
 
     def reply(self, body):
@@ -59,9 +61,15 @@ class SecurityCluster(http.server.BaseHTTPRequestHandler):
                     "for Search"})
 
     def do_POST(self):
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.asked.append((self.path, json.loads(body)))
-        self.reply({"username": "loader", "has_all_requested": self.grant})
+        req = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.asked.append((self.path, req))
+        cluster = {p: p in self.held for p in req.get("cluster", [])}
+        index = {name: {p: p in self.held for p in ask["privileges"]}
+                 for ask in req.get("index", []) for name in ask["names"]}
+        every = list(cluster.values()) + [v for privs in index.values()
+                                          for v in privs.values()]
+        self.reply({"username": "loader", "has_all_requested": all(every),
+                    "cluster": cluster, "index": index, "application": {}})
 
     def log_message(self, *args):
         pass
@@ -249,32 +257,87 @@ class CheckTest(ReadingsJobTest):
                          "not checked: the cluster did not answer")
         self.assertEqual(got["postgresql"], "ok (connected)")
 
-    def test_write_privilege(self):
-        """A cluster with a security API: create_doc on read-* is asked
-        for; granted is ok, refused is 78."""
+    def security_cluster(self):
+        """A SecurityCluster on a loopback port: (its url, a stop
+        function)."""
         SecurityCluster.asked = []
         httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
                                                 SecurityCluster)
         thread = threading.Thread(target=httpd.serve_forever, daemon=True)
         thread.start()
-        url = "http://127.0.0.1:%d" % httpd.server_address[1]
-        try:
-            SecurityCluster.grant = True
-            rc, got, out, err = self.check(url)
-            self.assertEqual(rc, 0, out + err)
-            self.assertEqual(got["write to read-*"], "ok (create_doc)")
-            SecurityCluster.grant = False
-            rc, got, out, err = self.check(url)
-            self.assertEqual(rc, 78, out + err)
-            self.assertEqual(got["write to read-*"], "user loader lacks the "
-                             "create_doc privilege on indices read-*")
-        finally:
+
+        def stop():
             httpd.shutdown()
             httpd.server_close()
-        self.assertEqual(SecurityCluster.asked[0],
-                         ("/_security/user/_has_privileges",
-                          {"index": [{"names": ["read-*"],
-                                      "privileges": ["create_doc"]}]}))
+        return "http://127.0.0.1:%d" % httpd.server_address[1], stop
+
+    def test_write_privilege(self):
+        """A cluster with a security API is asked for what the hourly job
+        takes: create_doc and create_index, and manage for the load
+        settings.  All held is ok, naming them; manage lacking is 78,
+        naming it, where, and the flag that does without; with
+        --no-load-settings manage is not asked for."""
+        url, stop = self.security_cluster()
+        try:
+            SecurityCluster.held = {"create_doc", "create_index", "manage"}
+            rc, got, out, err = self.check(url)
+            self.assertEqual(rc, 0, out + err)
+            self.assertEqual(got["write to read-*"],
+                             "ok (create_doc, create_index, manage)")
+            SecurityCluster.held = {"create_doc", "create_index"}
+            rc, got, out, err = self.check(url)
+            self.assertEqual(rc, 78, out + err)
+            self.assertEqual(got["write to read-*"],
+                             "user loader lacks manage on read-* (load "
+                             "settings (--no-load-settings does without) "
+                             "and the alias of --publish alias)")
+            rc, got, out, err = self.check(url, "--no-load-settings")
+            self.assertEqual(rc, 0, out + err)
+            self.assertEqual(got["write to read-*"],
+                             "ok (create_doc, create_index)")
+        finally:
+            stop()
+        path = "/_security/user/_has_privileges"
+        self.assertEqual(SecurityCluster.asked, [
+            (path, {"index": [{"names": ["read-*"], "privileges": [
+                "create_doc", "create_index", "manage"]}]}),
+            (path, {"index": [{"names": ["read-*"], "privileges": [
+                "create_doc", "create_index", "manage"]}]}),
+            (path, {"index": [{"names": ["read-*"], "privileges": [
+                "create_doc", "create_index"]}]})])
+
+    def test_publish_privileges(self):
+        """A file load published by alias, with an index template: its
+        generations are named too, and delete_index (old generations) and
+        the cluster's manage_index_templates are asked for; each one
+        lacking is named with what takes it."""
+        template = self.path("template.json")
+        with open(template, "w") as f:
+            json.dump({"index_patterns": ["f*"], "template": {}}, f)
+        data = self.path("in.ndjson")
+        with open(data, "w") as f:
+            f.write('{"a": 1}\n')
+        url, stop = self.security_cluster()
+        try:
+            SecurityCluster.held = {"create_doc", "create_index", "manage"}
+            rc, out, err, _ = self.forkbulk(
+                url, "--input", data, "--index", "f", "--es", url,
+                "--publish", "alias", "--index-template", template,
+                "--check", job=False)
+        finally:
+            stop()
+        self.assertEqual(rc, 78, out + err)
+        self.assertEqual(lines(out)["write to f"],
+                         "user loader lacks delete_index on f, f.g* (old "
+                         "generations of --publish alias); "
+                         "manage_index_templates on the cluster "
+                         "(--index-template)")
+        self.assertEqual(SecurityCluster.asked, [
+            ("/_security/user/_has_privileges", {
+                "cluster": ["manage_index_templates"],
+                "index": [{"names": ["f", "f.g*"], "privileges": [
+                    "create_doc", "create_index", "manage",
+                    "delete_index"]}]})])
 
     def test_file_input(self):
         """A file load checks its input: a missing one is 66."""
