@@ -131,7 +131,10 @@ refused(const struct fb_index_admin *a, const char *method, const char *path,
     char why[768];
 
     describe(a, res, why, sizeof(why));
-    fb_error("%s %s: %s", method, path, why);
+    fb_error("%s %s: %s%s", method, path, why,
+             res->status == 403 ? "; the credentials lack a privilege this "
+                                  "takes: forkbulk --check names it"
+                                : "");
     return res->status >= 400 && res->status < 500 ? FB_EXIT_CONFIG
                                                    : FB_EXIT_UNAVAILABLE;
 }
@@ -314,7 +317,7 @@ wrap_settings(const char *settings)
 
 int
 fb_index_admin_put_settings(struct fb_index_admin *a, const char *index,
-                            const char *settings, bool *gone)
+                            const char *settings, bool *gone, bool *denied)
 {
     struct fb_http_result res;
     char path[PATH_MAX_LEN];
@@ -323,6 +326,8 @@ fb_index_admin_put_settings(struct fb_index_admin *a, const char *index,
 
     if (gone != NULL)
         *gone = false;
+    if (denied != NULL)
+        *denied = false;
     if (body == NULL) {
         fb_error("settings for %s are not a JSON object: %s", index, settings);
         return FB_EXIT_SOFTWARE;
@@ -331,6 +336,8 @@ fb_index_admin_put_settings(struct fb_index_admin *a, const char *index,
     rc = call(a, "PUT", path, body, &res);
     if (rc == FB_EXIT_OK && res.status == 404 && gone != NULL)
         *gone = true;
+    else if (rc == FB_EXIT_OK && res.status == 403 && denied != NULL)
+        *denied = true;
     else if (rc == FB_EXIT_OK && res.status != 200)
         rc = refused(a, "PUT", path, &res);
     free(body);

@@ -245,7 +245,7 @@ restore_left(struct fb_lifecycle *lc, struct fb_index_admin *a,
 
     fb_warn("restoring the settings of index %s left by a run that died: %s",
             r->index, r->settings);
-    rc = fb_index_admin_put_settings(a, r->index, r->settings, &gone);
+    rc = fb_index_admin_put_settings(a, r->index, r->settings, &gone, NULL);
     if (rc != FB_EXIT_OK) {
         fb_error("the settings of %s stay as a load left them; %s keeps "
                  "what to put back, for the next load of it or the next run",
@@ -308,6 +308,31 @@ fb_lifecycle_recover(struct fb_lifecycle *lc, int *status)
 /* --- a unit's begin --------------------------------------------------- */
 
 /*
+ * The cluster refused the load settings of index (403): it is loaded as
+ * it is, since they only speed the load up.  Its settings did not change,
+ * so nothing is to be put back, unless a dead run's record says what.
+ */
+static int
+load_without_settings(struct fb_lifecycle *lc, const char *index,
+                      enum fb_restore_saved how)
+{
+    char err[1024];
+
+    fb_warn("the credentials may not change the settings of %s (HTTP 403: "
+            "the manage index privilege): loading it without load settings; "
+            "grant manage, or set --no-load-settings",
+            index);
+    free(lc->previous);
+    lc->previous = NULL;
+    if (how == FB_RESTORE_EARLIER)
+        return FB_EXIT_OK; /* the dead run's record stays for later */
+    if (fb_restore_store_drop(lc->store, index, err, sizeof(err)) != FB_EXIT_OK)
+        fb_warn("%s; the next run puts back the settings %s has now", err,
+                index);
+    return FB_EXIT_OK;
+}
+
+/*
  * Records what index has of the load settings' keys, then sets them.  A
  * record that cannot be written leaves the settings alone (a warning);
  * a dead run's record is what to put back (the index has its load
@@ -318,6 +343,7 @@ set_load_settings(struct fb_lifecycle *lc, struct fb_index_admin *a,
                   const char *index)
 {
     enum fb_restore_saved how = FB_RESTORE_SAVED;
+    bool denied = false;
     char *now = NULL, *earlier = NULL;
     char err[1024];
     int rc = fb_index_admin_get_settings(a, index, lc->load, &now);
@@ -347,8 +373,10 @@ set_load_settings(struct fb_lifecycle *lc, struct fb_index_admin *a,
     if (rc == FB_EXIT_OK) {
         fb_debug("%s: load settings %s (to put back: %s)", index, lc->load,
                  lc->previous);
-        rc = fb_index_admin_put_settings(a, index, lc->load, NULL);
+        rc = fb_index_admin_put_settings(a, index, lc->load, NULL, &denied);
     }
+    if (rc == FB_EXIT_OK && denied)
+        rc = load_without_settings(lc, index, how);
     return rc;
 }
 
@@ -409,7 +437,7 @@ static int
 put_back(struct fb_lifecycle *lc, struct fb_index_admin *a, const char *index)
 {
     char err[1024];
-    int rc = fb_index_admin_put_settings(a, index, lc->previous, NULL);
+    int rc = fb_index_admin_put_settings(a, index, lc->previous, NULL, NULL);
 
     if (rc != FB_EXIT_OK) {
         fb_error("%s keeps its load settings: the next run of %s puts back "

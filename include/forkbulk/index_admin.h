@@ -81,10 +81,11 @@ int fb_index_admin_get_settings(struct fb_index_admin *a, const char *index,
  * PUT /{index}/_settings {"index": settings} (a JSON object text; a null
  * value sets a setting back to the cluster's default).  With gone
  * non-NULL, an index that does not exist (404) is not an error: *gone
- * says so, and nothing is logged.
+ * says so, and nothing is logged; so with denied non-NULL for a 403 (the
+ * credentials may not change the index's settings).
  */
 int fb_index_admin_put_settings(struct fb_index_admin *a, const char *index,
-                                const char *settings, bool *gone);
+                                const char *settings, bool *gone, bool *denied);
 
 /* PUT /_index_template/{name} with body (a composable template). */
 int fb_index_admin_put_template(struct fb_index_admin *a, const char *name,

@@ -102,6 +102,28 @@ class LifecycleTest(IndexJobTest):
                 self.assertIn("--load-settings", err)
             self.assertEqual(request_log(es), [])
 
+    def test_load_settings_refused_loads_without(self):
+        """A role that may write documents but not manage the index (403
+        on PUT _settings): the hour loads as it is, the warning says what
+        to grant; nothing is put back and no restore record is left."""
+        self.fill(0)
+        with Server() as es:
+            es.request("PUT", "/_test/faults", {"settings_denied": 1})
+            rc, _, err, _ = self.forkbulk(es.url, "--hour", hour_label(0),
+                                          "--batch-docs", "10")
+            self.assertEqual(rc, 0, err)
+            self.assertIn("the credentials may not change the settings of "
+                          "%s (HTTP 403: the manage index privilege): "
+                          "loading it without load settings; grant manage, "
+                          "or set --no-load-settings" % hour_index(0), err)
+            puts = [e["body"] for _, e in on(hour_index(0), request_log(es))
+                    if e["method"] == "PUT" and "_settings" in e["path"]]
+            self.assertEqual(puts, [{"index": LOAD}])
+            es.request("PUT", "/_test/faults", {"settings_denied": 0})
+            self.assertSettings(es, hour_index(0), None, "1")
+            self.assertEqual(es.index_stats(hour_index(0))["docs"], 60)
+        self.assertEqual(self.restore_rows(), [])
+
     def test_sigterm_mid_load_puts_settings_back(self):
         self.fill(0, rows=400)
         index = hour_index(0)

@@ -782,6 +782,7 @@ test_fault_settings(void **unused)
         "{\"delay_ms\":4294967296}",
         "{\"retry_after\":7}",
         "{\"drop_rate\":1.5}",
+        "{\"settings_denied\":2}",
     };
     struct ts_state *st = new_state(TS_MODE_ES8);
     struct apitest_reply r;

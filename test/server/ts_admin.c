@@ -194,6 +194,21 @@ settings_get(struct ts_ctx *c, const char *expr, const char *names)
     return 200;
 }
 
+/* PUT /{index}/_settings under the settings_denied fault: what a role
+ * that may write documents but not manage the indices gets. */
+static int
+settings_denied(struct ts_ctx *c, const char *expr)
+{
+    char reason[TS_NAME_MAX + 256];
+
+    snprintf(reason, sizeof(reason),
+             "action [indices:admin/settings/update] is unauthorized for "
+             "user [loader] with effective roles [writer] on indices [%s], "
+             "this action is granted by the index privileges [manage,all]",
+             expr);
+    return ts_route_error(c, 403, "security_exception", reason);
+}
+
 /* PUT /{index}/_settings: all the indices or none. */
 static int
 settings_put(struct ts_ctx *c, const char *expr)
@@ -205,6 +220,8 @@ settings_put(struct ts_ctx *c, const char *expr)
     int status = 0;
     int n = 0;
 
+    if (__atomic_load_n(&c->st->faults.settings_denied, __ATOMIC_RELAXED))
+        return settings_denied(c, expr);
     body = ts_route_body_json(c, &status);
     if (status != 0)
         return status;

@@ -75,6 +75,9 @@ struct ts_faults {
                                   * cluster info: TS_ROOT_DENIED (a key that
                                   * may write but not monitor the cluster)
                                   * or TS_ROOT_UNAUTHENTICATED; 0: normal */
+    uint32_t settings_denied;    /* 1: PUT /{index}/_settings answers the
+                                  * 403 of a role without the manage index
+                                  * privilege; 0: normal */
 };
 
 /* Largest Retry-After the server sends (HTTP's delta-seconds: 2^31 - 1). */

@@ -121,6 +121,7 @@ static const struct int_setting int_settings[] = {
     {"retry_after_s", offsetof(struct ts_faults, retry_after_s),
      TS_RETRY_AFTER_MAX},
     {"root_status", offsetof(struct ts_faults, root_status), TS_ROOT_DENIED},
+    {"settings_denied", offsetof(struct ts_faults, settings_denied), 1},
 };
 
 #define N_INTS (sizeof(int_settings) / sizeof(int_settings[0]))
