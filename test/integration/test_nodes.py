@@ -27,13 +27,6 @@ def free_port():
         return s.getsockname()[1]
 
 
-def server_has_nodes():
-    """Whether es-test-server knows --nodes (helper N of issue #13)."""
-    out = subprocess.run([SERVER, "--help"], stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT).stdout.decode()
-    return "--nodes" in out
-
-
 class Cluster(Server):
     """es-test-server --nodes n: one cluster (one state) behind n loopback
     ports, listed one per line in the ready file.  Requests of the tests
@@ -228,8 +221,6 @@ class NodesTest(FlowFileTest):
         self.assertIn("cannot reach any of the 3 nodes of the cluster", err)
         self.assertIn(dead[2], err)
 
-    @unittest.skipUnless(server_has_nodes(),
-                         "es-test-server has no --nodes yet (helper N)")
     def test_node_down_mid_load_and_back(self):
         """Node 1 of three goes down mid-load and comes back: exit 0,
         every record exactly once in the one cluster, the other two took
@@ -262,8 +253,6 @@ class NodesTest(FlowFileTest):
                 self.assertEqual(s["nodes"][i]["requests"], log.count(i))
             self.assertIn("node %s failed" % es.urls[1], err)
 
-    @unittest.skipUnless(server_has_nodes(),
-                         "es-test-server has no --nodes yet (helper N)")
     def test_workers_start_at_their_own_nodes(self):
         """Worker k sends its first request to node k: with every answer
         200 ms late, the first three _bulk requests the cluster sees are
@@ -277,8 +266,6 @@ class NodesTest(FlowFileTest):
             self.assertEqual(sorted(bulk_nodes(es.requests_log())[:3]),
                              [0, 1, 2])
 
-    @unittest.skipUnless(server_has_nodes(),
-                         "es-test-server has no --nodes yet (helper N)")
     def test_node_answering_503_in_one_cluster_loses_nothing(self):
         """Node 1 answers 503 to everything (GET / too): the check goes to
         node 0, the others take every request at once, and the one
@@ -301,8 +288,6 @@ class NodesTest(FlowFileTest):
             for i in range(3):
                 self.assertEqual(s["nodes"][i]["requests"], log.count(i))
 
-    @unittest.skipUnless(server_has_nodes(),
-                         "es-test-server has no --nodes yet (helper N)")
     def test_every_node_down_longer_than_retry_time_is_69(self):
         with Cluster(3, "--delay-ms", "40") as es:
             proc, summary = self.start(es.urls, "gone", "--workers", "2",
