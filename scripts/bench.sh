@@ -240,12 +240,14 @@ for size in "${size_list[@]}"; do
     # --- forkbulk ---
     # Load settings (refresh_interval -1, no replicas, put back after) are
     # on by default; forkbulk-pg-w4-plain is the same load without them,
-    # to show what their requests cost.
-    for name in forkbulk-pg-w1 forkbulk-pg-w2 forkbulk-pg-w4 forkbulk-pg-w4-plain; do
+    # to show what their requests cost.  -gzip: --compress (issue #15).
+    for name in forkbulk-pg-w1 forkbulk-pg-w2 forkbulk-pg-w4 forkbulk-pg-w4-plain \
+        forkbulk-pg-w4-gzip; do
         wanted "$name" || continue
         w=${name#forkbulk-pg-w}
         opt=()
         [[ $w == *-plain ]] && { w=${w%-plain}; opt=(--no-load-settings); }
+        [[ $w == *-gzip ]] && { w=${w%-gzip}; opt=(--compress); }
         echo "bench: size $size: $name"
         job=bench-$name-$size-$$
         run_one "$name" es -- "$forkbulk" --pg "$conninfo" --table flows \
@@ -253,15 +255,17 @@ for size in "${size_list[@]}"; do
             --index "$name-$size" --job "$job" --state-dir "$work" \
             --summary-json "$out/logs/$name-$size.summary.json" "${opt[@]}"
     done
-    for w in 1 2 4; do
-        name=forkbulk-ndjson-w$w
-        if wanted "$name"; then
-            echo "bench: size $size: $name"
-            run_one "$name" es -- "$forkbulk" --input "$ref" --id-field id \
-                --index "$name-$size" --workers "$w" --es "$url" \
-                --state-dir "$work" \
-                --summary-json "$out/logs/$name-$size.summary.json"
-        fi
+    for name in forkbulk-ndjson-w1 forkbulk-ndjson-w2 forkbulk-ndjson-w4 \
+        forkbulk-ndjson-w4-gzip; do
+        wanted "$name" || continue
+        w=${name#forkbulk-ndjson-w}
+        opt=()
+        [[ $w == *-gzip ]] && { w=${w%-gzip}; opt=(--compress); }
+        echo "bench: size $size: $name"
+        run_one "$name" es -- "$forkbulk" --input "$ref" --id-field id \
+            --index "$name-$size" --workers "$w" --es "$url" \
+            --state-dir "$work" \
+            --summary-json "$out/logs/$name-$size.summary.json" "${opt[@]}"
     done
     # --- Python ---
     pyargs=(--dsn "$conninfo" --es "$url" --start "$hour_start" --end "$hour_end")

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <zlib.h>
 
 #include "forkbulk/backoff.h"
 #include "forkbulk/bulkresp.h"
@@ -41,9 +40,6 @@ struct fb_es {
     struct curl_slist *json_headers;
     char index[FB_ES_INDEX_MAX + 1];
     char *auth_header;
-    bool compress;
-    unsigned char *gz; /* compressed body, allocated once */
-    size_t gz_cap;
     char *resp; /* response body, grows up to FB_ES_MAX_RESPONSE */
     size_t resp_len;
     size_t resp_cap;
@@ -267,19 +263,12 @@ fb_es_new(const struct fb_options *opts)
     es->auth_header = api_key_header(opts->es_api_key);
     if (opts->es_api_key != NULL && es->auth_header == NULL)
         goto fail;
-    es->compress = opts->compress;
     es->bulk_headers = make_headers("Content-Type: application/x-ndjson",
                                     es->auth_header, opts->compress);
     es->json_headers =
         make_headers("Content-Type: application/json", es->auth_header, false);
     if (es->bulk_headers == NULL || es->json_headers == NULL)
         goto fail;
-    if (opts->compress) {
-        es->gz_cap = compressBound((uLong)opts->batch_bytes) + 64;
-        es->gz = malloc(es->gz_cap);
-        if (es->gz == NULL)
-            goto fail;
-    }
     /* Options parsed by hand (tests) may leave the list unsplit. */
     if (opts->n_es_nodes == 0 && add_node(es, opts, opts->es_url) < 0)
         goto fail;
@@ -308,7 +297,6 @@ fb_es_free(struct fb_es *es)
     curl_slist_free_all(es->bulk_headers);
     curl_slist_free_all(es->json_headers);
     free(es->auth_header);
-    free(es->gz);
     free(es->resp);
     free(es);
 }
@@ -477,52 +465,17 @@ perform(struct fb_es *es, int node, struct fb_http_result *res)
     return 0;
 }
 
-static int
-gzip_body(struct fb_es *es, const char *body, size_t len, size_t *out_len)
-{
-    z_stream zs;
-    int rc;
-
-    memset(&zs, 0, sizeof(zs));
-    /* 16 + MAX_WBITS: a gzip wrapper, which Content-Encoding: gzip means.
-     * Level 1: bulk NDJSON compresses ~5x even at the fastest level, and
-     * the worker's CPU is the scarcer resource. */
-    if (deflateInit2(&zs, 1, Z_DEFLATED, 16 + MAX_WBITS, 8,
-                     Z_DEFAULT_STRATEGY) != Z_OK)
-        return -1;
-    zs.next_in = (Bytef *)(uintptr_t)body;
-    zs.avail_in = (uInt)len;
-    zs.next_out = es->gz;
-    zs.avail_out = (uInt)es->gz_cap;
-    rc = deflate(&zs, Z_FINISH);
-    *out_len = zs.total_out;
-    deflateEnd(&zs);
-    return rc == Z_STREAM_END ? 0 : -1;
-}
-
 int
 fb_es_bulk(struct fb_es *es, int node, const char *body, size_t len,
            struct fb_http_result *res)
 {
     CURL *curl = es->nodes[node].curl;
-    const char *send = body;
-    size_t send_len = len;
 
-    if (es->compress) {
-        if (len + 64 > es->gz_cap || gzip_body(es, body, len, &send_len) < 0) {
-            memset(res, 0, sizeof(*res));
-            res->node = node;
-            res->transport = true;
-            snprintf(res->error, sizeof(res->error), "gzip failed");
-            return -1;
-        }
-        send = (const char *)es->gz;
-    }
     curl_easy_setopt(curl, CURLOPT_URL, fb_es_bulk_url(es, node));
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, es->bulk_headers);
     curl_easy_setopt(curl, CURLOPT_POST, 1L);
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, send);
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)send_len);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
     return perform(es, node, res);
 }
 

@@ -81,6 +81,9 @@ fb_msg_encode(const struct fb_msg *msg, unsigned char frame[FB_MSG_SIZE])
     p = put_u64(p, msg->counts.bytes_sent);
     p = put_u64(p, msg->counts.requests);
     p = put_u64(p, msg->counts.blank);
+    p = put_u64(p, msg->counts.bytes_wire);
+    p = put_u64(p, msg->counts.gzip_in);
+    p = put_u64(p, msg->counts.gzip_us);
     for (int i = 0; i < FB_MAX_NODES; i++) {
         p = put_u64(p, msg->counts.nodes[i].requests);
         p = put_u64(p, msg->counts.nodes[i].failures);
@@ -121,6 +124,9 @@ fb_msg_decode(const unsigned char frame[FB_MSG_SIZE], struct fb_msg *msg)
     p = get_u64(p, &msg->counts.bytes_sent);
     p = get_u64(p, &msg->counts.requests);
     p = get_u64(p, &msg->counts.blank);
+    p = get_u64(p, &msg->counts.bytes_wire);
+    p = get_u64(p, &msg->counts.gzip_in);
+    p = get_u64(p, &msg->counts.gzip_us);
     for (int i = 0; i < FB_MAX_NODES; i++) {
         p = get_u64(p, &msg->counts.nodes[i].requests);
         p = get_u64(p, &msg->counts.nodes[i].failures);

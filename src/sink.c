@@ -22,6 +22,7 @@
 #include "forkbulk/clock.h"
 #include "forkbulk/es.h"
 #include "forkbulk/eslimits.h"
+#include "forkbulk/gzip_body.h"
 #include "forkbulk/log.h"
 #include "forkbulk/status.h"
 #include "forkbulk/supervisor.h"
@@ -31,6 +32,7 @@ struct fb_sink {
     struct fb_sink_hooks hooks;
     struct fb_counts *counts;
     struct fb_es *es;
+    struct fb_gzip *gzip; /* --compress */
     struct fb_bulk *bulk;
     struct fb_bulkresp_item *items; /* one per document of a batch */
     bool *retry;                    /* items to send again */
@@ -65,8 +67,10 @@ fb_sink_new(const struct fb_options *opts, const struct fb_sink_hooks *hooks,
     s->items = calloc(opts->batch_docs, sizeof(*s->items));
     s->retry = calloc(opts->batch_docs, sizeof(*s->retry));
     s->es = fb_es_new(opts);
+    if (opts->compress)
+        s->gzip = fb_gzip_new(opts->compress_level, opts->batch_bytes);
     if (s->bulk == NULL || s->items == NULL || s->retry == NULL ||
-        s->es == NULL) {
+        s->es == NULL || (opts->compress && s->gzip == NULL)) {
         fb_sink_free(s);
         return NULL;
     }
@@ -83,6 +87,7 @@ fb_sink_free(struct fb_sink *s)
     free(s->items);
     free(s->retry);
     fb_es_free(s->es);
+    fb_gzip_free(s->gzip);
     free(s);
 }
 
@@ -253,6 +258,7 @@ send_to_nodes(struct fb_sink *s, const char *body, size_t len, size_t n,
         int next;
 
         tried |= 1u << node;
+        s->counts->bytes_wire += len;
         s->counts->requests++;
         s->counts->nodes[node].requests++;
         if (!res->node_down)
@@ -289,6 +295,29 @@ refused(struct fb_sink *s, const struct fb_http_result *res)
 }
 
 /*
+ * What goes on the wire for body: itself, or with --compress its gzip,
+ * made once here and sent as often as the request is (every retry, every
+ * node); only a part sent apart (a 413 half, the items to resend) is
+ * compressed again.  NULL if it cannot be compressed.
+ */
+static const char *
+on_the_wire(struct fb_sink *s, const char *body, size_t len, size_t *wire_len)
+{
+    int64_t t0;
+    const char *gz;
+
+    if (s->gzip == NULL) {
+        *wire_len = len;
+        return body;
+    }
+    t0 = fb_thread_cpu_us();
+    gz = fb_gzip_body(s->gzip, body, len, wire_len);
+    s->counts->gzip_in += len;
+    s->counts->gzip_us += (uint64_t)(fb_thread_cpu_us() - t0);
+    return gz;
+}
+
+/*
  * Sends items [i, j) until the cluster gives a per-item answer, retrying
  * whole-request failures.  On SENT, *rc is the outcome of applying the
  * items (and retry[i..j) says which to send again); on FAILED, the exit
@@ -300,12 +329,18 @@ send_slice(struct fb_sink *s, size_t i, size_t j, int *rc)
     struct fb_http_result res;
     struct fb_bulkresp summary;
     char err[512];
-    size_t len;
+    size_t len, wire_len;
     const char *body = fb_bulk_slice(s->bulk, i, j, &len);
+    const char *wire = on_the_wire(s, body, len, &wire_len);
 
+    if (wire == NULL) {
+        fb_error("cannot gzip a body of %zu bytes", len);
+        *rc = FB_EXIT_SOFTWARE;
+        return FAILED;
+    }
     for (int attempt = 1;; attempt++) {
         progress(s); /* alive, about to wait on the cluster */
-        if (send_to_nodes(s, body, len, j - i, &res) < 0) {
+        if (send_to_nodes(s, wire, wire_len, j - i, &res) < 0) {
             if (res.fatal != 0) {
                 *rc = refused(s, &res);
                 return FAILED;

@@ -63,7 +63,7 @@ fb_summary_print(const struct fb_summary *s, const struct fb_options *opts,
             "  rejected       %llu%s%s%s\n"
             "  conflicts      %llu (409 on create: already present)\n"
             "  retried        %llu\n"
-            "  requests       %llu, %.1f MB sent\n"
+            "  requests       %llu, %.1f MB of body, %.1f MB on the wire\n"
             "  ranges         %llu planned, %llu loaded, %llu failed, %llu "
             "worker deaths\n"
             "  time           %.2f s, %.0f docs/s\n"
@@ -77,7 +77,8 @@ fb_summary_print(const struct fb_summary *s, const struct fb_options *opts,
             c->rejected && opts->reject_file ? ")" : "",
             (unsigned long long)c->conflicts, (unsigned long long)c->retried,
             (unsigned long long)c->requests, (double)c->bytes_sent / 1e6,
-            (unsigned long long)s->ranges, (unsigned long long)s->ranges_done,
+            (double)c->bytes_wire / 1e6, (unsigned long long)s->ranges,
+            (unsigned long long)s->ranges_done,
             (unsigned long long)s->ranges_failed,
             (unsigned long long)s->worker_deaths, s->seconds,
             docs_per_second(s), (double)s->parent_rss_kb / 1024.0,
@@ -87,6 +88,12 @@ fb_summary_print(const struct fb_summary *s, const struct fb_options *opts,
         fprintf(out, "  node           %s: %llu requests, %llu failed\n",
                 opts->es_nodes[i], (unsigned long long)c->nodes[i].requests,
                 (unsigned long long)c->nodes[i].failures);
+    if (opts->compress)
+        fprintf(out,
+                "  gzip           level %d: %.1f MB compressed in %.2f s "
+                "of CPU\n",
+                opts->compress_level, (double)c->gzip_in / 1e6,
+                (double)c->gzip_us / 1e6);
     if (s->indices != NULL)
         print_indices(s, out);
 }
@@ -152,12 +159,14 @@ fb_summary_write_json(const struct fb_summary *s, const struct fb_options *opts,
 
     o = json_pack(
         "{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-        "s:I, s:I, s:f, s:f, s:I, s:I, s:i, s:s}",
+        "s:f, s:I, s:I, s:I, s:I, s:f, s:f, s:I, s:I, s:i, s:s}",
         "input", source, "index", target(opts), "cluster", s->cluster, "read",
         (json_int_t)c->read, "blank", (json_int_t)c->blank, "loaded",
         (json_int_t)c->loaded, "rejected", (json_int_t)c->rejected, "conflicts",
         (json_int_t)c->conflicts, "retried", (json_int_t)c->retried, "requests",
         (json_int_t)c->requests, "bytes_sent", (json_int_t)c->bytes_sent,
+        "bytes_wire", (json_int_t)c->bytes_wire, "gzip_in",
+        (json_int_t)c->gzip_in, "gzip_seconds", (double)c->gzip_us / 1e6,
         "ranges", (json_int_t)s->ranges, "ranges_done",
         (json_int_t)s->ranges_done, "ranges_failed",
         (json_int_t)s->ranges_failed, "worker_deaths",

@@ -347,6 +347,9 @@ add_counts(struct fb_counts *to, const struct fb_counts *c)
     to->bytes_sent += c->bytes_sent;
     to->requests += c->requests;
     to->blank += c->blank;
+    to->bytes_wire += c->bytes_wire;
+    to->gzip_in += c->gzip_in;
+    to->gzip_us += c->gzip_us;
     for (int i = 0; i < FB_MAX_NODES; i++) {
         to->nodes[i].requests += c->nodes[i].requests;
         to->nodes[i].failures += c->nodes[i].failures;

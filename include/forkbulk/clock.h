@@ -13,4 +13,8 @@ double fb_monotonic_seconds(void);
 /* Now, in microseconds since the Unix epoch (UTC): for hours and names. */
 int64_t fb_unix_us(void);
 
+/* CPU time of the calling thread, microseconds: what a piece of work cost
+ * the worker, whatever else the machine was doing. */
+int64_t fb_thread_cpu_us(void);
+
 #endif

@@ -5,9 +5,11 @@
  *
  * One libcurl easy handle per node of --es, created after fork and reused
  * for every request to that node, so its connection stays alive.  Request
- * bodies are sent as they are, or gzipped into a buffer allocated once
- * (--compress).  Responses are kept in a buffer with a hard bound, because
- * a broken or hostile server must not make a worker grow without limit.
+ * bodies are sent as they are given: with --compress, _bulk bodies are
+ * gzipped already (the sink compresses a batch once, however often it is
+ * sent) and go with Content-Encoding: gzip.  Responses are kept in a buffer
+ * with a hard bound, because a broken or hostile server must not make a worker
+ * grow without limit.
  *
  * Nodes.  Each handle knows which of its nodes are down.  A node fails
  * when it gives no answer that may pass (connection refused, timed out or
@@ -103,9 +105,9 @@ int fb_es_other_node(struct fb_es *es, unsigned tried);
 int fb_es_check(struct fb_es *es, const char *flavor_if_refused, char *desc,
                 size_t desclen, char *why, size_t whylen);
 
-/* POST body to /{index}/_bulk of node.  Returns 0 when a response (any
- * status) arrived, -1 on a transport failure; res is filled either way,
- * and the node marked down or up by it. */
+/* POST body to /{index}/_bulk of node (gzipped with --compress).  Returns 0
+ * when a response (any status) arrived, -1 on a transport failure; res is
+ * filled either way, and the node marked down or up by it. */
 int fb_es_bulk(struct fb_es *es, int node, const char *body, size_t len,
                struct fb_http_result *res);
 

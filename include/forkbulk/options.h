@@ -146,7 +146,8 @@ struct fb_options {
     char *id_field;        /* files: NULL means id from the source position */
     char *time_field;      /* files: each record into its own hour's index */
     int time_field_format; /* enum fb_time_format */
-    bool compress;         /* gzip request bodies */
+    bool compress;         /* gzip _bulk request bodies */
+    int compress_level;    /* at this level (gzip_body.h) */
     bool refresh;          /* POST _refresh when a unit is done */
 
     /* The index around a load (lifecycle.h). */

@@ -37,7 +37,7 @@
 #include "forkbulk/eslimits.h"
 #include "forkbulk/options.h" /* FB_MAX_NODES */
 
-#define FB_PROTO_VERSION 5
+#define FB_PROTO_VERSION 6
 
 enum fb_msg_type {
     FB_MSG_RANGE = 1,
@@ -61,9 +61,15 @@ struct fb_counts {
     uint64_t rejected;   /* written to the reject file */
     uint64_t conflicts;  /* 409 on --op create: already loaded */
     uint64_t retried;    /* items or requests sent again */
-    uint64_t bytes_sent; /* request body bytes put on the wire */
+    uint64_t bytes_sent; /* _bulk body bytes the cluster answered items
+                          * of (before compression) */
     uint64_t requests;   /* _bulk requests sent */
     uint64_t blank;      /* whitespace-only lines skipped (files) */
+    uint64_t bytes_wire; /* _bulk body bytes put on the wire, every
+                          * attempt (gzipped with --compress) */
+    uint64_t gzip_in;    /* --compress: body bytes compressed (a batch
+                          * once, however often it was sent) */
+    uint64_t gzip_us;    /* and the CPU time that took, microseconds */
     /* Per node, in the order of --es (options.h: es_nodes); the rest
      * stay 0.  The nodes' requests add up to requests: a request sent
      * again to another node counts for each node it went to (and its
@@ -102,10 +108,10 @@ struct fb_msg {
 };
 
 /* Encoded frame: version, type, kind, 1 spare, range_id, lo, hi, status,
- * 8 counters, requests and failures of each of FB_MAX_NODES nodes,
+ * 11 counters, requests and failures of each of FB_MAX_NODES nodes,
  * window start and end, rejects_done, unit_time, index, snapshot. */
 #define FB_MSG_SIZE                                                            \
-    (1 + 1 + 1 + 1 + 4 + 8 + 8 + 4 + 8 * 8 + FB_MAX_NODES * 2 * 8 + 8 + 8 +    \
+    (1 + 1 + 1 + 1 + 4 + 8 + 8 + 4 + 11 * 8 + FB_MAX_NODES * 2 * 8 + 8 + 8 +   \
      8 + 8 + FB_MSG_INDEX_MAX + FB_MSG_SNAPSHOT_MAX)
 
 void fb_msg_encode(const struct fb_msg *msg, unsigned char frame[FB_MSG_SIZE]);

@@ -32,8 +32,9 @@ BIG, SMALL = 7850484, 1000000
 # The order of the table and of the plots' bars.
 ORDER = ["floor-pg-copy", "floor-pg-json", "floor-server",
          "forkbulk-pg-w1", "forkbulk-pg-w2", "forkbulk-pg-w4",
-         "forkbulk-pg-w4-plain",
+         "forkbulk-pg-w4-plain", "forkbulk-pg-w4-gzip",
          "forkbulk-ndjson-w1", "forkbulk-ndjson-w2", "forkbulk-ndjson-w4",
+         "forkbulk-ndjson-w4-gzip",
          "py-careful", "py-careful-parallel4", "py-faithful-thread4",
          "py-faithful-4", "py-faithful"]
 
@@ -89,6 +90,7 @@ def cmd_row(args):
         "rss_sampled_mb", "ru_maxrss_mb", "samples", "capped", "cap_mb",
         "capped_at_s", "timed_out", "stragglers", "table_full")})
     docs, body = exp["count"], exp["body_bytes"]
+    row["wire_bytes"] = None
     check = ""
     ok = args.rc == 0
     if args.lines is not None:
@@ -96,7 +98,11 @@ def cmd_row(args):
         check = "%d of %d rows written" % (args.lines, exp["count"])
     else:
         with open(args.stats) as f:
-            idx = json.load(f)["indices"].get(args.index) or {}
+            stats = json.load(f)
+        # Request bodies as they crossed the wire (gzipped or not), every
+        # request the contestant sent since the server's reset.
+        row["wire_bytes"] = stats["bytes_received"]
+        idx = stats["indices"].get(args.index) or {}
         held, csum = idx.get("docs", 0), idx.get("checksum", "")
         ok = ok and held == exp["count"] and csum == exp["checksum"]
         check = "index holds %d of %d, checksum %s" % (
@@ -171,10 +177,11 @@ def table(rows, size, exp):
                        format(exp["count"], ","), exp["body_bytes"] / 1e6,
                        exp["body_bytes"] / exp["count"]))
         out.append("")
-    out.append("| contestant | wall s | docs/s | MB/s | CPU s (tree) "
+    out.append("| contestant | wall s | docs/s | MB/s | wire MB | CPU s (tree) "
                "| CPU s / M docs | pg CPU s | peak RSS largest MiB "
                "| peak sum-PSS MiB | exit | correct | notes |")
-    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
+    out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+               "---|")
     for r in sorted((r for r in rows if r["size"] == size),
                     key=lambda r: order_key(r["name"])):
         notes = [r["check"]]
@@ -193,10 +200,13 @@ def table(rows, size, exp):
             notes.insert(0, "**timed out**")
         correct = {"ok": "yes", "capped": "no (capped)",
                    "timeout": "no (timeout)"}.get(r["status"], "**WRONG**")
-        out.append("| %s | %.2f | %s | %s | %.2f | %s | %.2f | %.1f%s "
+        wire = r.get("wire_bytes")
+        out.append("| %s | %.2f | %s | %s | %s | %.2f | %s | %.2f | %.1f%s "
                    "| %.1f%s | %d | %s | %s |" % (
                        r["name"], r["wall_s"], fmt(r["docs_per_s"], "%.0f"),
-                       fmt(r["mb_per_s"], "%.1f"), r["cpu_s"],
+                       fmt(r["mb_per_s"], "%.1f"),
+                       fmt(wire / 1e6 if wire is not None else None, "%.1f"),
+                       r["cpu_s"],
                        fmt(r["cpu_s_per_mdoc"], "%.2f"), r["pg_cpu_s"],
                        r["rss_max_mb"], marked, r["pss_peak_mb"], marked,
                        r["exit_code"], correct, "; ".join(notes)))
@@ -209,6 +219,30 @@ def find(rows, name, size):
         if r["name"] == name and r["size"] == size:
             return r
     return None
+
+
+def compress_targets(rows):
+    """Issue #15's: at 7,850,484 flows, forkbulk-pg-w4-gzip against
+    forkbulk-pg-w4 of the same bench run."""
+    gz, plain = find(rows, "forkbulk-pg-w4-gzip", BIG), find(
+        rows, "forkbulk-pg-w4", BIG)
+    if gz is None or plain is None:
+        return []
+    out = ["## Targets (issue #15: --compress, 7,850,484 flows)", ""]
+    ok = gz["status"] == "ok" and plain["status"] == "ok"
+    slower = gz["wall_s"] / plain["wall_s"]
+    fewer = (plain["wire_bytes"] / gz["wire_bytes"]
+             if gz["wire_bytes"] else 0)
+    out.append("- %s wall: %.2f s compressed = %.2fx the %.2f s uncompressed "
+               "(at most 1.25x)" % ("PASS" if ok and slower <= 1.25 else
+                                    "FAIL", gz["wall_s"], slower,
+                                    plain["wall_s"]))
+    out.append("- %s wire: %.1f MB compressed, %.1fx fewer than %.1f MB "
+               "(at least 4x)" % ("PASS" if ok and fewer >= 4 else "FAIL",
+                                  gz["wire_bytes"] / 1e6, fewer,
+                                  plain["wire_bytes"] / 1e6))
+    out.append("")
+    return out
 
 
 def targets(rows):
@@ -363,6 +397,7 @@ def cmd_final(args):
     for s in sizes:
         md += table(rows, s, exps.get(s))
     md += targets(rows)
+    md += compress_targets(rows)
     if plot(d, rows, sizes):
         md += ["![docs/s](docs_per_s.png)", "", "![memory](memory.png)", ""]
     text = "\n".join(md)

@@ -35,6 +35,9 @@ check_same(const struct fb_msg *a, const struct fb_msg *b)
     CHECK(a->counts.bytes_sent == b->counts.bytes_sent);
     CHECK(a->counts.requests == b->counts.requests);
     CHECK(a->counts.blank == b->counts.blank);
+    CHECK(a->counts.bytes_wire == b->counts.bytes_wire);
+    CHECK(a->counts.gzip_in == b->counts.gzip_in);
+    CHECK(a->counts.gzip_us == b->counts.gzip_us);
     for (int i = 0; i < FB_MAX_NODES; i++) {
         CHECK(a->counts.nodes[i].requests == b->counts.nodes[i].requests);
         CHECK(a->counts.nodes[i].failures == b->counts.nodes[i].failures);

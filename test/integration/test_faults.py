@@ -122,6 +122,43 @@ class FaultTest(FlowFileTest):
             self.assertGreater(st["faults"]["request_429"], 0)
             self.assertGreater(st["faults"]["request_503"], 0)
 
+    def test_compressed_batch_is_compressed_once(self):
+        """--compress with whole requests refused (429, sent again as they
+        were) and items refused (429, only those sent again): every
+        record once; each body is gzipped once however often it is sent,
+        so what was compressed is exactly what the cluster answered; the
+        wire carried exactly what the summary says, and less."""
+        with Server("--request-429-rate", "0.3", "--item-429-rate", "0.1",
+                    "--seed", "3") as es:
+            rc, err, s = self.load(es, "gz", "--compress", "--workers", "2",
+                                   "--batch-docs", "1000", "--retries", "15",
+                                   "--no-load-settings", "--no-refresh")
+            self.assertEqual(rc, 0, err)
+            self.assertIndexHolds(es, "gz", self.expect)
+            st = es.stats()
+        self.assertGreater(st["faults"]["request_429"], 0)
+        self.assertGreater(st["faults"]["item_429"], 0)
+        self.assertGreater(s["requests"], st["faults"]["request_429"])
+        self.assertEqual(s["gzip_in"], s["bytes_sent"])
+        # Only _bulk requests had a body (no settings, no refresh).
+        self.assertEqual(s["bytes_wire"], st["bytes_received"])
+        self.assertLess(s["bytes_wire"] * 2, s["bytes_sent"])
+
+    def test_small_request_limit_splits_compressed_batches(self):
+        """The request size limit counts bytes before compression: gzipped
+        8 MiB batches are still over a 2 MiB limit, are halved, and every
+        record arrives once; only the halves were compressed again."""
+        with Server("--max-content-length", "2mb") as es:
+            rc, err, s = self.load(es, "smallgz", "--compress", "--workers",
+                                   "2", "--batch-docs", "100000",
+                                   "--range-bytes", "64MiB")
+            self.assertEqual(rc, 0, err)
+            self.assertIndexHolds(es, "smallgz", self.expect)
+            self.assertGreater(es.stats()["responses"].get("413", 0), 0)
+            self.assertIn("batch limit lowered", err)
+        self.assertGreater(s["gzip_in"], s["bytes_sent"])
+        self.assertLess(s["gzip_in"], 3 * s["bytes_sent"])
+
     def test_small_request_limit_splits_batches(self):
         """A 2 MiB http.max_content_length with 8 MiB batches: 413, halves,
         and every record once."""

@@ -36,6 +36,9 @@ sample(enum fb_msg_type type)
     m.counts.bytes_sent = UINT64_MAX - 1;
     m.counts.requests = 7;
     m.counts.blank = 8;
+    m.counts.bytes_wire = 9;
+    m.counts.gzip_in = 0x7fffffffffffffffull;
+    m.counts.gzip_us = 11;
     for (int i = 0; i < FB_MAX_NODES; i++) {
         m.counts.nodes[i].requests = 0x0101010101010101ull * (uint64_t)(i + 1);
         m.counts.nodes[i].failures = UINT64_MAX - (uint64_t)i;
@@ -122,10 +125,11 @@ test_layout_is_little_endian_and_fixed(void **state)
     assert_int_equal(frame[7], 0xfe);
     assert_int_equal(frame[8], 0xef);
     assert_int_equal(frame[15], 0x01);
-    /* The first node's requests follow the 8 counters (at 92). */
-    assert_int_equal(frame[92], 0x01);
-    assert_int_equal(frame[100], 0xff);
-    assert_int_equal(FB_MSG_SIZE, 700);
+    /* The first node's requests follow the 11 counters (at 116). */
+    assert_int_equal(frame[92], 0x09);
+    assert_int_equal(frame[116], 0x01);
+    assert_int_equal(frame[124], 0xff);
+    assert_int_equal(FB_MSG_SIZE, 724);
     assert_true(FB_MSG_SIZE <= PIPE_BUF);
 }
 
