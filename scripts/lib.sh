@@ -15,7 +15,7 @@ fb_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 fb_packages=(build-essential cmake pkg-config clang clang-format valgrind
              libclang-rt-14-dev
              libcurl4-openssl-dev libjansson-dev libpq-dev libcmocka-dev
-             libmicrohttpd-dev zlib1g-dev libdeflate-dev postgresql python3 curl
+             libmicrohttpd-dev zlib1g-dev libisal-dev postgresql python3 curl
              dpkg-dev debhelper lintian systemd
              man-db groff-base python3-prometheus-client
              openssl stunnel4)
