@@ -17,10 +17,12 @@ set -euo pipefail
 usage() {
     cat >&2 <<'USAGE'
   scripts/bench.sh [--quick] [--sizes 1000000,7850484] [--only PAT,...]
-                   [--out DIR] [--cap-mb 12000] [--timeout-s 3600]
+                   [--repeat N] [--out DIR] [--cap-mb 12000] [--timeout-s 3600]
 
   --quick      20,000 rows, every contestant, correctness only (CI)
   --only       contestant names or shell patterns: --only 'forkbulk-*,floor-*'
+  --repeat     run each contestant N times in a row; its row is the run of
+               median wall time (every run is kept in rows/runs/)
   --out        results folder (default bench-results/<date-time>/)
   --cap-mb     PSS cap of the faithful Python contestants (MiB)
   --timeout-s  per-contestant time limit
@@ -37,6 +39,7 @@ source "$(dirname "$0")/lib.sh"
 quick=0
 sizes=1000000,7850484
 only=
+repeat=1
 out=
 cap_mb=12000
 timeout_s=3600
@@ -45,6 +48,7 @@ while [ $# -gt 0 ]; do
     --quick) quick=1; shift ;;
     --sizes) [ $# -ge 2 ] || usage; sizes=$2; shift 2 ;;
     --only) [ $# -ge 2 ] || usage; only=$2; shift 2 ;;
+    --repeat) [ $# -ge 2 ] || usage; repeat=$2; shift 2 ;;
     --out) [ $# -ge 2 ] || usage; out=$2; shift 2 ;;
     --cap-mb) [ $# -ge 2 ] || usage; cap_mb=$2; shift 2 ;;
     --timeout-s) [ $# -ge 2 ] || usage; timeout_s=$2; shift 2 ;;
@@ -61,6 +65,7 @@ for s in "${size_list[@]}"; do
     [[ $s =~ ^[1-9][0-9]{0,8}$ ]] || { echo "bench: bad size '$s'" >&2; exit 64; }
 done
 [[ $cap_mb =~ ^[1-9][0-9]*$ ]] || { echo "bench: bad --cap-mb" >&2; exit 64; }
+[[ $repeat =~ ^[1-9][0-9]?$ ]] || { echo "bench: bad --repeat" >&2; exit 64; }
 [[ $timeout_s =~ ^[1-9][0-9]*$ ]] || { echo "bench: bad --timeout-s" >&2; exit 64; }
 IFS=, read -r -a only_list <<<"$only"
 
@@ -84,7 +89,7 @@ py=/usr/bin/python3
 if [ -z "$out" ]; then
     out=$fb_root/bench-results/$(date -u +%Y%m%d-%H%M%S)
 fi
-mkdir -p "$out/rows" "$out/logs"
+mkdir -p "$out/rows/runs" "$out/logs"
 out=$(cd "$out" && pwd)
 
 # --- PostgreSQL and the server (removed on exit) ------------------------
@@ -138,8 +143,24 @@ wanted() {
 # KIND: es (check the index NAME-SIZE), pg (check the line count of
 # $lines_file or the COPY tag).
 run_one() {
-    local name=$1 kind=$2 tag rc=0 pg0 pg1 n extra=() mwopts=()
+    local name=$1 kind=$2 tag rep runs=()
     shift 2
+    tag=$name-$size
+    if [ "$repeat" = 1 ]; then
+        run_once "$name" "$kind" "$out/rows/$tag.json" "$@"
+        return
+    fi
+    for rep in $(seq 1 "$repeat"); do
+        runs+=("$out/rows/runs/$tag.r$rep.json")
+        run_once "$name" "$kind" "$out/rows/runs/$tag.r$rep.json" "$@"
+    done
+    "$py" "$report" median --out "$out/rows/$tag.json" "${runs[@]}" || failed=1
+}
+
+# One run of a contestant into a freshly reset server; its row to $3.
+run_once() {
+    local name=$1 kind=$2 row=$3 tag rc=0 pg0 pg1 n extra=() mwopts=()
+    shift 3
     while [ "$1" != "--" ]; do mwopts+=("$1"); shift; done
     shift
     tag=$name-$size
@@ -155,7 +176,7 @@ run_one() {
         n=$(check_lines)
         extra=(--lines "${n:-0}") ;;
     esac
-    "$py" "$report" row --out "$out/rows/$tag.json" --mw "$work/$tag.mw.json" \
+    "$py" "$report" row --out "$row" --mw "$work/$tag.mw.json" \
         --name "$name" --size "$size" --rc "$rc" --expected "$work/expected.json" \
         --pg-cpu-s "$(awk -v a="$pg0" -v b="$pg1" 'BEGIN { printf "%.2f", b - a }')" \
         ${note:+--note "$note"} "${extra[@]}" || failed=1
