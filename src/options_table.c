@@ -718,7 +718,8 @@ static const struct fb_opt rows[] = {
      .arg = "SIZE",
      .help = "bulk request body bound",
      .doc = "A bulk request body is at most this big.  Memory is about "
-            "workers x batch_bytes."},
+            "workers x batch_bytes, up to twice that with compress (each "
+            "worker's gzip buffer)."},
     {.flag = "batch-docs",
      .section = "limits",
      .key = "batch_docs",
