@@ -82,13 +82,13 @@ fuzz_frame(const unsigned char *frame)
 }
 
 /* Where fuzz_fields takes each field from in its raw bytes: the counters
- * (8 of them, then requests and failures of each node) at 26. */
+ * (11 of them, then requests and failures of each node) at 26. */
 #define RAW_COUNTS 26
-#define RAW_WIN (RAW_COUNTS + 8 * (8 + 2 * FB_MAX_NODES))
+#define RAW_WIN (RAW_COUNTS + 8 * (11 + 2 * FB_MAX_NODES))
 #define RAW_TEXT (RAW_WIN + 16)
 
 /* The bytes fuzz_fields reads must lie inside its raw frame. */
-_Static_assert(sizeof(struct fb_counts) == 8 * (8 + 2 * FB_MAX_NODES),
+_Static_assert(sizeof(struct fb_counts) == 8 * (11 + 2 * FB_MAX_NODES),
                "struct fb_counts holds only uint64_t counters");
 _Static_assert(RAW_TEXT + FB_MSG_INDEX_MAX - 1 + FB_MSG_SNAPSHOT_MAX - 1 + 16 <=
                    FB_MSG_SIZE,
