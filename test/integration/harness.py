@@ -12,6 +12,7 @@ import random
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
@@ -142,6 +143,20 @@ class Server:
         while (time.monotonic() < deadline and
                (self.index_stats(index) or {}).get("created", 0) < n):
             time.sleep(0.02)
+
+
+def clear_of_the_hour_boundary():
+    """Tests that count hours back from the time they are loaded agree
+    with forkbulk's --hour last and --catch-up, which count from the time
+    they run less --settle (2 minutes), only while no hour begins in
+    between: loaded from HH:58 to HH:03, this waits until HH:03.  A module
+    runs for well under two minutes."""
+    into = time.time() % 3600
+    wait = 3600 - into + 180 if into >= 58 * 60 else max(0, 180 - into)
+    if wait > 0:
+        sys.stderr.write("waiting %.0f s for the hour to settle (tests count "
+                         "hours from now)\n" % wait)
+        time.sleep(wait)
 
 
 def run_forkbulk(args, env=None, timeout=300, stdin=None):

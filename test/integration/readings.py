@@ -12,12 +12,13 @@ import subprocess
 import tempfile
 import time
 
-from harness import FORKBULK
+from harness import FORKBULK, clear_of_the_hour_boundary
 from pgcluster import PgTest
 
 HOUR = 3600
 ROWS = 60  # per hour
 JOB = "readings"
+clear_of_the_hour_boundary()
 _LAST = (int(time.time()) // HOUR - 1) * HOUR
 
 

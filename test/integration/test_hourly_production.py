@@ -12,10 +12,12 @@ import shutil
 import tempfile
 import unittest
 
-from harness import LoaderTest, Server, run_forkbulk
+from harness import (LoaderTest, Server, clear_of_the_hour_boundary,
+                     run_forkbulk)
 from pgcluster import PgTest
 
 ROWS = 120  # per hour
+clear_of_the_hour_boundary()
 NOW = datetime.datetime.now(datetime.timezone.utc)
 TOP = NOW.replace(minute=0, second=0, microsecond=0)
 

@@ -20,10 +20,12 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import LEDGER_CHECK, Server, flows_ddl, run_forkbulk
+from harness import (LEDGER_CHECK, Server, clear_of_the_hour_boundary,
+                     flows_ddl, run_forkbulk)
 from pgcluster import PgTest
 
 ROWS_PER_HOUR = 600
+clear_of_the_hour_boundary()
 BASE = (datetime.datetime.now(datetime.timezone.utc)
         .replace(minute=0, second=0, microsecond=0)
         - datetime.timedelta(hours=3))

@@ -13,12 +13,14 @@ import time
 import unittest
 
 from harness import (FORKBULK, PG_BIN, LoaderTest, Server, children_of,
-                     docsum, flows_ddl, run_forkbulk)
+                     clear_of_the_hour_boundary, docsum, flows_ddl,
+                     run_forkbulk)
 from pgcluster import PgTest
 
 ROWS_PER_HOUR = 20000
 # The three hours loaded: the last three complete hours before the test
 # starts, so that --catch-up (which looks back from now) sees them.
+clear_of_the_hour_boundary()
 BASE = (datetime.datetime.now(datetime.timezone.utc)
         .replace(minute=0, second=0, microsecond=0)
         - datetime.timedelta(hours=3))
