@@ -809,11 +809,14 @@ static const struct fb_opt rows[] = {
      SHARE(max_rejects, max_rejects_pct),
      .def = "0",
      .arg = "N|N%",
-     .help = "stop early (exit 65) past N rejects, or past N% of the records "
-             "read once 1000 are read",
-     .doc = "Rejected records allowed before the run stops early (exit 65): "
-            "a count, or a share of the records read such as 0.5% (judged "
-            "from 1000 records on).  0: the first reject stops the run."},
+     .help = "a unit (an hour, the file) stops incomplete (exit 65) past N "
+             "rejects, or past N% of its records read once 1000 are read",
+     .doc = "Rejected records one unit (an hour, or the file) may have: a "
+            "count, or a share of its records read such as 0.5% (judged "
+            "from 1000 records on).  Past it the unit stops early and is "
+            "incomplete (exit 65); later hours still load.  At or under it "
+            "the rejects are reported and the unit is complete.  0: the "
+            "first reject stops the unit."},
     {.flag = "stall-timeout",
      .section = "limits",
      .key = "stall_timeout_ms",
