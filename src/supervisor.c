@@ -624,10 +624,10 @@ static void
 on_signal_byte(struct supervisor *sv, int signo)
 {
     if (signo == SIGHUP) {
-        /* logrotate moved the file: reopen it here and in every worker. */
-        if (sv->opts->log_file != NULL && fb_log_open(sv->opts->log_file) < 0)
-            fb_error("cannot reopen log file %s: %s", sv->opts->log_file,
-                     strerror(errno));
+        /* logrotate moved the file: reopen it here and in every worker
+         * (a failure is logged by fb_log_open, which keeps the old one). */
+        if (sv->opts->log_file != NULL)
+            (void)fb_log_open(sv->opts->log_file);
         signal_workers(sv, SIGHUP);
         fb_info("SIGHUP: log reopened");
         return;
