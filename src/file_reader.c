@@ -744,6 +744,7 @@ fb_reader_read_header(struct fb_reader *r, char *out, size_t cap, size_t *len)
     size_t i = 0;
     int q = 0;
     int found = 0;
+    const char *line = out;
 
     if (r->src != FB_SRC_FILE) {
         fb_reader_fail(r, "the header of a stream is its first record");
@@ -792,10 +793,8 @@ fb_reader_read_header(struct fb_reader *r, char *out, size_t cap, size_t *len)
     }
     if (i > 0 && out[i - 1] == '\r')
         i--;
-    if (i >= 3 && memcmp(out, "\xEF\xBB\xBF", 3) == 0) {
-        memmove(out, out + 3, i - 3);
-        i -= 3;
-    }
+    skip_bom(&line, &i);
+    memmove(out, line, i);
     if (fb_is_blank(out, i)) {
         fb_reader_fail(r, "the first line (the CSV header) is empty");
         return -1;

@@ -199,10 +199,9 @@ render_json(struct render *r, const char *v, size_t len)
 static int
 hex_digit(char c)
 {
-    static const char digits[] = "0123456789abcdef";
-    const char *d = c != '\0' ? strchr(digits, c) : NULL;
-
-    return d != NULL ? (int)(d - digits) : -1;
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
 /* bytea_output=hex text "\x0aff" -> its bytes in base64, as a string

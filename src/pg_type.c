@@ -173,6 +173,12 @@ base_kind(Oid oid)
     }
 }
 
+static Oid
+oid_at(const PGresult *res, int i, int col)
+{
+    return (Oid)strtoul(PQgetvalue(res, i, col), NULL, 10);
+}
+
 static int
 oom(struct load *ld)
 {
@@ -236,8 +242,7 @@ build_fields(struct load *ld, const struct row *row, int depth, struct entry *e)
         return oom(ld);
     for (i = 0; i < row->nattrs; i++) {
         const char *name = PQgetvalue(ld->res, row->attr + i, C_ATTNAME);
-        Oid type =
-            (Oid)strtoul(PQgetvalue(ld->res, row->attr + i, C_ELEM), NULL, 10);
+        Oid type = oid_at(ld->res, row->attr + i, C_ELEM);
         size_t len = strlen(name);
         struct fb_pg_field *f = &e->fields[i];
         int rc;
@@ -331,12 +336,6 @@ resolve(struct load *ld, Oid oid, int depth, const struct fb_pg_type **out)
     }
     *out = e.type;
     return add(ld, &e);
-}
-
-static Oid
-oid_at(const PGresult *res, int i, int col)
-{
-    return (Oid)strtoul(PQgetvalue(res, i, col), NULL, 10);
 }
 
 /* The type rows of the result, each with its attribute rows. */
