@@ -559,13 +559,9 @@ static bool
 alias_returned(struct ts_ctx *c, struct ts_index **list, int n,
                const char *name)
 {
-    struct ts_alias *al;
-    int i;
-
-    for (al = c->st->aliases; al != NULL; al = al->next)
-        for (i = 0; i < n; i++)
-            if (al->index == list[i] && strcmp(al->name, name) == 0)
-                return true;
+    for (int i = 0; i < n; i++)
+        if (ts_store_alias_on(c->st, name, list[i]) != NULL)
+            return true;
     return false;
 }
 
