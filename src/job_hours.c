@@ -116,16 +116,15 @@ settled_now(const struct fb_job_hours_in *in, int64_t *t, char *err,
  * [*from, *to). */
 static int
 window_hours(const struct fb_job_hours_in *in, int64_t window, int64_t *from,
-             int64_t *to, char *err, size_t errlen)
+             int64_t *to, size_t *n, char *err, size_t errlen)
 {
     int64_t now;
-    size_t n;
     int rc = settled_now(in, &now, err, errlen);
 
     if (rc != FB_EXIT_OK)
         return rc;
     if (fb_hours_lookback(now, window, in->opts->timezone, WINDOW_HOURS_MAX,
-                          from, to, &n, err, errlen) < 0)
+                          from, to, n, err, errlen) < 0)
         return FB_EXIT_USAGE;
     return FB_EXIT_OK;
 }
@@ -174,20 +173,20 @@ verify_done_hours(const struct fb_job_hours_in *in, struct picks *p, char *err,
 {
     struct fb_ledger_done *done = NULL;
     int64_t window, from, to;
-    size_t n = 0;
+    size_t hours = 0, n = 0;
     int rc = parse_window("verify", in->opts->verify, &window, err, errlen);
 
     if (rc != FB_EXIT_OK || window == 0)
         return rc;
-    if ((rc = window_hours(in, window, &from, &to, err, errlen)) != 0)
+    if ((rc = window_hours(in, window, &from, &to, &hours, err, errlen)) != 0)
         return rc;
-    done = calloc(WINDOW_HOURS_MAX, sizeof(*done));
-    if (done == NULL) {
+    /* The window's hours bound its done ones. */
+    if ((done = calloc(hours > 0 ? hours : 1, sizeof(*done))) == NULL) {
         snprintf(err, errlen, "out of memory");
         return FB_EXIT_OSERR;
     }
-    rc = fb_ledger_done_hours(in->ledger, in->job, from, to, done,
-                              WINDOW_HOURS_MAX, &n, err, errlen);
+    rc = fb_ledger_done_hours(in->ledger, in->job, from, to, done, hours, &n,
+                              err, errlen);
     for (size_t i = 0; rc == FB_EXIT_OK && i < n; i++)
         if (!picked(p, done[i].hour_us))
             rc = verify_hour(in, &done[i], p, err, errlen);
@@ -201,12 +200,12 @@ plan_catch_up(const struct fb_job_hours_in *in, struct picks *p, char *err,
 {
     size_t max = (size_t)in->opts->max_hours;
     int64_t lookback, from, to, *pending = NULL;
-    size_t n = 0, remaining = 0;
+    size_t hours, n = 0, remaining = 0;
     int rc =
         parse_window("lookback", in->opts->lookback, &lookback, err, errlen);
 
     if (rc == FB_EXIT_OK)
-        rc = window_hours(in, lookback, &from, &to, err, errlen);
+        rc = window_hours(in, lookback, &from, &to, &hours, err, errlen);
     if (rc != FB_EXIT_OK)
         return rc;
     if ((pending = calloc(max, sizeof(*pending))) == NULL) {
