@@ -33,6 +33,8 @@ struct worker {
     void *reader; /* the source's, opened at the first range */
     struct fb_sink *sink;
     struct fb_rejects *rejects;
+    bool rejects_set;          /* rejects has the file of the unit of */
+    int64_t rejects_unit;      /* this time (a unit's ranges share it) */
     struct fb_backoff backoff; /* before a range is read again */
     uint32_t range_id;
     struct fb_counts counts; /* of the current range */
@@ -307,15 +309,21 @@ start_range(struct worker *w, const struct fb_msg *msg)
     fb_index_counts_clear(w->indices);
     if ((rc = fb_sink_set_index(w->sink, msg->index)) != FB_EXIT_OK)
         return rc;
-    if (w->opts->reject_file == NULL)
+    /* The path depends on the unit only, and expanding it may read the
+     * time zone's file: once per unit, not per range. */
+    if (w->opts->reject_file == NULL ||
+        (w->rejects_set && w->rejects_unit == msg->unit_time))
         return FB_EXIT_OK;
     if (fb_rejects_path(w->opts->reject_file, msg->unit_time, w->opts->timezone,
                         path, sizeof(path), err, sizeof(err)) < 0) {
         fb_error("%s", err); /* the parent expanded it already */
         return FB_EXIT_CANTCREAT;
     }
-    return fb_rejects_set_path(w->rejects, path) < 0 ? FB_EXIT_OSERR
-                                                     : FB_EXIT_OK;
+    if (fb_rejects_set_path(w->rejects, path) < 0)
+        return FB_EXIT_OSERR;
+    w->rejects_set = true;
+    w->rejects_unit = msg->unit_time;
+    return FB_EXIT_OK;
 }
 
 /* One INDEX_COUNT frame: n documents loaded into index ("": into
