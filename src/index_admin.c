@@ -159,6 +159,36 @@ on_index(struct fb_index_admin *a, const char *method, const char *index,
 }
 
 int
+fb_index_admin_count(struct fb_index_admin *a, const char *index,
+                     uint64_t *count)
+{
+    struct fb_http_result res;
+    char path[PATH_MAX_LEN];
+    json_t *root = NULL, *n;
+    int rc;
+
+    *count = 0;
+    snprintf(path, sizeof(path), "/%s/_count", index);
+    if ((rc = call(a, "GET", path, NULL, &res)) != FB_EXIT_OK)
+        return rc;
+    if (res.status == 404)
+        return FB_EXIT_OK;
+    if (res.status == 200)
+        root = json_loadb(res.body, res.body_len, 0, NULL);
+    n = json_object_get(root, "count");
+    if (json_is_integer(n) && json_integer_value(n) >= 0) {
+        *count = (uint64_t)json_integer_value(n);
+    } else if (res.status != 200) {
+        rc = refused(a, "GET", path, &res);
+    } else {
+        fb_error("GET %s answered no count", path);
+        rc = FB_EXIT_UNAVAILABLE;
+    }
+    json_decref(root);
+    return rc;
+}
+
+int
 fb_index_admin_exists(struct fb_index_admin *a, const char *index, bool *exists)
 {
     long status = 0;

@@ -11,9 +11,9 @@
 #include <string.h>
 
 #include "forkbulk/hours.h"
+#include "forkbulk/index_admin.h"
 #include "forkbulk/log.h"
 #include "forkbulk/pg_plan.h"
-#include "forkbulk/sink.h"
 #include "forkbulk/status.h"
 
 /* Bound of the --lookback and --verify windows: 366 days of hours. */
@@ -135,9 +135,16 @@ window_hours(const struct fb_job_hours_in *in, int64_t window, int64_t *from,
  * documents.  Rows deleted since cannot be fixed by a load (it
  * overwrites, it does not delete): those are reported.
  */
+/* What verify_hour asks, on one connection each for the whole window. */
+struct counters {
+    struct fb_pg_counter *rows;
+    struct fb_index_admin *docs;
+};
+
 static int
-verify_hour(const struct fb_job_hours_in *in, const struct fb_ledger_done *d,
-            struct picks *p, char *err, size_t errlen)
+verify_hour(const struct fb_job_hours_in *in, const struct counters *cs,
+            const struct fb_ledger_done *d, struct picks *p, char *err,
+            size_t errlen)
 {
     struct fb_pg_window win = {d->hour_us, d->hour_us + FB_HOUR_US};
     char label[32];
@@ -145,9 +152,9 @@ verify_hour(const struct fb_job_hours_in *in, const struct fb_ledger_done *d,
     uint64_t docs;
     int rc;
 
-    if ((rc = fb_pg_count_window(in->spec, &win, &rows, err, errlen)) != 0)
+    if ((rc = fb_pg_counter_count(cs->rows, &win, &rows, err, errlen)) != 0)
         return rc;
-    if ((rc = fb_sink_count(in->opts, d->index, &docs)) != 0) {
+    if ((rc = fb_index_admin_count(cs->docs, d->index, &docs)) != 0) {
         snprintf(err, errlen, "cannot count index %s", d->index);
         return rc;
     }
@@ -165,6 +172,35 @@ verify_hour(const struct fb_job_hours_in *in, const struct fb_ledger_done *d,
         p->stale += d->read - rows;
     }
     return FB_EXIT_OK;
+}
+
+/* Verifies the done hours not picked already; the connections open at
+ * the first of them. */
+static int
+verify_listed(const struct fb_job_hours_in *in,
+              const struct fb_ledger_done *done, size_t n, struct picks *p,
+              char *err, size_t errlen)
+{
+    struct counters cs = {NULL, NULL};
+    int rc = FB_EXIT_OK;
+
+    for (size_t i = 0; rc == FB_EXIT_OK && i < n; i++) {
+        if (picked(p, done[i].hour_us))
+            continue;
+        if (cs.rows == NULL)
+            rc = fb_pg_counter_open(in->spec, &cs.rows, err, errlen);
+        if (rc == FB_EXIT_OK && cs.docs == NULL &&
+            (cs.docs = fb_index_admin_open(in->opts,
+                                           in->opts->retry_time_ms)) == NULL) {
+            snprintf(err, errlen, "out of memory");
+            rc = FB_EXIT_OSERR;
+        }
+        if (rc == FB_EXIT_OK)
+            rc = verify_hour(in, &cs, &done[i], p, err, errlen);
+    }
+    fb_pg_counter_close(cs.rows);
+    fb_index_admin_close(cs.docs);
+    return rc;
 }
 
 static int
@@ -187,9 +223,8 @@ verify_done_hours(const struct fb_job_hours_in *in, struct picks *p, char *err,
     }
     rc = fb_ledger_done_hours(in->ledger, in->job, from, to, done, hours, &n,
                               err, errlen);
-    for (size_t i = 0; rc == FB_EXIT_OK && i < n; i++)
-        if (!picked(p, done[i].hour_us))
-            rc = verify_hour(in, &done[i], p, err, errlen);
+    if (rc == FB_EXIT_OK)
+        rc = verify_listed(in, done, n, p, err, errlen);
     free(done);
     return rc;
 }

@@ -510,25 +510,74 @@ out:
     return rc;
 }
 
+struct fb_pg_counter {
+    const struct fb_pg_spec *spec;
+    PGconn *conn;
+    char *qtable;
+};
+
+int
+fb_pg_counter_open(const struct fb_pg_spec *spec, struct fb_pg_counter **out,
+                   char *err, size_t errlen)
+{
+    struct fb_pg_counter *c = calloc(1, sizeof(*c));
+    int rc;
+
+    *out = NULL;
+    if (c == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return FB_EXIT_OSERR;
+    }
+    c->spec = spec;
+    rc = fb_pg_spec_session(spec, "forkbulk count", FB_PG_SESSION_SETTINGS,
+                            &c->conn, &c->qtable, err, errlen);
+    if (rc != 0) {
+        fb_pg_counter_close(c);
+        return rc;
+    }
+    *out = c;
+    return 0;
+}
+
+int
+fb_pg_counter_count(struct fb_pg_counter *c, const struct fb_pg_window *win,
+                    int64_t *count, char *err, size_t errlen)
+{
+    int rc = fb_pg_exec(c->conn,
+                        "BEGIN ISOLATION LEVEL REPEATABLE READ READ "
+                        "ONLY",
+                        NULL, PGRES_COMMAND_OK, "begin", NULL, err, errlen);
+
+    *count = 0;
+    if (rc == 0)
+        rc = count_rows(c->conn, c->spec, c->qtable, win, count, err, errlen);
+    /* Nothing was written; the next count takes a snapshot of its own. */
+    if (PQtransactionStatus(c->conn) != PQTRANS_IDLE)
+        PQclear(PQexec(c->conn, "ROLLBACK"));
+    return rc;
+}
+
+void
+fb_pg_counter_close(struct fb_pg_counter *c)
+{
+    if (c == NULL)
+        return;
+    PQfinish(c->conn);
+    free(c->qtable);
+    free(c);
+}
+
 int
 fb_pg_count_window(const struct fb_pg_spec *spec,
                    const struct fb_pg_window *win, int64_t *count, char *err,
                    size_t errlen)
 {
-    PGconn *conn = NULL;
-    char *qtable = NULL;
-    int rc;
+    struct fb_pg_counter *c = NULL;
+    int rc = fb_pg_counter_open(spec, &c, err, errlen);
 
     *count = 0;
-    rc = fb_pg_spec_session(spec, "forkbulk count", FB_PG_SESSION_SETTINGS,
-                            &conn, &qtable, err, errlen);
     if (rc == 0)
-        rc = fb_pg_exec(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-                        NULL, PGRES_COMMAND_OK, "begin", NULL, err, errlen);
-    if (rc == 0)
-        rc = count_rows(conn, spec, qtable, win, count, err, errlen);
-    /* Nothing was written: the transaction ends with the session. */
-    PQfinish(conn);
-    free(qtable);
+        rc = fb_pg_counter_count(c, win, count, err, errlen);
+    fb_pg_counter_close(c);
     return rc;
 }

@@ -565,13 +565,6 @@ fb_sink_check(const struct fb_options *opts, char *desc, size_t desclen)
     return rc;
 }
 
-/* The node that res came from (the first one if none was asked). */
-static const char *
-node_url(const struct fb_es *es, const struct fb_http_result *res)
-{
-    return fb_es_node_url(es, res->node >= 0 ? res->node : 0);
-}
-
 void
 fb_sink_refresh(const struct fb_options *opts, const char *index)
 {
@@ -583,44 +576,3 @@ fb_sink_refresh(const struct fb_options *opts, const char *index)
 }
 
 /* {"count":N,...} of a _count answer; -1 if it is not one. */
-static int
-parse_count(const char *body, size_t len, uint64_t *count)
-{
-    json_t *root = json_loadb(body, len, 0, NULL);
-    json_t *n = json_object_get(root, "count");
-    int rc = json_is_integer(n) && json_integer_value(n) >= 0 ? 0 : -1;
-
-    if (rc == 0)
-        *count = (uint64_t)json_integer_value(n);
-    json_decref(root);
-    return rc;
-}
-
-int
-fb_sink_count(const struct fb_options *opts, const char *index, uint64_t *count)
-{
-    struct fb_es *es = fb_es_new(opts);
-    struct fb_http_result res;
-    char path[FB_ES_INDEX_MAX + 16];
-    int rc = FB_EXIT_UNAVAILABLE;
-
-    if (es == NULL)
-        return FB_EXIT_OSERR;
-    snprintf(path, sizeof(path), "/%s/_count", index);
-    if (fb_es_request(es, "GET", path, NULL, &res) < 0) {
-        fb_error("GET %s%s: %s", node_url(es, &res), path, res.error);
-        if (res.fatal != 0)
-            rc = res.fatal;
-    } else if (res.status == 404) {
-        *count = 0;
-        rc = FB_EXIT_OK;
-    } else if (res.status != 200 ||
-               parse_count(res.body, res.body_len, count) < 0) {
-        fb_error("GET %s%s answered HTTP %ld, not a count", node_url(es, &res),
-                 path, res.status);
-    } else {
-        rc = FB_EXIT_OK;
-    }
-    fb_es_free(es);
-    return rc;
-}

@@ -52,6 +52,11 @@ struct fb_index_admin *fb_index_admin_open(const struct fb_options *opts,
 /* NULL does nothing. */
 void fb_index_admin_close(struct fb_index_admin *a);
 
+/* The documents index holds (GET /{index}/_count; an index that does
+ * not exist holds 0).  0, or an exit code after logging. */
+int fb_index_admin_count(struct fb_index_admin *a, const char *index,
+                         uint64_t *count);
+
 /* HEAD /{index}: *exists is true for an index or an alias of that
  * name. */
 int fb_index_admin_exists(struct fb_index_admin *a, const char *index,

@@ -53,12 +53,22 @@ void fb_pg_plan_range(const struct fb_pg_plan *plan, uint64_t i, uint64_t *lo,
                       uint64_t *hi);
 
 /*
- * count(*) of the source's window, in a fresh REPEATABLE READ snapshot on
- * a connection of its own (opened and closed here): what the source holds
- * for the window now, to compare with what a done hour loaded.  Logs
- * nothing: 0 with *count, or an exit code with err filled (69
- * unreachable, 78 missing table or bad query, as fb_pg_plan()).
+ * count(*) of the source's window, each in a fresh snapshot of its own:
+ * what the source holds for the window now, to compare with what a done
+ * hour loaded.  A counter keeps one session for every window it counts.
+ * Log nothing: 0, or an exit code with err filled (69 unreachable, 78
+ * missing table or bad query, as fb_pg_plan()).
  */
+struct fb_pg_counter;
+
+int fb_pg_counter_open(const struct fb_pg_spec *spec,
+                       struct fb_pg_counter **out, char *err, size_t errlen);
+int fb_pg_counter_count(struct fb_pg_counter *c, const struct fb_pg_window *win,
+                        int64_t *count, char *err, size_t errlen);
+/* NULL does nothing. */
+void fb_pg_counter_close(struct fb_pg_counter *c);
+
+/* One window on a counter of its own (opened and closed here). */
 int fb_pg_count_window(const struct fb_pg_spec *spec,
                        const struct fb_pg_window *win, int64_t *count,
                        char *err, size_t errlen);

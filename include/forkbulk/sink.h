@@ -111,9 +111,4 @@ int fb_sink_probe(const struct fb_options *opts, char *desc, size_t desclen,
  * failure is logged as a warning: the cluster refreshes on its own. */
 void fb_sink_refresh(const struct fb_options *opts, const char *index);
 
-/* Parent: the documents index holds (GET /{index}/_count; an index that
- * does not exist holds 0).  0, or an exit code after logging. */
-int fb_sink_count(const struct fb_options *opts, const char *index,
-                  uint64_t *count);
-
 #endif
