@@ -268,11 +268,7 @@ restore_all(struct fb_lifecycle *lc, const struct fb_ledger_restore *left,
             size_t n, int *status)
 {
     struct fb_index_admin *a = NULL;
-    char cluster[256];
-    int rc = fb_sink_check(lc->opts, cluster, sizeof(cluster));
 
-    if (rc != FB_EXIT_OK)
-        return rc;
     if ((a = fb_index_admin_open(lc->opts, lc->opts->retry_time_ms)) == NULL)
         return FB_EXIT_OSERR;
     for (size_t i = 0; i < n; i++)
@@ -282,7 +278,8 @@ restore_all(struct fb_lifecycle *lc, const struct fb_ledger_restore *left,
 }
 
 int
-fb_lifecycle_recover(struct fb_lifecycle *lc, int *status)
+fb_lifecycle_recover(struct fb_lifecycle *lc, int (*cluster_ok)(void *arg),
+                     void *arg, int *status)
 {
     struct fb_ledger_restore *left = NULL;
     char err[1024];
@@ -295,6 +292,8 @@ fb_lifecycle_recover(struct fb_lifecycle *lc, int *status)
     rc = fb_restore_store_pending(lc->store, &left, &n, err, sizeof(err));
     if (rc != FB_EXIT_OK)
         fb_error("%s", err);
+    if (rc == FB_EXIT_OK && n > 0)
+        rc = cluster_ok(arg);
     if (rc == FB_EXIT_OK && n > 0)
         rc = restore_all(lc, left, n, status);
     fb_ledger_restores_free(left, n);

@@ -32,6 +32,7 @@ struct run {
     bool checked;                   /* the cluster answered once */
     int status;             /* the worst code the lifecycle gave a unit */
     char rejects[PATH_MAX]; /* the current unit's reject file, or "" */
+    char cluster[64];       /* what the cluster said it is */
 };
 
 static int
@@ -58,25 +59,39 @@ prepare_rejects(struct run *r, const struct fb_unit *unit)
     return FB_EXIT_OK;
 }
 
-/* Before a unit's first range: its reject file, the cluster (checked
- * once per run), then its index (lifecycle.h). */
+/* The cluster answers: checked once per run, before the first thing
+ * that needs it (its warnings are said once). */
+static int
+check_cluster(void *arg)
+{
+    struct run *r = arg;
+    int rc;
+
+    if (r->checked)
+        return FB_EXIT_OK;
+    rc = fb_sink_check(r->opts, r->cluster, sizeof(r->cluster));
+    if (rc != FB_EXIT_OK)
+        return rc;
+    fb_info("cluster at %s is %s; %d worker(s)", r->opts->es_url, r->cluster,
+            r->opts->workers);
+    r->checked = true;
+    return FB_EXIT_OK;
+}
+
+/* Before a unit's first range: its reject file, the cluster, then its
+ * index (lifecycle.h). */
 static int
 unit_begin(void *arg, const struct fb_unit *unit, struct fb_summary *total)
 {
     struct run *r = arg;
     int rc = prepare_rejects(r, unit);
 
-    if (rc == FB_EXIT_OK && !r->checked) {
-        rc = fb_sink_check(r->opts, total->cluster, sizeof(total->cluster));
-        if (rc != FB_EXIT_OK)
-            return rc;
-        fb_info("cluster at %s is %s; %d worker(s)", r->opts->es_url,
-                total->cluster, r->opts->workers);
-        r->checked = true;
-    }
     if (rc == FB_EXIT_OK)
-        rc = fb_lifecycle_unit_begin(r->lifecycle, unit);
-    return rc;
+        rc = check_cluster(r);
+    if (rc != FB_EXIT_OK)
+        return rc;
+    snprintf(total->cluster, sizeof(total->cluster), "%s", r->cluster);
+    return fb_lifecycle_unit_begin(r->lifecycle, unit);
 }
 
 /* The unit's index gets its settings back, is refreshed and published
@@ -164,7 +179,7 @@ static int
 load(const struct fb_options *opts, const struct fb_source *src,
      int *stop_signal)
 {
-    struct run r = {opts, src, NULL, false, FB_EXIT_OK, ""};
+    struct run r = {opts, src, NULL, false, FB_EXIT_OK, "", ""};
     struct fb_supervisor_hooks hooks = {.worker_main = worker_body,
                                         .unit_begin = unit_begin,
                                         .unit_end = unit_end,
@@ -180,7 +195,7 @@ load(const struct fb_options *opts, const struct fb_source *src,
     if (rc == FB_EXIT_OK)
         rc = src->plan_open(opts, &plan);
     if (rc == FB_EXIT_OK) /* the job's lock is held from here on */
-        rc = fb_lifecycle_recover(r.lifecycle, &r.status);
+        rc = fb_lifecycle_recover(r.lifecycle, check_cluster, &r, &r.status);
     if (rc == FB_EXIT_OK) {
         fb_progress_start(&progress, opts, &hooks);
         rc = fb_supervisor_run(opts, src, plan, &hooks, &summary);

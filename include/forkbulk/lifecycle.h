@@ -65,13 +65,15 @@ int fb_lifecycle_new(const struct fb_options *opts, struct fb_lifecycle **out);
 
 /*
  * Once the job's lock is held: puts back what runs of the job that died
- * left (see above), after checking that the cluster answers.  Returns 0,
- * or the exit code that ends the run before any unit (the cluster does
- * not answer).  A restore that fails otherwise is logged and its code
- * made *status's worst: the run goes on, the record stays, and a load of
- * that index puts back what the record holds.
+ * left (see above), once cluster_ok(arg), the run's check that the
+ * cluster answers, returned 0.  Returns 0, or the exit code that ends the
+ * run before any unit (cluster_ok's: the cluster does not answer).  A restore
+ * that fails otherwise is logged and its code made *status's worst: the run
+ * goes on, the record stays, and a load of that index puts back what the record
+ * holds.
  */
-int fb_lifecycle_recover(struct fb_lifecycle *lc, int *status);
+int fb_lifecycle_recover(struct fb_lifecycle *lc, int (*cluster_ok)(void *arg),
+                         void *arg, int *status);
 
 /* Before unit's first range.  0, or an exit code that fails the unit. */
 int fb_lifecycle_unit_begin(struct fb_lifecycle *lc,
