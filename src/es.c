@@ -550,27 +550,6 @@ fb_es_request(struct fb_es *es, const char *method, const char *path,
     return rc;
 }
 
-int
-fb_es_refresh(struct fb_es *es)
-{
-    struct fb_http_result res;
-    char path[FB_ES_INDEX_MAX + 16];
-    const char *url;
-
-    snprintf(path, sizeof(path), "/%s/_refresh", es->index);
-    if (fb_es_request(es, "POST", path, "", &res) < 0) {
-        url = res.node >= 0 ? fb_es_node_url(es, res.node) : "";
-        fb_warn("refresh %s%s failed: %s", url, path, res.error);
-        return -1;
-    }
-    if (res.status != 200) {
-        fb_warn("refresh %s%s answered HTTP %ld", fb_es_node_url(es, res.node),
-                path, res.status);
-        return -1;
-    }
-    return 0;
-}
-
 /* GET / got no answer from any node. */
 static int
 unreachable(const struct fb_es *es, const struct fb_http_result *res, char *why,

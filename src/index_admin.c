@@ -158,6 +158,20 @@ on_index(struct fb_index_admin *a, const char *method, const char *index,
     return FB_EXIT_OK;
 }
 
+void
+fb_index_admin_refresh(struct fb_index_admin *a, const char *index)
+{
+    struct fb_http_result res;
+    char path[PATH_MAX_LEN];
+    char why[768];
+
+    snprintf(path, sizeof(path), "/%s/_refresh", index);
+    if (fb_es_request(a->es, "POST", path, "", &res) == 0 && res.status == 200)
+        return;
+    describe(a, &res, why, sizeof(why));
+    fb_warn("refresh %s: %s", path, why);
+}
+
 int
 fb_index_admin_count(struct fb_index_admin *a, const char *index,
                      uint64_t *count)

@@ -20,7 +20,6 @@
 #include "forkbulk/log.h"
 #include "forkbulk/publish.h"
 #include "forkbulk/restore_store.h"
-#include "forkbulk/sink.h"
 #include "forkbulk/status.h"
 
 /* A template is a few kilobytes; a larger file is not one. */
@@ -471,19 +470,19 @@ drop_if_unused(struct fb_lifecycle *lc, struct fb_index_admin *a,
 /* The unit's index made searchable; with --time-field each index its
  * documents named. */
 static void
-refresh(const struct fb_lifecycle *lc, const struct fb_unit *unit,
-        const struct fb_summary *summary)
+refresh(const struct fb_lifecycle *lc, struct fb_index_admin *a,
+        const struct fb_unit *unit, const struct fb_summary *summary)
 {
     uint64_t n;
 
     if (lc->opts->time_field == NULL) {
-        fb_sink_refresh(lc->opts, unit->index);
+        fb_index_admin_refresh(a, unit->index);
         return;
     }
     for (size_t i = 0;
          summary->indices != NULL && i < fb_index_counts_size(summary->indices);
          i++)
-        fb_sink_refresh(lc->opts, fb_index_counts_get(summary->indices, i, &n));
+        fb_index_admin_refresh(a, fb_index_counts_get(summary->indices, i, &n));
 }
 
 /* How long the calls after a unit may take: a load's budget when it is
@@ -515,9 +514,9 @@ fb_lifecycle_unit_end(struct fb_lifecycle *lc, const struct fb_unit *unit,
     lc->previous = NULL;
     if (rc == FB_EXIT_OK)
         drop_if_unused(lc, a, unit->index, summary);
-    if (summary->ranges_done > 0 && !stopped &&
+    if (a != NULL && summary->ranges_done > 0 && !stopped &&
         (lc->opts->refresh || (alias && complete && rc == FB_EXIT_OK)))
-        refresh(lc, unit, summary);
+        refresh(lc, a, unit, summary);
     if (alias && complete && rc == FB_EXIT_OK &&
         fb_publish_name_of(unit->index, name, sizeof(name)))
         rc = fb_publish_switch(a, name, unit->index);

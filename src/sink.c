@@ -564,15 +564,3 @@ fb_sink_check(const struct fb_options *opts, char *desc, size_t desclen)
         fb_warn("%s", why);
     return rc;
 }
-
-void
-fb_sink_refresh(const struct fb_options *opts, const char *index)
-{
-    struct fb_es *es = fb_es_new(opts);
-
-    if (es != NULL && fb_es_set_index(es, index) == 0)
-        fb_es_refresh(es);
-    fb_es_free(es);
-}
-
-/* {"count":N,...} of a _count answer; -1 if it is not one. */

@@ -119,9 +119,6 @@ int fb_es_set_index(struct fb_es *es, const char *index);
 /* The current index ("" before fb_es_set_index). */
 const char *fb_es_index(const struct fb_es *es);
 
-/* POST /{index}/_refresh; 0 or -1 (logged as a warning). */
-int fb_es_refresh(struct fb_es *es);
-
 /*
  * Any other request of the cluster's API with a JSON body (NULL: none;
  * "" an empty POST): method "GET", "POST", "PUT", "DELETE" or "HEAD";

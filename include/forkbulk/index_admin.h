@@ -52,6 +52,10 @@ struct fb_index_admin *fb_index_admin_open(const struct fb_options *opts,
 /* NULL does nothing. */
 void fb_index_admin_close(struct fb_index_admin *a);
 
+/* POST /{index}/_refresh, once: the load is searchable now.  A failure
+ * is a warning (the cluster refreshes on its own). */
+void fb_index_admin_refresh(struct fb_index_admin *a, const char *index);
+
 /* The documents index holds (GET /{index}/_count; an index that does
  * not exist holds 0).  0, or an exit code after logging. */
 int fb_index_admin_count(struct fb_index_admin *a, const char *index,

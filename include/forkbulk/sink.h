@@ -25,8 +25,8 @@
  * refusal of the whole request with 69.
  *
  * Every function that can fail returns an exit code of status.h.  The
- * parent never holds a batch: it uses fb_sink_check() and
- * fb_sink_refresh(), which open a connection of their own.
+ * parent never holds a batch: it uses fb_sink_check(), which opens a
+ * connection of its own (its index calls are index_admin.h's).
  */
 #ifndef FORKBULK_SINK_H
 #define FORKBULK_SINK_H
@@ -106,9 +106,5 @@ int fb_sink_check(const struct fb_options *opts, char *desc, size_t desclen);
  * after 0 a warning to give ("" when there is none). */
 int fb_sink_probe(const struct fb_options *opts, char *desc, size_t desclen,
                   char *why, size_t whylen);
-
-/* Parent: POST /{index}/_refresh, so the load is searchable now.  A
- * failure is logged as a warning: the cluster refreshes on its own. */
-void fb_sink_refresh(const struct fb_options *opts, const char *index);
 
 #endif
