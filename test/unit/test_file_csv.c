@@ -379,6 +379,7 @@ test_columns_without_header(void **state)
     assert_int_equal(fb_csv_set_columns(c, "ts,n"), 0);
     assert_int_equal(
         fb_csv_to_json(c, "2026-11-27;3", 12, out, sizeof(out), &pos), 0);
+    assert_int_equal(pos, strlen(want));
     assert_memory_equal(out, want, strlen(want));
     assert_int_equal(fb_csv_set_columns(c, "a,,b"), -1);
     assert_string_equal(fb_csv_error(c), "empty header name in field 2");

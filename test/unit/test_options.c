@@ -785,8 +785,8 @@ test_password_in_conninfo(void **state)
                      "in the config file, PGPASSWORD or ~/.pgpass");
     RUN(&r, "--pg", "postgresql://u:hunter2@db/flows", "--table", "t",
         "--time-column", "ts");
-    assert_int_equal(r.rc, FB_EXIT_USAGE);
-    done(&r);
+    assert_usage(&r, "--pg must not hold a password: use pg_password_file "
+                     "in the config file, PGPASSWORD or ~/.pgpass");
     RUN(&r, "--pg", "postgresql://u@db/flows", "--table", "t", "--time-column",
         "ts");
     assert_int_equal(r.rc, 0);
