@@ -414,45 +414,20 @@ man1_options(FILE *out)
     }
 }
 
-/* The exit codes, from the "Exit codes:" text of --help, whose lines
- * status.h promises to be "%4d  text". */
+/* The exit codes, as --help lists them (status.c). */
 static void
 man1_exit_status(FILE *out)
 {
-    char *help = NULL;
-    size_t len = 0;
-    FILE *mem = open_memstream(&help, &len);
-    char *line, *next;
+    const char *text;
+    int code;
 
     fputs(".SH \"EXIT STATUS\"\n", out);
     put_text(out, "Stable: wrapper scripts may rely on them.  When several "
                   "things went wrong, forkbulk reports the most severe.");
-    if (mem != NULL) {
-        fb_exit_print_help(mem);
-        if (fclose(mem) != 0) {
-            free(help);
-            help = NULL;
-        }
+    for (size_t i = 0; (text = fb_exit_help_at(i, &code)) != NULL; i++) {
+        fprintf(out, ".TP\n.B %d\n", code);
+        put_text(out, text);
     }
-    if (help == NULL) {
-        put_text(out, "(Out of memory: see forkbulk --help.)");
-        return;
-    }
-    for (line = strchr(help, '\n'); line != NULL; line = next) {
-        char *end = NULL;
-        long code;
-
-        line++;
-        next = strchr(line, '\n');
-        if (next != NULL)
-            *next = '\0';
-        code = strtol(line, &end, 10);
-        if (end == line)
-            break;
-        fprintf(out, ".TP\n.B %ld\n", code);
-        put_text(out, end);
-    }
-    free(help);
 }
 
 static const struct item environment[] = {

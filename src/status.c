@@ -87,9 +87,21 @@ fb_exit_meaning(int code)
 void
 fb_exit_print_help(FILE *out)
 {
+    const char *text;
+    int code;
+
     fprintf(out, "Exit codes:\n");
-    for (size_t i = 0; i < N_EXIT_CODES; i++)
-        fprintf(out, "%4d  %s\n", exit_codes[i].code, exit_codes[i].help);
+    for (size_t i = 0; (text = fb_exit_help_at(i, &code)) != NULL; i++)
+        fprintf(out, "%4d  %s\n", code, text);
+}
+
+const char *
+fb_exit_help_at(size_t i, int *code)
+{
+    if (i >= N_EXIT_CODES)
+        return NULL;
+    *code = exit_codes[i].code;
+    return exit_codes[i].help;
 }
 
 int

@@ -44,6 +44,10 @@ const char *fb_exit_meaning(int code);
  * README.md's table holds the same texts (test_config.py checks). */
 void fb_exit_print_help(FILE *out);
 
+/* Row i of that list: its text, with its code in *code; NULL past the
+ * last one (for the man page). */
+const char *fb_exit_help_at(size_t i, int *code);
+
 /* The exit code of a run stopped by signo: 130 for SIGINT, else 143. */
 int fb_exit_for_signal(int signo);
 
