@@ -157,19 +157,6 @@ put_examples(FILE *out, const struct example *ex, size_t n)
     }
 }
 
-static const struct fb_opt *
-find_row(const char *section, const char *key)
-{
-    size_t n;
-    const struct fb_opt *rows = fb_opt_rows(&n);
-
-    for (size_t i = 0; i < n; i++)
-        if (rows[i].section != NULL && strcmp(rows[i].section, section) == 0 &&
-            strcmp(rows[i].key, key) == 0)
-            return &rows[i];
-    return NULL;
-}
-
 /* What a row's value is when nothing sets it, as a sentence. */
 static void
 put_default(FILE *out, const struct fb_opt *o)
@@ -477,9 +464,9 @@ put_file(FILE *out, const char *path, const char *text)
 static void
 man1_files(FILE *out)
 {
-    const struct fb_opt *state = find_row("job", "state_dir");
-    const struct fb_opt *lock = find_row("job", "lock_file");
-    const struct fb_opt *metrics = find_row("output", "metrics_file");
+    const struct fb_opt *state = fb_opt_find("job", "state_dir");
+    const struct fb_opt *lock = fb_opt_find("job", "lock_file");
+    const struct fb_opt *metrics = fb_opt_find("output", "metrics_file");
     char text[512];
 
     fputs(".SH FILES\n", out);

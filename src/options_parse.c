@@ -373,26 +373,20 @@ on_config(void *arg, const char *section, const char *key, const char *value,
           char *err, size_t errlen)
 {
     struct config_ctx *ctx = arg;
-    size_t n;
-    const struct fb_opt *rows = fb_opt_rows(&n);
+    const struct fb_opt *o = fb_opt_find(section, key);
+    char why[256];
 
-    for (size_t i = 0; i < n; i++) {
-        const struct fb_opt *o = &rows[i];
-        char why[256];
-
-        if (o->section == NULL || strcmp(o->section, section) != 0 ||
-            strcmp(o->key, key) != 0)
-            continue;
-        if (fb_opt_secret_value(o, value))
-            ctx->has_secret = true;
-        if (apply_value(ctx->opts, o, value, why, sizeof(why)) < 0) {
-            snprintf(err, errlen, "[%s] %s %s", section, key, why);
-            return -1;
-        }
-        return 0;
+    if (o == NULL) {
+        snprintf(err, errlen, "unknown setting [%s] %s", section, key);
+        return -1;
     }
-    snprintf(err, errlen, "unknown setting [%s] %s", section, key);
-    return -1;
+    if (fb_opt_secret_value(o, value))
+        ctx->has_secret = true;
+    if (apply_value(ctx->opts, o, value, why, sizeof(why)) < 0) {
+        snprintf(err, errlen, "[%s] %s %s", section, key, why);
+        return -1;
+    }
+    return 0;
 }
 
 static int

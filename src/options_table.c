@@ -974,6 +974,16 @@ fb_opt_usages(void)
     return usages;
 }
 
+const struct fb_opt *
+fb_opt_find(const char *section, const char *key)
+{
+    for (size_t i = 0; i < N_ROWS; i++)
+        if (rows[i].section != NULL && strcmp(rows[i].section, section) == 0 &&
+            strcmp(rows[i].key, key) == 0)
+            return &rows[i];
+    return NULL;
+}
+
 bool
 fb_opt_section_starts(size_t i)
 {

@@ -93,6 +93,9 @@ struct fb_opt {
 /* The rows, in --help order; *n is set to their number. */
 const struct fb_opt *fb_opt_rows(size_t *n);
 
+/* The row of config key [section] key, or NULL. */
+const struct fb_opt *fb_opt_find(const char *section, const char *key);
+
 /* Whether row i has a config section that no earlier row has: the
  * printers list the sections in this order, each with all of its rows. */
 bool fb_opt_section_starts(size_t i);
