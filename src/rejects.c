@@ -40,16 +40,8 @@ static int
 dir_writable(const char *path, char *err, size_t errlen)
 {
     char dir[PATH_MAX];
-    char *slash;
 
-    snprintf(dir, sizeof(dir), "%s", path);
-    slash = strrchr(dir, '/');
-    if (slash == NULL)
-        snprintf(dir, sizeof(dir), ".");
-    else if (slash == dir)
-        dir[1] = '\0';
-    else
-        *slash = '\0';
+    fb_safefile_dir_of(path, dir, sizeof(dir));
     if (access(dir, W_OK | X_OK) == 0)
         return 0;
     snprintf(err, errlen, "cannot create reject file %s: %s: %s", path, dir,

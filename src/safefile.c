@@ -196,21 +196,28 @@ write_all(int fd, const char *p, size_t len)
     return 0;
 }
 
+void
+fb_safefile_dir_of(const char *path, char *dir, size_t len)
+{
+    char *slash;
+
+    snprintf(dir, len, "%s", path);
+    slash = strrchr(dir, '/');
+    if (slash == NULL)
+        snprintf(dir, len, ".");
+    else
+        slash[slash == dir ? 1 : 0] = '\0';
+}
+
 /* The rename reaches the disk with the directory (best effort: a
  * directory that cannot be synced still holds the new name). */
 static void
 sync_dir_of(const char *path)
 {
     char dir[PATH_MAX];
-    char *slash;
     int fd;
 
-    snprintf(dir, sizeof(dir), "%s", path);
-    slash = strrchr(dir, '/');
-    if (slash == NULL)
-        snprintf(dir, sizeof(dir), ".");
-    else
-        slash[slash == dir ? 1 : 0] = '\0';
+    fb_safefile_dir_of(path, dir, sizeof(dir));
     fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd >= 0) {
         if (fsync(fd) != 0) {

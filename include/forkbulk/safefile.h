@@ -79,4 +79,8 @@ int fb_safefile_replace(const char *path, const char *what, const void *data,
 int fb_safefile_mkdir(const char *path, const char *what, mode_t mode,
                       char *err, size_t errlen);
 
+/* The directory path is in: "." for a bare name, "/" for one at the
+ * root; cut to len. */
+void fb_safefile_dir_of(const char *path, char *dir, size_t len);
+
 #endif
