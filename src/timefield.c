@@ -364,33 +364,33 @@ parse_decimal(const char *s, size_t len, struct decimal *d)
     return p == end;
 }
 
-/* Epoch time from a number's text (or a numeric string's). */
+/* Epoch time from a parsed decimal (of v, a number or a string). */
+static int
+epoch_of(const struct fb_timefield *tf, const struct fb_json_value *v,
+         const struct decimal *d, int64_t *us, char *err, size_t errlen)
+{
+    bool ms = tf->format == FB_TIME_EPOCH_MS ||
+              (tf->format != FB_TIME_EPOCH_S &&
+               (d->huge || d->whole >= AUTO_MS_FROM));
+
+    if (d->negative || d->huge ||
+        d->whole >= (ms ? EPOCH_END_S * 1000 : EPOCH_END_S))
+        return out_of_range(tf, v, err, errlen);
+    *us = ms ? d->whole * 1000 + d->millionths / 1000
+             : d->whole * US_PER_S + d->millionths;
+    return 0;
+}
+
+/* Epoch time from a number's text. */
 static int
 epoch_time(const struct fb_timefield *tf, const struct fb_json_value *v,
            const char *s, size_t len, int64_t *us, char *err, size_t errlen)
 {
     struct decimal d;
-    bool ms;
 
     if (!parse_decimal(s, len, &d))
         return not_a_time(tf, v, err, errlen);
-    ms = tf->format == FB_TIME_EPOCH_MS ||
-         (tf->format != FB_TIME_EPOCH_S && (d.huge || d.whole >= AUTO_MS_FROM));
-    if (d.negative || d.huge ||
-        d.whole >= (ms ? EPOCH_END_S * 1000 : EPOCH_END_S))
-        return out_of_range(tf, v, err, errlen);
-    *us = ms ? d.whole * 1000 + d.millionths / 1000
-             : d.whole * US_PER_S + d.millionths;
-    return 0;
-}
-
-/* Does s hold a decimal number alone (auto takes it as epoch time)? */
-static bool
-is_decimal(const char *s, size_t len)
-{
-    struct decimal d;
-
-    return parse_decimal(s, len, &d);
+    return epoch_of(tf, v, &d, us, err, errlen);
 }
 
 static int
@@ -398,14 +398,16 @@ string_time(struct fb_timefield *tf, const struct fb_json_value *v, int64_t *us,
             char *err, size_t errlen)
 {
     size_t len = 0;
+    struct decimal d;
     struct iso t;
 
     /* Longer than any time: not one (VALUE_MAX + 1 tells it apart). */
     if (fb_json_value_string(v, tf->text, VALUE_MAX + 2, &len) != 0 ||
         len > VALUE_MAX)
         return not_a_time(tf, v, err, errlen);
-    if (tf->format != FB_TIME_ISO8601 && is_decimal(tf->text, len))
-        return epoch_time(tf, v, tf->text, len, us, err, errlen);
+    /* A decimal number alone is epoch time (auto takes it so). */
+    if (tf->format != FB_TIME_ISO8601 && parse_decimal(tf->text, len, &d))
+        return epoch_of(tf, v, &d, us, err, errlen);
     if (tf->format == FB_TIME_EPOCH_S || tf->format == FB_TIME_EPOCH_MS ||
         !parse_iso(tf->text, len, &t))
         return not_a_time(tf, v, err, errlen);
