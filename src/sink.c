@@ -485,6 +485,12 @@ reject_unbatchable(struct fb_sink *s, const struct fb_doc *doc,
         return reject(s, doc->offset, doc->line, 0, "invalid_id", why, doc->raw,
                       doc->raw_len);
     }
+    if (r == FB_BULK_BAD_INDEX) {
+        snprintf(why, sizeof(why), "index name longer than %d bytes",
+                 FB_ES_INDEX_MAX);
+        return reject(s, doc->offset, doc->line, 0, "invalid_index_name", why,
+                      doc->raw, doc->raw_len);
+    }
     snprintf(why, sizeof(why),
              "record of %zu bytes does not fit in a batch of %zu bytes "
              "(--batch-bytes)",
