@@ -494,11 +494,8 @@ count_rows(PGconn *conn, const struct fb_pg_spec *spec, const char *qtable,
     }
     snprintf(cmd, n, "SELECT pg_catalog.count(*) FROM (%s) AS fb_w", sql);
     fb_pg_spec_window_params(win, &wp);
-    rc = qtable == NULL
-             ? fb_pg_exec_user(conn, cmd, &wp.params, PGRES_TUPLES_OK, "count",
-                               &res, err, errlen)
-             : fb_pg_exec(conn, cmd, &wp.params, PGRES_TUPLES_OK, "count", &res,
-                          err, errlen);
+    rc = fb_pg_spec_window_run(conn, qtable, cmd, &wp.params, PGRES_TUPLES_OK,
+                               "count", &res, err, errlen);
     if (rc == 0 && fb_pg_int8(PQgetvalue(res, 0, 0), count) != 0) {
         snprintf(err, errlen, "count: not a number: %s", PQgetvalue(res, 0, 0));
         rc = FB_EXIT_SOFTWARE;

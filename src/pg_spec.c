@@ -94,15 +94,24 @@ fb_pg_spec_failed(PGconn *conn, const PGresult *res, const char *what)
 }
 
 int
+fb_pg_spec_window_run(PGconn *conn, const char *qtable, const char *sql,
+                      const struct fb_pg_params *params, ExecStatusType want,
+                      const char *what, PGresult **out, char *err,
+                      size_t errlen)
+{
+    if (qtable == NULL)
+        return fb_pg_exec_user(conn, sql, params, want, what, out, err, errlen);
+    return fb_pg_exec(conn, sql, params, want, what, out, err, errlen);
+}
+
+int
 fb_pg_spec_window_exec(PGconn *conn, const struct fb_pg_resolved *src,
                        const char *sql, const struct fb_pg_params *params,
                        ExecStatusType want, const char *what, PGresult **out)
 {
     char err[ERR_MAX];
-    int rc = src->qtable == NULL ? fb_pg_exec_user(conn, sql, params, want,
-                                                   what, out, err, sizeof err)
-                                 : fb_pg_exec(conn, sql, params, want, what,
-                                              out, err, sizeof err);
+    int rc = fb_pg_spec_window_run(conn, src->qtable, sql, params, want, what,
+                                   out, err, sizeof err);
 
     if (rc != 0)
         fb_error("PostgreSQL: %s", err);

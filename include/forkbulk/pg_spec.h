@@ -167,6 +167,13 @@ int fb_pg_spec_window_exec(PGconn *conn, const struct fb_pg_resolved *src,
 int fb_pg_spec_window_failed(PGconn *conn, const struct fb_pg_resolved *src,
                              const PGresult *res, const char *what);
 
+/* fb_pg_spec_window_exec() logging nothing: err says why.  qtable is the
+ * resolved table, NULL for a query source. */
+int fb_pg_spec_window_run(PGconn *conn, const char *qtable, const char *sql,
+                          const struct fb_pg_params *params,
+                          ExecStatusType want, const char *what, PGresult **out,
+                          char *err, size_t errlen);
+
 /* A window as the $1/$2 of the window SQL. */
 struct fb_pg_window_params {
     char start[FB_PG_TIME_MAX];
