@@ -341,6 +341,22 @@ header(const struct reply *r, const char *name, char *out, size_t size)
     return NULL;
 }
 
+void
+assert_header(const struct reply *r, const char *name, const char *want)
+{
+    char value[512];
+    const char *v = header(r, name, value, sizeof(value));
+
+    if (want == NULL) {
+        if (v != NULL)
+            fail_msg("header %s: %s, expected none", name, v);
+        return;
+    }
+    if (v == NULL)
+        fail_msg("header %s missing, expected %s", name, want);
+    assert_string_equal(v, want);
+}
+
 /*
  * One request.  h may be a reused handle (keep-alive) or NULL for a fresh
  * one.  ctype NULL sends no Content-Type at all.  extra: more header

@@ -83,6 +83,9 @@ void reply_free(struct reply *r);
 const char *header(const struct reply *r, const char *name, char *out,
                    size_t size);
 
+/* The header has the value want; want NULL: it is absent. */
+void assert_header(const struct reply *r, const char *name, const char *want);
+
 /*
  * One request.  h may be a reused handle (keep-alive) or NULL for a fresh
  * one.  ctype NULL sends no Content-Type at all.  extra: more header

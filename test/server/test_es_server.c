@@ -264,22 +264,6 @@ assert_fixture(const char *name, const struct reply *r, const struct cmp *c)
     free(text);
 }
 
-static void
-assert_header(const struct reply *r, const char *name, const char *want)
-{
-    char value[512];
-    const char *v = header(r, name, value, sizeof(value));
-
-    if (want == NULL) {
-        if (v != NULL)
-            fail_msg("header %s: %s, expected none", name, v);
-        return;
-    }
-    if (v == NULL)
-        fail_msg("header %s missing, expected %s", name, want);
-    assert_string_equal(v, want);
-}
-
 /* ------------------------------------------------------------------ */
 /* Fixtures reproduced                                                 */
 /* ------------------------------------------------------------------ */
