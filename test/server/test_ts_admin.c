@@ -516,6 +516,16 @@ test_publish_by_alias(void **unused)
     want(req(st, "GET", "/_count", NULL, NULL), 200,
          "{`count`:7,`_shards`:{`total`:2,`successful`:2,`skipped`:0,"
          "`failed`:0}}");
+    /* on indices or on all of them, the same methods */
+    want(req(st, "DELETE", "/_count", NULL, NULL), 405,
+         "{`error`:`Incorrect HTTP method for uri [/_count] and method "
+         "[DELETE], allowed: [GET, POST]`,`status`:405}");
+    want(req(st, "DELETE", "/_refresh", NULL, NULL), 405,
+         "{`error`:`Incorrect HTTP method for uri [/_refresh] and method "
+         "[DELETE], allowed: [GET, POST]`,`status`:405}");
+    want(req(st, "PUT", "/h/_count", NULL, NULL), 405,
+         "{`error`:`Incorrect HTTP method for uri [/h/_count] and method "
+         "[PUT], allowed: [GET, POST]`,`status`:405}");
     ts_state_free(st);
 }
 

@@ -245,16 +245,25 @@ settings_put(struct ts_ctx *c, const char *expr)
 
 /* ---- refresh and count ---- */
 
+/* _refresh and _count take GET and POST, on indices or on all of them. */
+static bool
+get_or_post(const struct ts_ctx *c)
+{
+    return ts_route_method_is(c, "GET") || ts_route_method_is(c, "POST");
+}
+
 static int
 route_refresh(struct ts_ctx *c, const char *expr)
 {
     struct ts_index **list = NULL;
     uint64_t total = 0;
     int n = 0;
-    int rc = ts_admin_expand(c, expr, TS_EXPAND_ALIASES, &list, &n);
+    int rc;
     int i;
 
-    if (rc != 0)
+    if (!get_or_post(c))
+        return ts_route_bad_method(c, "GET,POST", "GET, POST");
+    if ((rc = ts_admin_expand(c, expr, TS_EXPAND_ALIASES, &list, &n)) != 0)
         return rc;
     for (i = 0; i < n; i++) {
         ts_store_refresh(list[i]);
@@ -275,10 +284,12 @@ route_count(struct ts_ctx *c, const char *expr)
     int64_t now = ts_now_ms();
     uint64_t count = 0;
     int n = 0;
-    int rc = ts_admin_expand(c, expr, TS_EXPAND_ALIASES, &list, &n);
+    int rc;
     int i;
 
-    if (rc != 0)
+    if (!get_or_post(c))
+        return ts_route_bad_method(c, "GET,POST", "GET, POST");
+    if ((rc = ts_admin_expand(c, expr, TS_EXPAND_ALIASES, &list, &n)) != 0)
         return rc;
     for (i = 0; i < n; i++) {
         ts_store_maybe_refresh(list[i], now);
@@ -343,16 +354,10 @@ route_on_index(struct ts_ctx *c)
         return route_index(c, expr);
     if (strcmp(what, "_settings") == 0 && c->nsegs <= 3)
         return route_settings(c, expr, c->nsegs == 3 ? c->segs[2] : NULL);
-    if (strcmp(what, "_refresh") == 0 && c->nsegs == 2) {
-        if (!ts_route_method_is(c, "GET") && !ts_route_method_is(c, "POST"))
-            return ts_route_bad_method(c, "GET,POST", "GET, POST");
+    if (strcmp(what, "_refresh") == 0 && c->nsegs == 2)
         return route_refresh(c, expr);
-    }
-    if (strcmp(what, "_count") == 0 && c->nsegs == 2) {
-        if (!ts_route_method_is(c, "GET") && !ts_route_method_is(c, "POST"))
-            return ts_route_bad_method(c, "GET,POST", "GET, POST");
+    if (strcmp(what, "_count") == 0 && c->nsegs == 2)
         return route_count(c, expr);
-    }
     if ((strcmp(what, "_alias") == 0 || strcmp(what, "_aliases") == 0) &&
         c->nsegs <= 3)
         return ts_aliases_route(c, expr, c->nsegs == 3 ? c->segs[2] : NULL);
