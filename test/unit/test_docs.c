@@ -59,6 +59,19 @@ assert_contains(const char *text, const char *part)
         fail_msg("'%s' not found in:\n%.3000s", part, text);
 }
 
+/* assert_contains() of a part made from fmt. */
+__attribute__((format(printf, 2, 3))) static void
+assert_containsf(const char *text, const char *fmt, ...)
+{
+    char part[1024];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(part, sizeof(part), fmt, ap);
+    va_end(ap);
+    assert_contains(text, part);
+}
+
 /* s as roff writes a literal: '-' as \-, '\' as \e. */
 static const char *
 code(const char *s)
@@ -220,23 +233,17 @@ test_man1_names_every_flag(void **state)
         /* Then a text, before any macro. */
         assert_true(entry[strlen(want)] != '\0' && entry[strlen(want)] != '.');
         if (o->short_name != 0) {
-            snprintf(want, sizeof(want), ".TP\n\\fB\\-%c\\fR, \\fB\\-\\-%s",
-                     o->short_name, code(o->flag));
-            assert_contains(options, want);
+            assert_containsf(options, ".TP\n\\fB\\-%c\\fR, \\fB\\-\\-%s",
+                             o->short_name, code(o->flag));
         }
         if (o->arg != NULL && o->def != NULL) {
-            snprintf(want, sizeof(want), "Default: \\fB%s\\fR.\n",
-                     code(o->def));
-            assert_contains(entry, want);
+            assert_containsf(entry, "Default: \\fB%s\\fR.\n", code(o->def));
         }
         if (o->section != NULL) {
-            snprintf(want, sizeof(want), "Config: \\fB[%s] %s", o->section,
-                     o->key);
-            assert_contains(entry, want);
+            assert_containsf(entry, "Config: \\fB[%s] %s", o->section, o->key);
         }
         for (size_t v = 0; o->names != NULL && o->names[v] != NULL; v++) {
-            snprintf(want, sizeof(want), "\\fB%s\\fR", code(o->names[v]));
-            assert_contains(entry, want);
+            assert_containsf(entry, "\\fB%s\\fR", code(o->names[v]));
         }
         free(entry);
     }
@@ -261,26 +268,21 @@ test_man1_names_the_rest(void **state)
         FB_EXIT_TEMPFAIL, FB_EXIT_CONFIG,      FB_EXIT_SIGINT,
         FB_EXIT_SIGTERM,
     };
-    char want[256];
 
     (void)state;
     for (size_t i = 0; i < n; i++) {
         if (rows[i].flag == NULL) {
-            snprintf(want, sizeof(want), ".TP\n\\fB[%s] %s\\fR\n",
-                     rows[i].section, rows[i].key);
-            assert_contains(rest, want);
+            assert_containsf(rest, ".TP\n\\fB[%s] %s\\fR\n", rows[i].section,
+                             rows[i].key);
         }
         if (rows[i].env != NULL) {
-            snprintf(want, sizeof(want), ".TP\n\\fB%s\\fR\n", rows[i].env);
-            assert_contains(env, want);
-            snprintf(want, sizeof(want), "\\fB[%s] %s\\fR", rows[i].section,
-                     rows[i].key);
-            assert_contains(env, want);
+            assert_containsf(env, ".TP\n\\fB%s\\fR\n", rows[i].env);
+            assert_containsf(env, "\\fB[%s] %s\\fR", rows[i].section,
+                             rows[i].key);
         }
     }
     for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
-        snprintf(want, sizeof(want), ".TP\n.B %d\n", codes[i]);
-        assert_contains(exits, want);
+        assert_containsf(exits, ".TP\n.B %d\n", codes[i]);
     }
     assert_contains(env, "JOURNAL_STREAM");
     assert_contains(man, ".SH FILES\n");
@@ -314,19 +316,14 @@ test_man5_names_every_key(void **state)
         snprintf(want, sizeof(want), ".TP\n\\fB%s\\fR = ", o->key);
         entry = part(section, want, false);
         if (o->flag != NULL) {
-            snprintf(want, sizeof(want), "Flag: \\fB\\-\\-%s\\fR",
-                     code(o->flag));
-            assert_contains(entry, want);
+            assert_containsf(entry, "Flag: \\fB\\-\\-%s\\fR", code(o->flag));
         }
         if (o->def != NULL) {
-            snprintf(want, sizeof(want), "Default: \\fB%s\\fR.\n",
-                     code(o->def));
-            assert_contains(entry, want);
+            assert_containsf(entry, "Default: \\fB%s\\fR.\n", code(o->def));
         }
         if (o->kind == FB_OPT_SECRET || o->kind == FB_OPT_SECRET_FILE ||
             o->kind == FB_OPT_CONNINFO) {
-            snprintf(want, sizeof(want), "\\fB[%s] %s\\fR", o->section, o->key);
-            assert_contains(secrets, want);
+            assert_containsf(secrets, "\\fB[%s] %s\\fR", o->section, o->key);
         }
         free(entry);
         free(section);
