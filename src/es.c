@@ -509,10 +509,10 @@ request_node(struct fb_es *es, int node, const char *method, const char *url,
 }
 
 static void
-out_of_memory(struct fb_http_result *res)
+out_of_memory(struct fb_http_result *res, int node)
 {
     memset(res, 0, sizeof(*res));
-    res->node = -1;
+    res->node = node;
     res->transport = true;
     snprintf(res->error, sizeof(res->error), "out of memory");
 }
@@ -523,13 +523,13 @@ fb_es_request(struct fb_es *es, const char *method, const char *path,
 {
     int rc = -1;
 
-    out_of_memory(res); /* until a node is asked */
+    out_of_memory(res, es->admin); /* until a node is asked */
     for (int k = 0; k < es->n_nodes; k++) {
         int node = (es->admin + k) % es->n_nodes;
         char *url = join_url(es->nodes[node].base_url, path, "", "");
 
         if (url == NULL) {
-            out_of_memory(res);
+            out_of_memory(res, node);
             return -1;
         }
         rc = request_node(es, node, method, url, body, res);
@@ -555,7 +555,7 @@ static int
 unreachable(const struct fb_es *es, const struct fb_http_result *res, char *why,
             size_t whylen)
 {
-    const char *url = fb_es_node_url(es, res->node >= 0 ? res->node : 0);
+    const char *url = fb_es_node_url(es, res->node);
 
     if (es->n_nodes == 1 || res->fatal != 0)
         snprintf(why, whylen, "cannot reach the cluster at %s/: %s", url,

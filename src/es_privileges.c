@@ -201,9 +201,8 @@ fb_es_privileges_check(const struct fb_options *opts, const char *pattern,
         snprintf(why, whylen, "out of memory");
         rc = FB_EXIT_OSERR;
     } else if (fb_es_request(es, "POST", path, body, &res) < 0) {
-        snprintf(why, whylen, "POST %s%s: %s",
-                 fb_es_node_url(es, res.node >= 0 ? res.node : 0), path,
-                 res.error);
+        snprintf(why, whylen, "POST %s%s: %s", fb_es_node_url(es, res.node),
+                 path, res.error);
         if (res.fatal != 0)
             rc = res.fatal;
     } else if (no_security_api(&res)) {

@@ -76,7 +76,7 @@ static void
 describe(const struct fb_index_admin *a, const struct fb_http_result *res,
          char *out, size_t cap)
 {
-    const char *url = res->node >= 0 ? fb_es_node_url(a->es, res->node) : "";
+    const char *url = fb_es_node_url(a->es, res->node);
     char reason[256];
 
     if (res->transport) {

@@ -224,8 +224,7 @@ retry_or_give_up(struct fb_sink *s, int attempt, size_t n,
     if (attempt > s->opts->max_retries || past_deadline(s)) {
         fb_error("giving up on a batch of %zu record(s) after %d "
                  "attempt(s) in %.0f s to %s: %s: %s",
-                 n, attempt, elapsed(s),
-                 fb_es_bulk_url(s->es, res->node >= 0 ? res->node : 0), what,
+                 n, attempt, elapsed(s), fb_es_bulk_url(s->es, res->node), what,
                  err);
         return FB_EXIT_UNAVAILABLE;
     }

@@ -50,7 +50,7 @@ struct fb_http_result {
      * used, the cluster requires a client certificate or refuses the one
      * given; 0 otherwise. */
     int fatal;
-    int node;         /* the node asked (index in opts->es_nodes), or -1 */
+    int node; /* the node asked, or about to be (index in opts->es_nodes) */
     const char *body; /* NUL-terminated, owned by the handle; valid until
                        * the next request */
     size_t body_len;
